@@ -1,0 +1,195 @@
+/*
+ * writewatch.h - which pages of watched memory were written?
+ *
+ * libwritewatch gives Linux programs the semantics of the Windows write-watch
+ * API (GetWriteWatch / ResetWriteWatch): every page of a watched range starts
+ * clean; a write marks its page written; a query lists the written pages in
+ * ascending order and can re-arm exactly the pages it returned, atomically,
+ * so that a write racing with the query is never lost.
+ *
+ * Backends:
+ *   uffd      userfaultfd asynchronous write-protect + the PAGEMAP_SCAN ioctl
+ *             (Linux >= 6.7).  Writes are resolved inside the kernel: no
+ *             signal, no thread, ~1.2 us for the first write to a clean page.
+ *   mprotect  write-protection with mprotect(2) and a SIGSEGV handler, for
+ *             kernels or sandboxes without the above.  Slower; writes made by
+ *             the kernel itself (read(2) into a watched buffer) fail with
+ *             EFAULT unless the range was first passed to ww_mark_written().
+ *
+ * Conventions (the same for every function):
+ *   - Functions returning int return 0 on success and a negative errno value
+ *     on failure (-EINVAL, ...); they never set errno on purpose and never
+ *     abort.  ww_strerror() describes a code, including the meanings that
+ *     are specific to this library (listed with each function).
+ *   - Addresses and lengths must be multiples of ww_page_size().
+ *   - Every function is thread-safe: calls on one tracker from many threads
+ *     are allowed.  Queries (get, reset, mark) on one tracker run
+ *     concurrently; watch/unwatch briefly exclude them.  The only exception
+ *     is ww_tracker_close(), which must not race with other calls on the same
+ *     tracker.
+ *   - After fork(), a tracker inherited from the parent can only be closed in
+ *     the child; every other call returns -ECHILD (the kernel objects behind
+ *     it still describe the parent's memory).
+ */
+#ifndef WRITEWATCH_H
+#define WRITEWATCH_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(WW_BUILDING_LIBRARY) && defined(__GNUC__)
+#define WW_API __attribute__((visibility("default")))
+#else
+#define WW_API
+#endif
+
+/* An open tracker: its own kernel objects and its own set of watches. */
+typedef struct ww_tracker ww_tracker;
+
+/* Backend choice for ww_tracker_open(). */
+enum ww_backend {
+    WW_BACKEND_AUTO = 0,     /* the WW_BACKEND environment variable if set,
+                                else uffd if the kernel has it, else mprotect */
+    WW_BACKEND_UFFD = 1,
+    WW_BACKEND_MPROTECT = 2
+};
+
+/* Flags for ww_watch() and ww_alloc(). */
+#define WW_WATCH_KEEP_HUGEPAGES 0x1u  /* do not apply MADV_NOHUGEPAGE; a write
+                                         may then be reported as a whole huge
+                                         page on kernels that do not split it */
+
+/* Flags for ww_get() and ww_get_ranges(). */
+#define WW_GET_RESET 0x1u             /* re-arm exactly the pages returned */
+
+/* One run of written pages, as returned by ww_get_ranges(). */
+struct ww_range {
+    void *addr;                       /* page-aligned start */
+    size_t len;                       /* bytes, a multiple of the page size */
+};
+
+/*
+ * ww_tracker_open - open a tracker.
+ * backend: WW_BACKEND_AUTO, _UFFD or _MPROTECT.  flags: must be 0.
+ * Errors: -EINVAL (bad backend/flags, bad WW_BACKEND value, NULL out),
+ *   -ENOSYS / -EPERM / -ENOTSUP (the requested backend cannot run here:
+ *   no userfaultfd syscall, denied by policy, or the kernel lacks
+ *   UFFD_FEATURE_WP_ASYNC, UFFD_FEATURE_WP_UNPOPULATED or PAGEMAP_SCAN),
+ *   -ENOMEM, -EMFILE/-ENFILE (no file descriptor left).
+ * On failure *out is set to NULL.
+ */
+WW_API int ww_tracker_open(ww_tracker **out, enum ww_backend backend,
+                           unsigned flags);
+
+/*
+ * ww_tracker_close - unwatch everything and release the tracker.
+ * NULL is accepted and ignored.  Must not race with other calls on the same
+ * tracker.  Always succeeds (returns 0).
+ */
+WW_API int ww_tracker_close(ww_tracker *t);
+
+/* ww_tracker_backend - the backend the tracker actually uses (never AUTO). */
+WW_API enum ww_backend ww_tracker_backend(const ww_tracker *t);
+
+/* ww_backend_name - "auto", "uffd", "mprotect", or "?" for other values. */
+WW_API const char *ww_backend_name(enum ww_backend backend);
+
+/*
+ * ww_backend_available - 0 if the backend works in this process (probed once
+ * by really watching a scratch page), else the negative errno that
+ * ww_tracker_open() would return for it.
+ */
+WW_API int ww_backend_available(enum ww_backend backend);
+
+/* ww_page_size - the granularity of write watching, in bytes. */
+WW_API size_t ww_page_size(void);
+
+/*
+ * ww_watch - start watching [addr, addr+len); all its pages start clean.
+ * The memory must be mapped private anonymous memory (MAP_PRIVATE |
+ * MAP_ANONYMOUS, e.g. from malloc'd page-aligned blocks or mmap).  Unless
+ * WW_WATCH_KEEP_HUGEPAGES is given, the range is advised MADV_NOHUGEPAGE
+ * (kept after unwatch) so that a write always reports exactly its 4 KiB page.
+ * Errors: -EINVAL (unaligned, len 0, addr+len overflows, unknown flags,
+ *   NULL tracker), -EEXIST (overlaps a watch of this or another tracker),
+ *   -EFAULT (part of the range is not mapped), -ENOTSUP (the memory is not
+ *   private anonymous: file, shared memory, hugetlb), -ENOMEM, -ECHILD.
+ */
+WW_API int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags);
+
+/*
+ * ww_unwatch - stop watching; addr and len must be exactly those of one
+ * ww_watch() call.  The memory stays mapped and unchanged.  Succeeds also
+ * for a stale watch (see -ESTALE below).
+ * Errors: -EINVAL (NULL tracker, unaligned, len 0), -ENOENT (no such watch),
+ *   -ECHILD.
+ */
+WW_API int ww_unwatch(ww_tracker *t, void *addr, size_t len);
+
+/*
+ * ww_alloc - mmap len bytes of private anonymous read-write memory and
+ * watch it (flags as for ww_watch).  ww_free() undoes it.
+ * Errors: as ww_watch(), plus -ENOMEM from mmap.  *out is NULL on failure.
+ */
+WW_API int ww_alloc(ww_tracker *t, size_t len, unsigned flags, void **out);
+
+/* ww_free - unwatch and munmap memory from ww_alloc().  Errors: as
+ * ww_unwatch(). */
+WW_API int ww_free(ww_tracker *t, void *addr, size_t len);
+
+/*
+ * ww_get - list written pages of [addr, addr+len), which must lie inside one
+ * watch.  On entry *count is the capacity of pages[] (> 0); on success it is
+ * the number stored: the lowest written pages, ascending, page-aligned.
+ * With WW_GET_RESET the pages returned (and only those) are re-armed in the
+ * same kernel operation as the report, so a concurrent write is either in
+ * this report or in a later one.  pages[] may itself lie in watched memory.
+ * Does not allocate.
+ * Errors: -EINVAL (NULL tracker/pages/count, *count == 0, unaligned, len 0,
+ *   overflow, unknown flags), -ENOENT (range not inside one watch),
+ *   -ESTALE (the watched mapping was unmapped or replaced behind the
+ *   library's back: its writes can no longer be known; unwatch and watch
+ *   again), -ECHILD, or an unexpected kernel error.
+ * On failure *count is unchanged and pages[] contents are unspecified.
+ */
+WW_API int ww_get(ww_tracker *t, void *addr, size_t len, unsigned flags,
+                  void **pages, size_t *count);
+
+/*
+ * ww_get_ranges - as ww_get(), but reports maximal runs of written pages:
+ * on entry *count is the capacity of ranges[], on success the number of
+ * runs stored.  With WW_GET_RESET exactly the reported runs are re-armed.
+ */
+WW_API int ww_get_ranges(ww_tracker *t, void *addr, size_t len,
+                         unsigned flags, struct ww_range *ranges,
+                         size_t *count);
+
+/*
+ * ww_reset - mark every page of [addr, addr+len) (inside one watch) clean.
+ * Errors: -EINVAL, -ENOENT, -ESTALE, -ECHILD as for ww_get().
+ */
+WW_API int ww_reset(ww_tracker *t, void *addr, size_t len);
+
+/*
+ * ww_mark_written - mark every page of [addr, addr+len) (inside one watch)
+ * written, and make sure it can be written without a fault.  Use it for
+ * writes the library cannot see, and before handing a watched buffer to a
+ * system call with the mprotect backend.
+ * Errors: -EINVAL, -ENOENT, -ESTALE, -ECHILD as for ww_get().
+ */
+WW_API int ww_mark_written(ww_tracker *t, void *addr, size_t len);
+
+/*
+ * ww_strerror - a static English description of a code returned by this
+ * library (negative or positive errno), with the library's own meanings.
+ */
+WW_API const char *ww_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WRITEWATCH_H */

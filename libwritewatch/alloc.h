@@ -1,0 +1,15 @@
+/*
+ * alloc.h - every allocation the library makes goes through these, so a
+ * test build can make the n-th one fail (see tests/ and --enable-fault-
+ * injection) and prove that each error path returns cleanly and leaks
+ * nothing.
+ */
+#ifndef WW_ALLOC_H
+#define WW_ALLOC_H
+
+#include <stddef.h>
+
+void *ww__calloc(size_t n, size_t size);
+void *ww__realloc(void *p, size_t size);
+
+#endif /* WW_ALLOC_H */

@@ -1,0 +1,98 @@
+/*
+ * backend.h - the only thing tracker.c knows about a backend.
+ *
+ * A backend is a table of operations.  tracker.c validates every argument,
+ * finds the watch, holds the tracker's lock (shared for get/reset/mark,
+ * exclusive for watch/unwatch/open/close) and only then calls down, so a
+ * backend may assume: ranges are page-aligned, non-empty and lie inside
+ * the watch it is given; the watch stays alive for the whole call.
+ * Backends return 0 or a negative errno, like the public API.
+ */
+#ifndef WW_BACKEND_H
+#define WW_BACKEND_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "writewatch.h"
+
+/* One watched range (an entry of the tracker's registry). */
+struct ww__watch {
+    uintptr_t start, end;       /* [start, end), page-aligned */
+    unsigned flags;             /* WW_WATCH_* */
+    atomic_int stale;           /* set once the mapping is known lost */
+    void *priv;                 /* the backend's own per-watch state */
+};
+
+/*
+ * Where a get puts what it finds.  The backend asks how much room is left
+ * before each kernel operation, so it never finds (and resets) more than
+ * the caller can receive, then hands over runs with ww__sink_put().
+ */
+struct ww__sink {
+    void **pages;               /* page mode: one address per page, or */
+    struct ww_range *ranges;    /* range mode: one entry per run */
+    size_t cap, n;              /* capacity and entries stored */
+    uintptr_t last_end;         /* end of the last run (range merging) */
+};
+
+/* Pages the sink can still take; SIZE_MAX in range mode (no page limit). */
+static inline size_t ww__sink_room_pages(const struct ww__sink *s)
+{
+    return s->pages ? s->cap - s->n : SIZE_MAX;
+}
+
+/* Runs the sink can still take without merging; SIZE_MAX in page mode. */
+static inline size_t ww__sink_room_runs(const struct ww__sink *s)
+{
+    return s->pages ? SIZE_MAX : s->cap - s->n;
+}
+
+static inline int ww__sink_full(const struct ww__sink *s)
+{
+    return s->n == s->cap;
+}
+
+/* Store the written run [start, end).  The backend guarantees (by asking
+ * for room first) that it fits; runs arrive in ascending order. */
+void ww__sink_put(struct ww__sink *s, uintptr_t start, uintptr_t end);
+
+struct ww__backend_ops {
+    enum ww_backend id;
+    const char *name;
+
+    /* Whether the backend can run in this process: 0 or -errno.  Called
+     * once per process (the result is cached by tracker.c). */
+    int (*probe)(void);
+
+    /* Create / destroy the backend's per-tracker state in *priv.  With
+     * forked != 0 the call comes from a fork child whose kernel objects
+     * still describe the parent: release memory and fds, touch nothing. */
+    int (*open)(void **priv);
+    void (*close)(void *priv, int forked);
+
+    /* Arm a new watch (all pages clean) / disarm it.  unwatch must succeed
+     * for a stale watch too and leave the memory as it is; forked as for
+     * close (then it only frees w->priv). */
+    int (*watch)(void *priv, struct ww__watch *w);
+    void (*unwatch)(void *priv, struct ww__watch *w, int forked);
+
+    /* Report written pages of [start, end) into sink; with reset, re-arm
+     * exactly what was reported.  Never reports a lost mapping as clean:
+     * set w->stale and return -ESTALE instead. */
+    int (*get)(void *priv, struct ww__watch *w, uintptr_t start,
+               uintptr_t end, int reset, struct ww__sink *sink);
+    int (*reset)(void *priv, struct ww__watch *w, uintptr_t start,
+                 uintptr_t end);
+    int (*mark_written)(void *priv, struct ww__watch *w, uintptr_t start,
+                        uintptr_t end);
+};
+
+extern const struct ww__backend_ops ww__uffd_ops;
+extern const struct ww__backend_ops ww__mprotect_ops;
+
+/* The page size, read once. */
+size_t ww__page_size(void);
+
+#endif /* WW_BACKEND_H */

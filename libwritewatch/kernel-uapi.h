@@ -1,0 +1,66 @@
+/*
+ * kernel-uapi.h - the userfaultfd and PAGEMAP_SCAN definitions of Linux 6.7,
+ * for systems whose kernel headers predate them (Debian bookworm ships
+ * linux-libc-dev 6.1).  Every definition is used only when the system's own
+ * <linux/fs.h> and <linux/userfaultfd.h> lack it, so newer headers win.
+ * Values are the kernel ABI (include/uapi/linux/fs.h, userfaultfd.h).
+ */
+#ifndef WW_KERNEL_UAPI_H
+#define WW_KERNEL_UAPI_H
+
+#include <linux/fs.h>
+#include <linux/ioctl.h>
+#include <linux/types.h>
+#include <linux/userfaultfd.h>
+
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1 << 15)
+#endif
+
+/* PAGEMAP_SCAN and its two structures arrived together in linux/fs.h. */
+#ifndef PAGEMAP_SCAN
+#define WW_PRIVATE_PAGEMAP_SCAN 1
+
+struct page_region {
+    __u64 start;
+    __u64 end;
+    __u64 categories;
+};
+
+struct pm_scan_arg {
+    __u64 size;
+    __u64 flags;
+    __u64 start;
+    __u64 end;
+    __u64 walk_end;
+    __u64 vec;
+    __u64 vec_len;
+    __u64 max_pages;
+    __u64 category_inverted;
+    __u64 category_mask;
+    __u64 category_anyof_mask;
+    __u64 return_mask;
+};
+
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+
+#define PAGE_IS_WPALLOWED (1 << 0)
+#define PAGE_IS_WRITTEN (1 << 1)
+#define PAGE_IS_FILE (1 << 2)
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+#define PAGE_IS_PFNZERO (1 << 5)
+#define PAGE_IS_HUGE (1 << 6)
+#define PAGE_IS_SOFT_DIRTY (1 << 7)
+
+#define PM_SCAN_WP_MATCHING (1 << 0)
+#define PM_SCAN_CHECK_WPASYNC (1 << 1)
+#endif /* PAGEMAP_SCAN */
+
+#endif /* WW_KERNEL_UAPI_H */

@@ -1,0 +1,476 @@
+/*
+ * tracker.c - the public native API: argument checks, the tracker's life
+ * cycle, backend choice, locking, and fork safety.  Everything below the
+ * backend table (backend.h) is somebody else's concern.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "backend.h"
+#include "config.h"
+#include "registry.h"
+
+struct ww_tracker {
+    const struct ww__backend_ops *ops;
+    void *priv;                 /* the backend's per-tracker state */
+    /* Queries take it shared, so queries on one tracker never serialise on
+     * it; watch/unwatch take it exclusive so a watch cannot vanish under a
+     * query. */
+    pthread_rwlock_t lock;
+    struct ww__registry watches;
+    unsigned long fork_generation;  /* of the process that opened it */
+};
+
+/* --- fork safety ------------------------------------------------------
+ * A userfaultfd and an fd on /proc/self/pagemap opened before fork() keep
+ * describing the parent's memory in the child: an ioctl on them from the
+ * child would re-protect (and so lose) the parent's written pages.  Each
+ * fork bumps a generation in the child; a tracker from an older generation
+ * refuses everything but close.  pthread_atfork handlers cannot be removed,
+ * so the handler is registered once per process. */
+static atomic_ulong fork_generation;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void bump_generation_in_child(void)
+{
+    atomic_fetch_add(&fork_generation, 1);
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, bump_generation_in_child);
+}
+
+static int forked_since_open(const ww_tracker *t)
+{
+    return t->fork_generation != atomic_load(&fork_generation);
+}
+
+/* --- backends ------------------------------------------------------------ */
+static const struct ww__backend_ops *const backends[] = {
+    &ww__uffd_ops,
+#ifdef WW_HAVE_MPROTECT_BACKEND
+    &ww__mprotect_ops,
+#endif
+};
+#define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
+
+static const struct ww__backend_ops *find_backend(enum ww_backend id)
+{
+    for (size_t i = 0; i < N_BACKENDS; i++)
+        if (backends[i]->id == id)
+            return backends[i];
+    return NULL;
+}
+
+/* Probe results, cached per process: a probe maps memory and opens fds,
+ * which is too much to do on every open.  INT_MIN = not probed yet; two
+ * threads probing at once compute the same answer. */
+static atomic_int probe_cache[3] = { INT_MIN, INT_MIN, INT_MIN };
+
+int ww_backend_available(enum ww_backend backend)
+{
+    const struct ww__backend_ops *ops;
+    int r;
+
+    if (backend == WW_BACKEND_AUTO)
+        return ww_backend_available(WW_BACKEND_UFFD) == 0
+                   ? 0 : ww_backend_available(WW_BACKEND_MPROTECT);
+    ops = find_backend(backend);
+    if (!ops)
+        return backend == WW_BACKEND_MPROTECT ? -ENOTSUP : -EINVAL;
+    r = atomic_load(&probe_cache[backend]);
+    if (r == INT_MIN) {
+        r = ops->probe();
+        atomic_store(&probe_cache[backend], r);
+    }
+    return r;
+}
+
+/* Resolve AUTO: the WW_BACKEND environment variable, else the first backend
+ * whose probe succeeds (uffd before mprotect). */
+static int choose_backend(enum ww_backend *backend)
+{
+    const char *env = getenv("WW_BACKEND");
+    int r;
+
+    if (*backend != WW_BACKEND_AUTO)
+        return 0;
+    if (env && *env && strcmp(env, "auto") != 0) {
+        if (strcmp(env, "uffd") == 0)
+            *backend = WW_BACKEND_UFFD;
+        else if (strcmp(env, "mprotect") == 0)
+            *backend = WW_BACKEND_MPROTECT;
+        else
+            return -EINVAL;
+        return 0;
+    }
+    r = ww_backend_available(WW_BACKEND_UFFD);
+    if (r == 0 || !find_backend(WW_BACKEND_MPROTECT)) {
+        *backend = WW_BACKEND_UFFD;
+        return 0;
+    }
+    *backend = WW_BACKEND_MPROTECT;
+    return 0;
+}
+
+const char *ww_backend_name(enum ww_backend backend)
+{
+    switch (backend) {
+    case WW_BACKEND_AUTO: return "auto";
+    case WW_BACKEND_UFFD: return "uffd";
+    case WW_BACKEND_MPROTECT: return "mprotect";
+    }
+    return "?";
+}
+
+size_t ww__page_size(void)
+{
+    static atomic_size_t page;
+    size_t p = atomic_load_explicit(&page, memory_order_relaxed);
+
+    if (!p) {
+        p = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&page, p, memory_order_relaxed);
+    }
+    return p;
+}
+
+size_t ww_page_size(void)
+{
+    return ww__page_size();
+}
+
+/* --- life cycle ---------------------------------------------------------- */
+int ww_tracker_open(ww_tracker **out, enum ww_backend backend, unsigned flags)
+{
+    ww_tracker *t;
+    int r;
+
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (flags != 0 || (unsigned)backend > WW_BACKEND_MPROTECT)
+        return -EINVAL;
+    pthread_once(&atfork_once, register_atfork);
+    r = choose_backend(&backend);
+    if (r < 0)
+        return r;
+    if (!find_backend(backend))
+        return -ENOTSUP;
+    r = ww_backend_available(backend);
+    if (r < 0)
+        return r;
+
+    t = ww__calloc(1, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    t->ops = find_backend(backend);
+    t->fork_generation = atomic_load(&fork_generation);
+    r = pthread_rwlock_init(&t->lock, NULL);
+    if (r != 0) {
+        free(t);
+        return -r;
+    }
+    r = t->ops->open(&t->priv);
+    if (r < 0) {
+        pthread_rwlock_destroy(&t->lock);
+        free(t);
+        return r;
+    }
+    *out = t;
+    return 0;
+}
+
+int ww_tracker_close(ww_tracker *t)
+{
+    int forked;
+
+    if (!t)
+        return 0;
+    /* In a fork child the lock may have been copied while held by a thread
+     * that does not exist here; the child is the only user, so skip it. */
+    forked = forked_since_open(t);
+    if (!forked)
+        pthread_rwlock_wrlock(&t->lock);
+    for (size_t i = 0; i < t->watches.n; i++) {
+        t->ops->unwatch(t->priv, t->watches.v[i], forked);
+        free(t->watches.v[i]);
+    }
+    ww__registry_free(&t->watches);
+    t->ops->close(t->priv, forked);
+    if (!forked)
+        pthread_rwlock_unlock(&t->lock);
+    pthread_rwlock_destroy(&t->lock);
+    free(t);
+    return 0;
+}
+
+enum ww_backend ww_tracker_backend(const ww_tracker *t)
+{
+    return t ? t->ops->id : WW_BACKEND_AUTO;
+}
+
+/* --- argument checks ----------------------------------------------------- */
+
+/* A non-empty, page-aligned range that does not wrap around. */
+static int check_range(const void *addr, size_t len, uintptr_t *start,
+                       uintptr_t *end)
+{
+    uintptr_t a = (uintptr_t)addr, mask = ww__page_size() - 1;
+
+    if (len == 0 || (a & mask) || (len & mask) || a > UINTPTR_MAX - len)
+        return -EINVAL;
+    *start = a;
+    *end = a + len;
+    return 0;
+}
+
+/* Common prologue of every call that touches the tracker's watches. */
+static int enter(ww_tracker *t, const void *addr, size_t len, uintptr_t *start,
+                 uintptr_t *end)
+{
+    int r;
+
+    if (!t)
+        return -EINVAL;
+    r = check_range(addr, len, start, end);
+    if (r < 0)
+        return r;
+    if (forked_since_open(t))
+        return -ECHILD;
+    return 0;
+}
+
+/* --- watches ------------------------------------------------------------- */
+int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
+{
+    struct ww__watch *w;
+    uintptr_t start, end;
+    int r = enter(t, addr, len, &start, &end);
+
+    if (r < 0)
+        return r;
+    if (flags & ~WW_WATCH_KEEP_HUGEPAGES)
+        return -EINVAL;
+    w = ww__calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    w->start = start;
+    w->end = end;
+    w->flags = flags;
+
+    pthread_rwlock_wrlock(&t->lock);
+    if (ww__registry_overlaps(&t->watches, start, end))
+        r = -EEXIST;
+    else
+        r = ww__registry_reserve(&t->watches);
+    if (r == 0)
+        r = t->ops->watch(t->priv, w);
+    if (r == 0)
+        ww__registry_insert(&t->watches, w);
+    pthread_rwlock_unlock(&t->lock);
+    if (r < 0)
+        free(w);
+    return r;
+}
+
+int ww_unwatch(ww_tracker *t, void *addr, size_t len)
+{
+    struct ww__watch *w;
+    uintptr_t start, end;
+    int r = enter(t, addr, len, &start, &end);
+
+    if (r < 0)
+        return r;
+    pthread_rwlock_wrlock(&t->lock);
+    w = ww__registry_find_exact(&t->watches, start, end);
+    if (w) {
+        t->ops->unwatch(t->priv, w, 0);
+        ww__registry_remove(&t->watches, w);
+    }
+    pthread_rwlock_unlock(&t->lock);
+    if (!w)
+        return -ENOENT;
+    free(w);
+    return 0;
+}
+
+int ww_alloc(ww_tracker *t, size_t len, unsigned flags, void **out)
+{
+    void *p;
+    int r;
+
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (!t || len == 0 || (len & (ww__page_size() - 1)))
+        return -EINVAL;
+    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+             -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    r = ww_watch(t, p, len, flags);
+    if (r < 0) {
+        munmap(p, len);
+        return r;
+    }
+    *out = p;
+    return 0;
+}
+
+int ww_free(ww_tracker *t, void *addr, size_t len)
+{
+    int r = ww_unwatch(t, addr, len);
+
+    if (r == 0)
+        munmap(addr, len);
+    return r;
+}
+
+/* --- queries --------------------------------------------------------------
+ * Each query holds the lock shared from the lookup to the end of the
+ * backend call, so the watch it found stays alive. */
+typedef int (*query_fn)(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                        uintptr_t end, void *arg);
+
+static int run_query(ww_tracker *t, const void *addr, size_t len, query_fn fn,
+                     void *arg)
+{
+    struct ww__watch *w;
+    uintptr_t start, end;
+    int r = enter(t, addr, len, &start, &end);
+
+    if (r < 0)
+        return r;
+    pthread_rwlock_rdlock(&t->lock);
+    w = ww__registry_find(&t->watches, start, end);
+    if (!w)
+        r = -ENOENT;
+    else if (atomic_load(&w->stale))
+        r = -ESTALE;
+    else
+        r = fn(t, w, start, end, arg);
+    pthread_rwlock_unlock(&t->lock);
+    return r;
+}
+
+struct get_args {
+    int reset;
+    struct ww__sink sink;
+};
+
+static int query_get(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                     uintptr_t end, void *arg)
+{
+    struct get_args *g = arg;
+
+    return t->ops->get(t->priv, w, start, end, g->reset, &g->sink);
+}
+
+static int get_common(ww_tracker *t, void *addr, size_t len, unsigned flags,
+                      void **pages, struct ww_range *ranges, size_t *count)
+{
+    struct get_args g = { 0 };
+    int r;
+
+    if ((!pages && !ranges) || !count || *count == 0 ||
+        (flags & ~WW_GET_RESET))
+        return -EINVAL;
+    g.reset = (flags & WW_GET_RESET) != 0;
+    g.sink.pages = pages;
+    g.sink.ranges = ranges;
+    g.sink.cap = *count;
+    r = run_query(t, addr, len, query_get, &g);
+    if (r == 0)
+        *count = g.sink.n;
+    return r;
+}
+
+int ww_get(ww_tracker *t, void *addr, size_t len, unsigned flags, void **pages,
+           size_t *count)
+{
+    return get_common(t, addr, len, flags, pages, NULL, count);
+}
+
+int ww_get_ranges(ww_tracker *t, void *addr, size_t len, unsigned flags,
+                  struct ww_range *ranges, size_t *count)
+{
+    return get_common(t, addr, len, flags, NULL, ranges, count);
+}
+
+static int query_reset(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                       uintptr_t end, void *arg)
+{
+    (void)arg;
+    return t->ops->reset(t->priv, w, start, end);
+}
+
+int ww_reset(ww_tracker *t, void *addr, size_t len)
+{
+    return run_query(t, addr, len, query_reset, NULL);
+}
+
+static int query_mark(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                      uintptr_t end, void *arg)
+{
+    (void)arg;
+    return t->ops->mark_written(t->priv, w, start, end);
+}
+
+int ww_mark_written(ww_tracker *t, void *addr, size_t len)
+{
+    return run_query(t, addr, len, query_mark, NULL);
+}
+
+void ww__sink_put(struct ww__sink *s, uintptr_t start, uintptr_t end)
+{
+    size_t page = ww__page_size();
+
+    if (s->pages) {
+        for (uintptr_t p = start; p < end && s->n < s->cap; p += page)
+            s->pages[s->n++] = (void *)p;
+        return;
+    }
+    if (s->n > 0 && start == s->last_end) {
+        s->ranges[s->n - 1].len += end - start;
+    } else if (s->n < s->cap) {
+        s->ranges[s->n].addr = (void *)start;
+        s->ranges[s->n].len = end - start;
+        s->n++;
+    }
+    s->last_end = end;
+}
+
+const char *ww_strerror(int err)
+{
+    switch (err < 0 ? -err : err) {
+    case 0: return "success";
+    case EINVAL: return "invalid argument (NULL, unaligned, empty, "
+                        "overflowing range, unknown flag or zero count)";
+    case ENOENT: return "the range is not inside one watch of this tracker";
+    case EEXIST: return "the range overlaps a range that is already watched";
+    case EFAULT: return "part of the range is not mapped";
+    case ESTALE: return "the watched mapping was unmapped or replaced; its "
+                        "writes can no longer be known (unwatch, watch again)";
+    case ECHILD: return "the tracker belongs to the parent process (fork); "
+                        "only ww_tracker_close is allowed in the child";
+    case ENOTSUP: return "not supported here (kernel lacks userfaultfd "
+                         "write-protect/PAGEMAP_SCAN, or the memory is not "
+                         "private anonymous)";
+    case ENOSYS: return "the kernel has no userfaultfd system call";
+    case EPERM: return "userfaultfd is denied to this process";
+    case ENOMEM: return "out of memory";
+    case EMFILE: return "too many open files in this process";
+    case ENFILE: return "too many open files in the system";
+    }
+    return "unexpected error";
+}

@@ -1,0 +1,124 @@
+/* helpers.c - see helpers.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "helpers.h"
+
+enum ww_backend test_backend = WW_BACKEND_UFFD;
+
+ww_tracker *test_open(void)
+{
+    ww_tracker *t = NULL;
+    int r = ww_tracker_open(&t, test_backend, 0);
+
+    ck_assert_msg(r == 0, "ww_tracker_open(%s): %s",
+                  ww_backend_name(test_backend), ww_strerror(r));
+    ck_assert_int_eq(ww_tracker_backend(t), test_backend);
+    return t;
+}
+
+char *test_map(size_t n)
+{
+    void *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    ck_assert_msg(p != MAP_FAILED, "mmap %zu pages: %s", n, strerror(errno));
+    return p;
+}
+
+char *test_map_aligned(size_t n, size_t align)
+{
+    size_t len = n * PAGE;
+    char *p = test_map(n + align / PAGE);
+    char *a = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    if (a + len < p + len + align)
+        munmap(a + len, (size_t)(p + len + align - (a + len)));
+    return a;
+}
+
+void write_pages(char *base, const size_t *idx, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ((volatile char *)base)[idx[i] * PAGE + 1] = 1;
+}
+
+void assert_pages(void **got, size_t n_got, char *base, const size_t *idx,
+                  size_t n)
+{
+    ck_assert_uint_eq(n_got, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(got[i] == base + idx[i] * PAGE,
+                      "entry %zu: page %td, expected page %zu", i,
+                      ((char *)got[i] - base) / (ptrdiff_t)PAGE, idx[i]);
+}
+
+size_t count_written(ww_tracker *t, char *base, size_t n)
+{
+    void **pages = calloc(n, sizeof(*pages));
+    size_t count = n;
+    int r;
+
+    ck_assert_ptr_nonnull(pages);
+    r = ww_get(t, base, n * PAGE, 0, pages, &count);
+    ck_assert_msg(r == 0, "ww_get: %s", ww_strerror(r));
+    free(pages);
+    return count;
+}
+
+static void setup_uffd(void) { test_backend = WW_BACKEND_UFFD; }
+static void setup_mprotect(void) { test_backend = WW_BACKEND_MPROTECT; }
+
+static int required(enum ww_backend b)
+{
+    const char *req = getenv("WW_TEST_REQUIRE");
+
+    return req && strstr(req, ww_backend_name(b)) != NULL;
+}
+
+void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *),
+                        int timeout_seconds)
+{
+    static const struct {
+        enum ww_backend id;
+        void (*setup)(void);
+    } list[] = {
+        { WW_BACKEND_UFFD, setup_uffd },
+        { WW_BACKEND_MPROTECT, setup_mprotect },
+    };
+
+    for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {
+        int avail = ww_backend_available(list[i].id);
+        char tname[128];
+        TCase *tc;
+
+        if (avail != 0 && !required(list[i].id)) {
+            fprintf(stderr, "SKIP %s:%s: backend unavailable here (%s)\n",
+                    name, ww_backend_name(list[i].id), ww_strerror(avail));
+            continue;
+        }
+        snprintf(tname, sizeof(tname), "%s:%s", name,
+                 ww_backend_name(list[i].id));
+        tc = tcase_create(strdup(tname));
+        tcase_add_checked_fixture(tc, list[i].setup, NULL);
+        tcase_set_timeout(tc, timeout_seconds);
+        add_tests(tc);
+        suite_add_tcase(s, tc);
+    }
+}
+
+int run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,51 @@
+/*
+ * helpers.h - shared by the Check suites: which backend a test runs on,
+ * mapping and writing pages, and the suite runner.
+ *
+ * Every suite adds its tests through add_backend_tcases(), which makes one
+ * TCase per backend ("name:uffd", "name:mprotect").  A backend that cannot
+ * run here is skipped with a note on stderr, unless it is named in
+ * WW_TEST_REQUIRE (e.g. "uffd,mprotect"): then its absence fails the run.
+ */
+#ifndef WW_TEST_HELPERS_H
+#define WW_TEST_HELPERS_H
+
+#include <check.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "writewatch.h"
+
+#define PAGE ((size_t)4096)
+
+/* The backend the running test uses. */
+extern enum ww_backend test_backend;
+
+/* Open a tracker on test_backend (asserts success). */
+ww_tracker *test_open(void);
+
+/* mmap n fresh private anonymous pages (asserts success). */
+char *test_map(size_t n);
+
+/* An mmap of n pages whose start is aligned to `align` bytes. */
+char *test_map_aligned(size_t n, size_t align);
+
+/* Write one byte into each listed page of base. */
+void write_pages(char *base, const size_t *idx, size_t n);
+
+/* Assert that a get returned exactly the listed pages of base, in order. */
+void assert_pages(void **got, size_t n_got, char *base, const size_t *idx,
+                  size_t n);
+
+/* Get (no reset) the number of written pages in [base, base+n pages). */
+size_t count_written(ww_tracker *t, char *base, size_t n);
+
+/* Add a TCase per available backend, each running add_tests' tests. */
+void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *),
+                        int timeout_seconds);
+
+/* Run a suite; the exit status for main(). */
+int run_suite(Suite *s);
+
+#endif
