@@ -57,9 +57,7 @@ static int forked_since_open(const ww_tracker *t)
 /* --- backends ------------------------------------------------------------ */
 static const struct ww__backend_ops *const backends[] = {
     &ww__uffd_ops,
-#ifdef WW_HAVE_MPROTECT_BACKEND
     &ww__mprotect_ops,
-#endif
 };
 #define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
 
@@ -86,7 +84,7 @@ int ww_backend_available(enum ww_backend backend)
                    ? 0 : ww_backend_available(WW_BACKEND_MPROTECT);
     ops = find_backend(backend);
     if (!ops)
-        return backend == WW_BACKEND_MPROTECT ? -ENOTSUP : -EINVAL;
+        return -EINVAL;
     r = atomic_load(&probe_cache[backend]);
     if (r == INT_MIN) {
         r = ops->probe();
@@ -114,8 +112,8 @@ static int choose_backend(enum ww_backend *backend)
         return 0;
     }
     r = ww_backend_available(WW_BACKEND_UFFD);
-    if (r == 0 || !find_backend(WW_BACKEND_MPROTECT)) {
-        *backend = WW_BACKEND_UFFD;
+    if (r == 0 || ww_backend_available(WW_BACKEND_MPROTECT) != 0) {
+        *backend = WW_BACKEND_UFFD;     /* open then reports uffd's error */
         return 0;
     }
     *backend = WW_BACKEND_MPROTECT;
@@ -164,8 +162,6 @@ int ww_tracker_open(ww_tracker **out, enum ww_backend backend, unsigned flags)
     r = choose_backend(&backend);
     if (r < 0)
         return r;
-    if (!find_backend(backend))
-        return -ENOTSUP;
     r = ww_backend_available(backend);
     if (r < 0)
         return r;

@@ -1,0 +1,59 @@
+#!/bin/sh
+# test.sh - install dependencies, build, and run the whole test suite:
+#   1. gcc, -Werror, `make check` (every Check suite on every backend)
+#   2. clang, -Werror, `make check`
+#   3. gcc with AddressSanitizer + UndefinedBehaviorSanitizer, `make check`
+#   4. `make distcheck`
+# Ends with one line "N passed, N failed": the sum of the Check suites'
+# tests over runs 1-3.  Exit status 0 only if everything passed.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sh scripts/install-deps.sh || exit 1
+[ -x configure ] || autoreconf -fi >/dev/null || exit 1
+
+out=$top/_test
+rm -rf "$out"
+mkdir -p "$out"
+status=0
+passed=0
+failed=0
+
+# Sum "NN%: Checks: C, Failures: F, Errors: E" lines of a build's test logs.
+tally() {
+    set -- $(cat "$1"/tests/*.log 2>/dev/null |
+        sed -n 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' |
+        awk '{c+=$1; f+=$2+$3} END {print c+0, f+0}')
+    passed=$((passed + $1 - $2))
+    failed=$((failed + $2))
+    echo "  $(basename "$dir"): $(($1 - $2)) passed, $2 failed"
+}
+
+run() {   # run NAME [VAR=value ...] -- configure options
+    name=$1; shift
+    dir=$out/$name
+    echo "== $name"
+    if ! env "$@" sh scripts/build.sh "$dir" --enable-werror $CONF; then
+        echo "  $name: BUILD FAILED"; status=1; return
+    fi
+    if ! (cd "$dir" && make -s check -j2 WW_TEST_REQUIRE="${WW_TEST_REQUIRE:-uffd}" >"$dir/check.out" 2>&1); then
+        status=1
+        grep -h -E '^[^ ]+:[0-9]+:[EF]:' "$dir"/tests/*.log | head -40
+    fi
+    tally "$dir"
+}
+
+CONF="" run gcc CC=gcc
+CONF="" run clang CC=clang
+CONF="--enable-sanitizers" run sanitizers CC=gcc
+
+echo "== distcheck"
+if (cd "$out/gcc" && make -s distcheck >"$out/distcheck.out" 2>&1); then
+    echo "  distcheck: ok"
+else
+    echo "  distcheck: FAILED (see $out/distcheck.out)"; tail -20 "$out/distcheck.out"; status=1
+fi
+
+[ "$failed" -eq 0 ] || status=1
+echo "$passed passed, $failed failed"
+exit $status
