@@ -34,6 +34,7 @@
 #include "alloc.h"
 #include "backend.h"
 #include "kernel-uapi.h"
+#include "vma.h"
 
 /* Regions per scan call.  The kernel fills a vector of any length through
  * its own 512-entry bounce buffer; 256 on our stack (6 KiB) keeps the get
@@ -175,7 +176,9 @@ static int uffd_watch(void *priv, struct ww__watch *w)
         .mode = UFFDIO_REGISTER_MODE_WP,
     };
     struct uffdio_range range = reg.range;
-    int r = check_mapped(w->start, w->end);
+    /* With WP_ASYNC the kernel accepts shared and file mappings too, but a
+     * write through another mapping of the same object would never show. */
+    int r = ww__check_private_anonymous(w->start, w->end);
 
     if (r < 0)
         return r;
@@ -187,7 +190,7 @@ static int uffd_watch(void *priv, struct ww__watch *w)
     if (ioctl(u->uffd, UFFDIO_REGISTER, &reg) < 0) {
         switch (errno) {
         case EBUSY: return -EEXIST;        /* another userfaultfd has it */
-        case EINVAL: return -ENOTSUP;      /* not private anonymous memory */
+        case EINVAL: return -ENOTSUP;      /* memory uffd cannot watch */
         default: return -errno;
         }
     }

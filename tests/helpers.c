@@ -81,7 +81,7 @@ static int required(enum ww_backend b)
     return req && strstr(req, ww_backend_name(b)) != NULL;
 }
 
-void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *),
+void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, enum ww_backend),
                         int timeout_seconds)
 {
     static const struct {
@@ -107,7 +107,7 @@ void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *),
         tc = tcase_create(strdup(tname));
         tcase_add_checked_fixture(tc, list[i].setup, NULL);
         tcase_set_timeout(tc, timeout_seconds);
-        add_tests(tc);
+        add_tests(tc, list[i].id);
         suite_add_tcase(s, tc);
     }
 }

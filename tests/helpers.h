@@ -41,8 +41,9 @@ void assert_pages(void **got, size_t n_got, char *base, const size_t *idx,
 /* Get (no reset) the number of written pages in [base, base+n pages). */
 size_t count_written(ww_tracker *t, char *base, size_t n);
 
-/* Add a TCase per available backend, each running add_tests' tests. */
-void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *),
+/* Add a TCase per available backend; add_tests adds the tests that apply
+ * to that backend. */
+void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, enum ww_backend),
                         int timeout_seconds);
 
 /* Run a suite; the exit status for main(). */

@@ -426,8 +426,9 @@ START_TEST(test_output_in_watched_memory)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
+static void add_tests(TCase *tc, enum ww_backend backend)
 {
+    (void)backend;      /* every test applies to every backend */
     tcase_add_test(tc, test_open_close);
     tcase_add_test(tc, test_fresh_watch_is_clean);
     tcase_add_test(tc, test_one_write_one_page);

@@ -1,0 +1,290 @@
+/*
+ * test_kernel.c - how watches meet the rest of the kernel: writes made by
+ * system calls, transparent huge pages, mappings that are unmapped or
+ * replaced under a watch, and fork.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "kernel-uapi.h"
+
+#define HUGE_2M ((size_t)2 << 20)
+
+/* read(2) from a pipe straight into watched memory: the kernel's own write
+ * succeeds (uffd resolves it like a user write) and is reported. */
+START_TEST(test_read_syscall_into_watched_memory)
+{
+    ww_tracker *t = test_open();
+    char *mem = test_map(8);
+    void *pages[8];
+    size_t count = 8, expect[] = { 2, 3 };
+    char msg[PAGE + 16];
+    int fds[2];
+
+    memset(msg, 'x', sizeof(msg));
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
+    ck_assert_int_eq(write(fds[1], msg, 32), 32);
+    /* 32 bytes crossing from page 2 into page 3. */
+    ck_assert_int_eq(read(fds[0], mem + 3 * PAGE - 16, 32), 32);
+    ck_assert_int_eq(mem[3 * PAGE + 15], 'x');
+    ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, 0, pages, &count), 0);
+    assert_pages(pages, count, mem, expect, 2);
+    close(fds[0]);
+    close(fds[1]);
+    ww_tracker_close(t);
+}
+END_TEST
+
+/* AnonHugePages (kB) of the mapping that contains addr, from smaps. */
+static long anon_huge_kb(const void *addr)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[256];
+    long kb = -1;
+    int inside = 0;
+
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ' ') &&
+            line[strspn(line, "0123456789abcdef")] == '-')
+            inside = lo <= (uintptr_t)addr && (uintptr_t)addr < hi;
+        else if (inside && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+            break;
+    }
+    fclose(f);
+    return kb;
+}
+
+/* Memory backed by a transparent huge page before the watch starts. */
+static char *map_thp(size_t n_huge)
+{
+    char *mem = test_map_aligned(n_huge * HUGE_2M / PAGE, HUGE_2M);
+
+    madvise(mem, n_huge * HUGE_2M, MADV_HUGEPAGE);
+    memset(mem, 1, n_huge * HUGE_2M);
+    return mem;
+}
+
+/* By default a 1-byte write reports exactly its 4 KiB page, whether or not
+ * the memory was huge-page backed when the watch started. */
+START_TEST(test_thp_exact_by_default)
+{
+    ww_tracker *t = test_open();
+    char *mem = map_thp(2);
+    size_t n = 2 * HUGE_2M / PAGE, expect[] = { 5, 700 };
+    void **pages = calloc(n, sizeof(*pages));
+    size_t count = n;
+
+    fprintf(stderr, "thp(default, %s): AnonHugePages before watch %ld kB\n",
+            ww_backend_name(test_backend), anon_huge_kb(mem));
+    ck_assert_int_eq(ww_watch(t, mem, 2 * HUGE_2M, 0), 0);
+    mem[5 * PAGE + 3] = 2;
+    mem[700 * PAGE] = 2;
+    ck_assert_int_eq(ww_get(t, mem, 2 * HUGE_2M, WW_GET_RESET, pages, &count),
+                     0);
+    assert_pages(pages, count, mem, expect, 2);
+    /* And again after the reset. */
+    mem[6 * PAGE] = 3;
+    count = n;
+    ck_assert_int_eq(ww_get(t, mem, 2 * HUGE_2M, 0, pages, &count), 0);
+    ck_assert_uint_eq(count, 1);
+    ck_assert_ptr_eq(pages[0], mem + 6 * PAGE);
+    free(pages);
+    ww_tracker_close(t);
+}
+END_TEST
+
+/* With WW_WATCH_KEEP_HUGEPAGES the report may be coarser, but it always
+ * contains the written page, never more than its huge page, and stays in
+ * order.  The kernel's actual choice is printed. */
+START_TEST(test_thp_keep_hugepages)
+{
+    ww_tracker *t = test_open();
+    char *mem = map_thp(1);
+    size_t n = HUGE_2M / PAGE;
+    void **pages = calloc(n, sizeof(*pages));
+    size_t count = n;
+    int found = 0;
+
+    ck_assert_int_eq(ww_watch(t, mem, HUGE_2M, WW_WATCH_KEEP_HUGEPAGES), 0);
+    mem[100 * PAGE] = 2;
+    ck_assert_int_eq(ww_get(t, mem, HUGE_2M, 0, pages, &count), 0);
+    fprintf(stderr, "thp(keep, %s): 1-byte write reported as %zu page(s); "
+            "AnonHugePages now %ld kB\n", ww_backend_name(test_backend),
+            count, anon_huge_kb(mem));
+    ck_assert_uint_ge(count, 1);
+    ck_assert_uint_le(count, n);
+    for (size_t i = 0; i < count; i++) {
+        found |= pages[i] == mem + 100 * PAGE;
+        if (i > 0)
+            ck_assert((char *)pages[i - 1] < (char *)pages[i]);
+    }
+    ck_assert(found);
+    free(pages);
+    ww_tracker_close(t);
+}
+END_TEST
+
+/* Part of the watch unmapped: queries fail with -ESTALE rather than call
+ * the hole clean; unwatch still works; a new watch works. */
+START_TEST(test_unmapped_under_watch)
+{
+    ww_tracker *t = test_open();
+    char *mem = test_map(8);
+    void *pages[8];
+    size_t count = 8;
+
+    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
+    mem[0] = 1;
+    ck_assert_int_eq(munmap(mem + 4 * PAGE, PAGE), 0);
+    ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
+                     -ESTALE);
+    ck_assert_uint_eq(count, 8);
+    /* Stale is sticky, for the whole watch. */
+    ck_assert_int_eq(ww_get(t, mem, PAGE, 0, pages, &count), -ESTALE);
+    ck_assert_int_eq(ww_reset(t, mem, 8 * PAGE), -ESTALE);
+    ck_assert_int_eq(ww_mark_written(t, mem, PAGE), -ESTALE);
+    ck_assert_int_eq(ww_unwatch(t, mem, 8 * PAGE), 0);
+    /* Map the hole again and start over. */
+    ck_assert_ptr_eq(mmap(mem + 4 * PAGE, PAGE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+                     mem + 4 * PAGE);
+    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
+    mem[4 * PAGE] = 1;
+    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ww_tracker_close(t);
+}
+END_TEST
+
+/* Written pages per a raw get-only scan (no library), -1 on error. */
+static long raw_written_pages(char *start, size_t len)
+{
+    struct page_region vec[16];
+    struct pm_scan_arg arg = {
+        .size = sizeof(arg), .start = (uintptr_t)start,
+        .end = (uintptr_t)start + len, .vec = (uintptr_t)vec, .vec_len = 16,
+        .category_mask = PAGE_IS_WRITTEN, .return_mask = PAGE_IS_WRITTEN,
+    };
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    long n = ioctl(fd, PAGEMAP_SCAN, &arg), pages = 0;
+
+    close(fd);
+    for (long i = 0; i < n; i++)
+        pages += (long)((vec[i].end - vec[i].start) / PAGE);
+    return n < 0 ? -1 : pages;
+}
+
+/* The kernel trap: a resetting scan over a registered VMA followed by an
+ * unregistered one re-arms the first VMA's written pages, then fails with
+ * EPERM.  The library must give those pages back: after the failure the
+ * first half still reads as written. */
+START_TEST(test_replaced_half_keeps_written_pages)
+{
+    ww_tracker *t = test_open();
+    char *mem = test_map(8);
+    void *pages[8];
+    size_t count = 8;
+
+    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
+    mem[PAGE] = 1;
+    mem[2 * PAGE] = 1;
+    ck_assert_ptr_eq(mmap(mem + 4 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+                     mem + 4 * PAGE);
+    ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
+                     -ESTALE);
+    ck_assert_int_eq(raw_written_pages(mem, 4 * PAGE), 2);
+    ck_assert_int_eq(ww_unwatch(t, mem, 8 * PAGE), 0);
+    ww_tracker_close(t);
+}
+END_TEST
+
+/* A tracker inherited through fork() refuses to work in the child (its
+ * kernel objects describe the parent) but can be closed there; the parent
+ * is unaffected, before and after. */
+START_TEST(test_fork_child_refuses)
+{
+    ww_tracker *t = test_open();
+    char *mem = test_map(8);
+    void *pages[8];
+    size_t count = 8, expect[] = { 1, 6 };
+    int status;
+    pid_t pid;
+
+    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
+    mem[PAGE] = 1;
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int ok = 1;
+        size_t n = 8;
+        mem[3 * PAGE] = 1;      /* the child's own copy */
+        ok &= ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &n) == -ECHILD;
+        ok &= ww_reset(t, mem, 8 * PAGE) == -ECHILD;
+        ok &= ww_watch(t, mem, PAGE, 0) == -ECHILD;
+        ok &= ww_unwatch(t, mem, 8 * PAGE) == -ECHILD;
+        ok &= ww_tracker_close(t) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    mem[6 * PAGE] = 1;
+    ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count), 0);
+    assert_pages(pages, count, mem, expect, 2);
+    mem[7 * PAGE] = 1;
+    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ww_tracker_close(t);
+}
+END_TEST
+
+/* mprotect(2) by the caller to read-only and back keeps the write state. */
+START_TEST(test_caller_mprotect_keeps_state)
+{
+    ww_tracker *t = test_open();
+    char *mem = test_map(8);
+    void *pages[8];
+    size_t count = 8, expect[] = { 2, 5 };
+
+    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
+    mem[2 * PAGE] = 1;
+    ck_assert_int_eq(mprotect(mem, 8 * PAGE, PROT_READ), 0);
+    ck_assert_int_eq(mprotect(mem, 8 * PAGE, PROT_READ | PROT_WRITE), 0);
+    mem[5 * PAGE] = 1;
+    ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, 0, pages, &count), 0);
+    assert_pages(pages, count, mem, expect, 2);
+    ww_tracker_close(t);
+}
+END_TEST
+
+static void add_tests(TCase *tc, enum ww_backend backend)
+{
+    tcase_add_test(tc, test_thp_exact_by_default);
+    tcase_add_test(tc, test_thp_keep_hugepages);
+    tcase_add_test(tc, test_unmapped_under_watch);
+    tcase_add_test(tc, test_fork_child_refuses);
+    if (backend != WW_BACKEND_UFFD)
+        return;
+    /* uffd only: with mprotect, a system call writing a watched page fails
+     * with EFAULT by design (see test_mprotect.c), the EPERM trap is
+     * PAGEMAP_SCAN's, and the backend owns the pages' protections. */
+    tcase_add_test(tc, test_read_syscall_into_watched_memory);
+    tcase_add_test(tc, test_replaced_half_keeps_written_pages);
+    tcase_add_test(tc, test_caller_mprotect_keeps_state);
+}
+
+int main(void)
+{
+    Suite *s = suite_create("kernel");
+
+    add_backend_tcases(s, "kernel", add_tests, 60);
+    return run_suite(s);
+}
