@@ -1,0 +1,604 @@
+/*
+ * win32-mem.c - the Win32 layer's memory: an allocation table in the
+ * manner of Windows' address descriptors, and the NT-level operations on
+ * it (reserve, commit, decommit, release, protect, write-watch queries).
+ *
+ * Every allocation is one private anonymous mapping, reserved PROT_NONE.
+ * The table keeps one byte per page: 0 while the page is only reserved,
+ * else the Windows protection it is committed with.  A byte per page is
+ * what Wine keeps too.  It costs address space in proportion to the
+ * reservation but memory only where pages are committed: a large calloc
+ * is fresh zero pages, and set_state() writes only the bytes that change.
+ *
+ * Write watching.  A MEM_WRITE_WATCH allocation is watched whole, with the
+ * layer's one tracker, from reservation to release.  Committing and
+ * decommitting never unwatch: decommit frees the pages with MADV_DONTNEED
+ * (which the kernel reports as a write, so the range is reset after it),
+ * and queries over reserved or decommitted pages simply find them clean.
+ *
+ * Protections.  The uffd backend keeps write state in page-table entries,
+ * where mprotect(2) leaves it alone: protections and watching are
+ * independent.  The mprotect backend tracks writes *with* protections, so
+ * there the layer gives pages back after touching them: pages made
+ * writable are re-armed or kept written (hand_back), and after any call
+ * that lets the backend re-protect pages, those that must not be writable
+ * get their Windows protection again (reapply_protections).
+ *
+ * Locking: one rwlock over the table.  Memory operations take it
+ * exclusive; write-watch queries take it shared, so a query never sees an
+ * allocation half-decommitted or released while queries still run
+ * concurrently with each other.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "alloc.h"
+#include "win32-mem.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* Windows reserves address space in 64 KiB units, and programs rely on
+ * allocation bases being aligned to it. */
+#define GRANULARITY ((uintptr_t)0x10000)
+
+#define SUPPORTED_TYPES (MEM_COMMIT | MEM_RESERVE | MEM_WRITE_WATCH | \
+                         MEM_TOP_DOWN)
+
+/* Ranges of written pages fetched per call while handing pages back. */
+#define HAND_BACK_CHUNK 32
+
+int ww__win32_test_handback;
+
+struct region {
+    uintptr_t base, end;        /* the reservation, page-aligned */
+    int watched;                /* MEM_WRITE_WATCH */
+    unsigned char state[];      /* per page: 0 = reserved, else PAGE_* */
+};
+
+static struct {
+    pthread_rwlock_t lock;
+    struct region **v;          /* sorted by base, never overlapping */
+    size_t n, cap;
+} table = { .lock = PTHREAD_RWLOCK_INITIALIZER };
+
+/* --- the tracker ---------------------------------------------------------- */
+static pthread_once_t tracker_once = PTHREAD_ONCE_INIT;
+static ww_tracker *tracker;
+static int tracker_error;
+
+static void open_tracker(void)
+{
+    tracker_error = ww_tracker_open(&tracker, WW_BACKEND_AUTO, 0);
+}
+
+/* The process-wide tracker, opened on first use (a failure is final, like
+ * the native library's backend probes); 0 or the open error. */
+static int get_tracker(ww_tracker **t)
+{
+    pthread_once(&tracker_once, open_tracker);
+    *t = tracker;
+    return tracker_error;
+}
+
+ww_tracker *ww_win32_tracker(void)
+{
+    ww_tracker *t;
+
+    return get_tracker(&t) == 0 ? t : NULL;
+}
+
+static int backend_owns_protection(ww_tracker *t)
+{
+    return ww_tracker_backend(t) != WW_BACKEND_UFFD || ww__win32_test_handback;
+}
+
+/* --- pages and protections ---------------------------------------------- */
+static uintptr_t page_mask(void)
+{
+    return (uintptr_t)ww_page_size() - 1;
+}
+
+/* The pages [*start, *end) touched by [addr, addr+size); -1 if size is 0
+ * or the range wraps. */
+static int page_range(uintptr_t addr, SIZE_T size, uintptr_t *start,
+                      uintptr_t *end)
+{
+    uintptr_t mask = page_mask();
+
+    if (size == 0 || addr > UINTPTR_MAX - size ||
+        addr + size > UINTPTR_MAX - mask)
+        return -1;
+    *start = addr & ~mask;
+    *end = (addr + size + mask) & ~mask;
+    return 0;
+}
+
+static int valid_protection(ULONG protect)
+{
+    switch (protect) {
+    case PAGE_NOACCESS:
+    case PAGE_READONLY:
+    case PAGE_READWRITE:
+    case PAGE_EXECUTE:
+    case PAGE_EXECUTE_READ:
+    case PAGE_EXECUTE_READWRITE:
+        return 1;
+    }
+    return 0;
+}
+
+/* The mprotect(2) flags of a page state (0 = reserved: no access). */
+static int unix_protection(unsigned protect)
+{
+    switch (protect) {
+    case PAGE_READONLY: return PROT_READ;
+    case PAGE_READWRITE: return PROT_READ | PROT_WRITE;
+    case PAGE_EXECUTE: return PROT_EXEC;
+    case PAGE_EXECUTE_READ: return PROT_READ | PROT_EXEC;
+    case PAGE_EXECUTE_READWRITE: return PROT_READ | PROT_WRITE | PROT_EXEC;
+    }
+    return PROT_NONE;
+}
+
+static size_t page_index(const struct region *r, uintptr_t addr)
+{
+    return (addr - r->base) / ww_page_size();
+}
+
+/* Set the state of pages [start, end), writing only the bytes that change
+ * so that the state array of a huge reservation stays unpopulated. */
+static void set_state(struct region *r, uintptr_t start, uintptr_t end,
+                      unsigned char state)
+{
+    unsigned char *p = r->state + page_index(r, start);
+    unsigned char *e = r->state + page_index(r, end);
+
+    for (; p < e; p++)
+        if (*p != state)
+            *p = state;
+}
+
+static int all_committed(const struct region *r, uintptr_t start,
+                         uintptr_t end)
+{
+    const unsigned char *p = r->state + page_index(r, start);
+    const unsigned char *e = r->state + page_index(r, end);
+
+    for (; p < e; p++)
+        if (*p == 0)
+            return 0;
+    return 1;
+}
+
+/* --- the table ---------------------------------------------------------- */
+
+/* Index of the first region whose end is above addr (table.n if none). */
+static size_t first_ending_after(uintptr_t addr)
+{
+    size_t lo = 0, hi = table.n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (table.v[mid]->end <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The region containing addr, or NULL. */
+static struct region *find_containing(uintptr_t addr)
+{
+    size_t i = first_ending_after(addr);
+
+    return i < table.n && table.v[i]->base <= addr ? table.v[i] : NULL;
+}
+
+/* The region containing all of [start, end), or NULL. */
+static struct region *find_region(uintptr_t start, uintptr_t end)
+{
+    struct region *r = find_containing(start);
+
+    return r && end <= r->end ? r : NULL;
+}
+
+/* Room for one more region, so that the insert after a successful mmap
+ * cannot fail. */
+static int table_reserve(void)
+{
+    size_t cap = table.cap ? 2 * table.cap : 16;
+    struct region **v;
+
+    if (table.n < table.cap)
+        return 0;
+    v = ww__realloc(table.v, cap * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    table.v = v;
+    table.cap = cap;
+    return 0;
+}
+
+static void table_insert(struct region *r)
+{
+    size_t i = first_ending_after(r->base);
+
+    memmove(table.v + i + 1, table.v + i, (table.n - i) * sizeof(*table.v));
+    table.v[i] = r;
+    table.n++;
+}
+
+static void table_remove(struct region *r)
+{
+    size_t i = first_ending_after(r->base);
+
+    memmove(table.v + i, table.v + i + 1,
+            (table.n - i - 1) * sizeof(*table.v));
+    table.n--;
+}
+
+/* --- the mprotect backend's share of protections ------------------------- */
+
+/* After a call that let the backend re-protect [start, end) as it arms or
+ * disarms pages: give the pages that must not be writable (reserved,
+ * no-access, read-only, execute) their Windows protection again, one run
+ * of equal state at a time.  Writable pages keep the backend's choice. */
+static void reapply_protections(const struct region *r, uintptr_t start,
+                                uintptr_t end)
+{
+    size_t page = ww_page_size();
+
+    while (start < end) {
+        unsigned state = r->state[page_index(r, start)];
+        uintptr_t next = start + page;
+
+        while (next < end && r->state[page_index(r, next)] == state)
+            next += page;
+        if (!(unix_protection(state) & PROT_WRITE))
+            mprotect((void *)start, next - start, unix_protection(state));
+        start = next;
+    }
+}
+
+/* Pages [start, end) were just made writable by mprotect(2), which disarms
+ * them for a backend that tracks writes with protections: re-arm the clean
+ * runs (ww_reset) and keep the written ones written (ww_mark_written).
+ * A write that another thread makes to a clean page between the mprotect
+ * and the re-arm is lost: the price of not owning the protections. */
+static int hand_back(ww_tracker *t, uintptr_t start, uintptr_t end)
+{
+    struct ww_range runs[HAND_BACK_CHUNK];
+    uintptr_t cur = start;
+
+    while (cur < end) {
+        size_t n = HAND_BACK_CHUNK;
+        int r = ww_get_ranges(t, (void *)cur, end - cur, 0, runs, &n);
+
+        for (size_t i = 0; r == 0 && i < n; i++) {
+            uintptr_t s = (uintptr_t)runs[i].addr;
+
+            if (cur < s)
+                r = ww_reset(t, (void *)cur, s - cur);
+            if (r == 0)
+                r = ww_mark_written(t, runs[i].addr, runs[i].len);
+            cur = s + runs[i].len;
+        }
+        if (r < 0)
+            return r;
+        if (n < HAND_BACK_CHUNK) {
+            if (cur < end)
+                return ww_reset(t, (void *)cur, end - cur);
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Give committed pages [start, end) of r the Windows protection protect. */
+static int apply_protection(struct region *r, uintptr_t start, uintptr_t end,
+                            ULONG protect)
+{
+    int prot = unix_protection(protect);
+    ww_tracker *t;
+
+    if (mprotect((void *)start, end - start, prot) < 0)
+        return -errno;
+    set_state(r, start, end, (unsigned char)protect);
+    /* A hand-back failure can only come from a watch the native library
+     * no longer trusts (-ESTALE, -ECHILD), whose queries fail anyway; the
+     * protection itself is in place. */
+    if (r->watched && (prot & PROT_WRITE) && get_tracker(&t) == 0 &&
+        backend_owns_protection(t))
+        (void)hand_back(t, start, end);
+    return 0;
+}
+
+/* --- reserve, decommit, release ------------------------------------------ */
+
+/* mmap len bytes PROT_NONE at exactly `at`, or, for at == 0, anywhere
+ * GRANULARITY-aligned (over-map, then trim). */
+static int map_reserved(uintptr_t at, size_t len, uintptr_t *out)
+{
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    uintptr_t p, base;
+    void *m;
+
+    if (at) {
+        m = mmap((void *)at, len, PROT_NONE, flags | MAP_FIXED_NOREPLACE,
+                 -1, 0);
+        if (m == MAP_FAILED)
+            return -errno;
+        /* Kernels before 4.17 take the address as a mere hint. */
+        if ((uintptr_t)m != at) {
+            munmap(m, len);
+            return -EEXIST;
+        }
+        *out = at;
+        return 0;
+    }
+    if (len > SIZE_MAX - GRANULARITY)
+        return -ENOMEM;
+    m = mmap(NULL, len + GRANULARITY, PROT_NONE, flags, -1, 0);
+    if (m == MAP_FAILED)
+        return -errno;
+    p = (uintptr_t)m;
+    base = (p + GRANULARITY - 1) & ~(GRANULARITY - 1);
+    if (base > p)
+        munmap(m, base - p);
+    munmap((void *)(base + len), p + GRANULARITY - base);
+    *out = base;
+    return 0;
+}
+
+/* Reserve [want rounded down to GRANULARITY, want+size rounded up to a
+ * page), or size bytes anywhere for want == 0, and enter it in the table. */
+static NTSTATUS reserve(uintptr_t want, SIZE_T size, int watch,
+                        struct region **out)
+{
+    uintptr_t start = 0, end, base = 0;
+    struct region *r;
+    ww_tracker *t;
+    size_t len;
+    int err;
+
+    if (page_range(want, size, &start, &end) < 0)
+        return STATUS_INVALID_PARAMETER;
+    if (want)
+        start = want & ~(GRANULARITY - 1);
+    len = end - start;
+    /* Map first: the address asked for must not be taken by our own
+     * allocations below, and an impossible size fails here, not in a
+     * (sanitizer) allocator. */
+    err = map_reserved(start, len, &base);
+    if (err < 0)
+        return err == -EEXIST ? STATUS_CONFLICTING_ADDRESSES
+                              : ww__status_from_errno(err);
+    r = ww__calloc(1, sizeof(*r) + len / ww_page_size());
+    if (!r || table_reserve() < 0) {
+        munmap((void *)base, len);
+        free(r);
+        return STATUS_NO_MEMORY;
+    }
+    r->base = base;
+    r->end = base + len;
+    r->watched = watch;
+    if (watch) {
+        err = get_tracker(&t);
+        if (err == 0)
+            err = ww_watch(t, (void *)base, len, 0);
+        if (err < 0) {
+            munmap((void *)base, len);
+            free(r);
+            return ww__status_from_errno(err);
+        }
+    }
+    table_insert(r);
+    *out = r;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)
+{
+    ww_tracker *t;
+
+    /* Freed pages read as zero when committed again, as on Windows. */
+    if (madvise((void *)start, end - start, MADV_DONTNEED) < 0 ||
+        mprotect((void *)start, end - start, PROT_NONE) < 0)
+        return ww__status_from_errno(-errno);
+    set_state(r, start, end, 0);
+    /* The kernel reports a page freed by MADV_DONTNEED as written
+     * (measured on 6.18 with uffd); Windows clears the write state of
+     * decommitted pages. */
+    if (r->watched && get_tracker(&t) == 0 &&
+        ww_reset(t, (void *)start, end - start) == 0 &&
+        backend_owns_protection(t))
+        reapply_protections(r, start, end);
+    return STATUS_SUCCESS;
+}
+
+static void release(struct region *r)
+{
+    ww_tracker *t;
+
+    /* Unwatch before unmapping, or the watch would turn stale.  It can
+     * fail only in a fork child, where the parent's watch is not this
+     * process's to remove. */
+    if (r->watched && get_tracker(&t) == 0)
+        (void)ww_unwatch(t, (void *)r->base, r->end - r->base);
+    munmap((void *)r->base, r->end - r->base);
+    table_remove(r);
+    free(r);
+}
+
+/* --- the NT-level operations --------------------------------------------- */
+NTSTATUS ww__vm_allocate(void **address, SIZE_T size, ULONG type,
+                         ULONG protect)
+{
+    uintptr_t want = (uintptr_t)*address, start = 0, end = 0;
+    struct region *r = NULL;
+    NTSTATUS status = STATUS_SUCCESS;
+    int fresh = (type & MEM_RESERVE) || !want;
+
+    if (size == 0 || (type & ~SUPPORTED_TYPES) ||
+        !(type & (MEM_COMMIT | MEM_RESERVE)) ||
+        ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) ||
+        !valid_protection(protect))
+        return STATUS_INVALID_PARAMETER;
+
+    pthread_rwlock_wrlock(&table.lock);
+    if (fresh) {
+        status = reserve(want, size, (type & MEM_WRITE_WATCH) != 0, &r);
+        if (status == STATUS_SUCCESS) {
+            start = r->base;
+            end = r->end;
+        }
+    } else if (page_range(want, size, &start, &end) < 0) {
+        status = STATUS_INVALID_PARAMETER;
+    } else if (!(r = find_region(start, end))) {
+        status = STATUS_MEMORY_NOT_ALLOCATED;
+    }
+    if (status == STATUS_SUCCESS && (type & MEM_COMMIT)) {
+        int err = apply_protection(r, start, end, protect);
+
+        if (err < 0) {
+            status = ww__status_from_errno(err);
+            if (fresh)
+                release(r);
+        }
+    }
+    pthread_rwlock_unlock(&table.lock);
+    if (status == STATUS_SUCCESS)
+        *address = (void *)start;
+    return status;
+}
+
+NTSTATUS ww__vm_free(void *address, SIZE_T size, ULONG type)
+{
+    uintptr_t addr = (uintptr_t)address, start, end;
+    struct region *r;
+    NTSTATUS status;
+
+    if ((type != MEM_DECOMMIT && type != MEM_RELEASE) ||
+        (type == MEM_RELEASE && size != 0))
+        return STATUS_INVALID_PARAMETER;
+
+    pthread_rwlock_wrlock(&table.lock);
+    r = find_containing(addr);
+    if (!r) {
+        status = STATUS_MEMORY_NOT_ALLOCATED;
+    } else if (size == 0) {
+        if (addr != r->base) {
+            status = STATUS_FREE_VM_NOT_AT_BASE;
+        } else if (type == MEM_RELEASE) {
+            release(r);
+            status = STATUS_SUCCESS;
+        } else {
+            status = decommit(r, r->base, r->end);
+        }
+    } else if (page_range(addr, size, &start, &end) < 0 || end > r->end) {
+        status = STATUS_UNABLE_TO_FREE_VM;
+    } else {
+        status = decommit(r, start, end);
+    }
+    pthread_rwlock_unlock(&table.lock);
+    return status;
+}
+
+NTSTATUS ww__vm_protect(void *address, SIZE_T size, ULONG protect,
+                        ULONG *old)
+{
+    uintptr_t start, end;
+    struct region *r;
+    NTSTATUS status = STATUS_SUCCESS;
+
+    if (!valid_protection(protect) ||
+        page_range((uintptr_t)address, size, &start, &end) < 0)
+        return STATUS_INVALID_PARAMETER;
+
+    pthread_rwlock_wrlock(&table.lock);
+    r = find_containing(start);
+    if (!r) {
+        status = STATUS_MEMORY_NOT_ALLOCATED;
+    } else if (end > r->end || !all_committed(r, start, end)) {
+        status = STATUS_NOT_COMMITTED;
+    } else {
+        ULONG previous = r->state[page_index(r, start)];
+        int err = apply_protection(r, start, end, protect);
+
+        if (err < 0)
+            status = ww__status_from_errno(err);
+        else
+            *old = previous;
+    }
+    pthread_rwlock_unlock(&table.lock);
+    return status;
+}
+
+/* The watched region holding [base, base+size) widened to pages, with the
+ * table lock held shared on success; -ENOENT (lock released) if none. */
+static int enter_watched(void *base, SIZE_T size, uintptr_t *start,
+                         uintptr_t *end, struct region **out)
+{
+    struct region *r;
+
+    if (page_range((uintptr_t)base, size, start, end) < 0)
+        return -ENOENT;
+    pthread_rwlock_rdlock(&table.lock);
+    r = find_region(*start, *end);
+    if (!r || !r->watched) {
+        pthread_rwlock_unlock(&table.lock);
+        return -ENOENT;
+    }
+    *out = r;
+    return 0;
+}
+
+NTSTATUS ww__vm_get_write_watch(int reset, void *base, SIZE_T size,
+                                void **addresses, ULONG_PTR *count)
+{
+    uintptr_t start, end;
+    struct region *r;
+    ww_tracker *t;
+    size_t n = *count;
+    int err = enter_watched(base, size, &start, &end, &r);
+
+    if (err < 0)
+        return ww__status_from_errno(err);
+    err = get_tracker(&t);
+    if (err == 0)
+        err = ww_get(t, (void *)start, end - start, reset ? WW_GET_RESET : 0,
+                     addresses, &n);
+    if (err == 0 && reset && backend_owns_protection(t))
+        reapply_protections(r, start, end);
+    pthread_rwlock_unlock(&table.lock);
+    if (err == 0)
+        *count = n;
+    return ww__status_from_errno(err);
+}
+
+NTSTATUS ww__vm_reset_write_watch(void *base, SIZE_T size)
+{
+    uintptr_t start, end;
+    struct region *r;
+    ww_tracker *t;
+    int err = enter_watched(base, size, &start, &end, &r);
+
+    if (err < 0)
+        return ww__status_from_errno(err);
+    err = get_tracker(&t);
+    if (err == 0)
+        err = ww_reset(t, (void *)start, end - start);
+    if (err == 0 && backend_owns_protection(t))
+        reapply_protections(r, start, end);
+    pthread_rwlock_unlock(&table.lock);
+    return ww__status_from_errno(err);
+}
