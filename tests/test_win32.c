@@ -1,0 +1,410 @@
+/*
+ * test_win32.c - the write-watch semantics of the Win32 layer, on every
+ * backend, at Win32 level (GetWriteWatch/ResetWriteWatch) and NT level
+ * (NtGetWriteWatch/NtResetWriteWatch): what is reported, in which order,
+ * what RESET re-arms, and how protection changes and decommit interact
+ * with the write state.  The sequences follow Windows' behaviour as
+ * Wine's conformance test (kernel32 virtual.c, test_write_watch) records
+ * it; expectations come from what each test wrote.
+ *
+ * Built twice: as test_win32 against the shared library, and as
+ * test_win32_handback (WW_TEST_HANDBACK) against the internals with the
+ * mprotect backend's protection hand-back forced on, so that path is
+ * proven on every backend.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "win32_helpers.h"
+
+#ifdef WW_TEST_HANDBACK
+#include "win32-mem.h"
+#define SUITE "win32_handback"
+#else
+#define SUITE "win32"
+#endif
+
+static void setup(void)
+{
+    win32_setup();
+#ifdef WW_TEST_HANDBACK
+    ww__win32_test_handback = 1;
+#endif
+}
+
+START_TEST(test_fresh_allocation_is_clean)
+{
+    char *base = alloc_watched(16);
+    void *out[16];
+    ULONG_PTR count = 16;
+    ULONG granularity = 0;
+
+    memset(base, 0, 16 * PAGE);         /* committed pages start zeroed */
+    ck_assert_uint_eq(ww_ResetWriteWatch(base, 16 * PAGE), 0);
+    ck_assert_uint_eq(get_watch(0, base, 16 * PAGE, out, 16), 0);
+    ck_assert_int_eq(ww_NtGetWriteWatch(NtCurrentProcess(), 0, base,
+                                        16 * PAGE, out, &count, &granularity),
+                     STATUS_SUCCESS);
+    ck_assert_uint_eq(count, 0);
+    ck_assert_uint_eq(granularity, PAGE);
+}
+END_TEST
+
+/* Wine's first sequence: one write, reported until a RESET query. */
+START_TEST(test_write_reported_until_reset)
+{
+    char *base = alloc_watched(16);
+    void *out[16];
+    size_t one[] = { 1 };
+
+    base[PAGE + 1] = 0x44;
+    assert_written(base, 16, one, 1);
+    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
+                                16), 1);
+    ck_assert_ptr_eq(out[0], base + PAGE);
+    assert_written(base, 16, NULL, 0);
+}
+END_TEST
+
+START_TEST(test_order_subrange_and_reset_subrange)
+{
+    char *base = alloc_watched(16);
+    void *out[16];
+    size_t two_four[] = { 2, 4 }, four[] = { 4 }, three[] = { 1, 2, 4 };
+
+    base[4 * PAGE + 8] = 0x11;          /* out of order on purpose */
+    base[2 * PAGE + 3] = 0x11;
+    assert_written(base, 16, two_four, 2);
+    /* [3, 5): page 4 only. */
+    ck_assert_uint_eq(get_watch(0, base + 3 * PAGE, 2 * PAGE, out, 16), 1);
+    ck_assert_ptr_eq(out[0], base + 4 * PAGE);
+    /* Reset [0, 3): page 2 goes, page 4 stays. */
+    ck_assert_uint_eq(ww_ResetWriteWatch(base, 3 * PAGE), 0);
+    assert_written(base, 16, four, 1);
+    /* A write straddling pages 1 and 2 marks both. */
+    memcpy(base + 2 * PAGE - 2, "\xef\xbe\xad\xde", 4);
+    assert_written(base, 16, three, 3);
+}
+END_TEST
+
+/* RESET with a count below the written set re-arms the pages returned
+ * and only those, at both levels. */
+START_TEST(test_reset_only_returned_pages)
+{
+    char *base = alloc_watched(16);
+    void *out[16];
+    size_t written[] = { 1, 2, 4, 9 };
+    ULONG_PTR count = 2;
+    ULONG granularity;
+
+    write_pages(base, written, 4);
+    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
+                                1), 1);
+    ck_assert_ptr_eq(out[0], base + PAGE);
+    assert_written(base, 16, written + 1, 3);
+    ck_assert_int_eq(ww_NtGetWriteWatch(ww_GetCurrentProcess(),
+                                        WRITE_WATCH_FLAG_RESET, base,
+                                        16 * PAGE, out, &count, &granularity),
+                     STATUS_SUCCESS);
+    assert_pages(out, count, base, written + 1, 2);
+    assert_written(base, 16, written + 3, 1);
+}
+END_TEST
+
+/* When nothing is returned the output array is not touched. */
+START_TEST(test_empty_result_leaves_array)
+{
+    char *base = alloc_watched(16);
+    void *out[4] = { (void *)0xdeadbeef, (void *)0xdeadbeef };
+    ULONG_PTR count = 4;
+    ULONG granularity;
+
+    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
+                                4), 0);
+    ck_assert_ptr_eq(out[0], (void *)0xdeadbeef);
+    ck_assert_int_eq(ww_NtGetWriteWatch(NtCurrentProcess(), 0, base,
+                                        16 * PAGE, out, &count, &granularity),
+                     STATUS_SUCCESS);
+    ck_assert_uint_eq(count, 0);
+    ck_assert_ptr_eq(out[0], (void *)0xdeadbeef);
+    ck_assert_ptr_eq(out[1], (void *)0xdeadbeef);
+}
+END_TEST
+
+/* Changing protections does not affect watches (Windows, and the uffd
+ * backend's per-PTE state across mprotect). */
+START_TEST(test_protection_change_keeps_state)
+{
+    char *base = alloc_watched(16);
+    size_t written[] = { 2, 4 };
+    DWORD old = 0;
+
+    write_pages(base, written, 2);
+    ck_assert(ww_VirtualProtect(base, 3 * PAGE, PAGE_READONLY, &old));
+    ck_assert_uint_eq(old, PAGE_READWRITE);
+    assert_written(base, 16, written, 2);
+    ck_assert(ww_VirtualProtect(base, 16 * PAGE, PAGE_NOACCESS, &old));
+    ck_assert_uint_eq(old, PAGE_READONLY);
+    assert_written(base, 16, written, 2);
+    ck_assert(ww_VirtualProtect(base, 16 * PAGE, PAGE_READWRITE, &old));
+    ck_assert_uint_eq(old, PAGE_NOACCESS);
+    assert_written(base, 16, written, 2);
+    /* Writable again, and tracked again. */
+    base[7 * PAGE] = 1;
+    {
+        size_t now[] = { 2, 4, 7 };
+        assert_written(base, 16, now, 3);
+    }
+}
+END_TEST
+
+/* Wine's "initial protect doesn't matter" sequence. */
+START_TEST(test_initial_noaccess)
+{
+    char *base = ww_VirtualAlloc(NULL, 16 * PAGE,
+                                 MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+    size_t five[] = { 5 };
+    DWORD old = 0;
+
+    ck_assert_ptr_nonnull(base);
+    assert_written(base, 16, NULL, 0);
+    ck_assert_uint_eq(ww_ResetWriteWatch(base, 16 * PAGE), 0);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 16 * PAGE, MEM_COMMIT,
+                                     PAGE_NOACCESS), base);
+    assert_written(base, 16, NULL, 0);
+    ck_assert(ww_VirtualProtect(base, 6 * PAGE, PAGE_READWRITE, &old));
+    ck_assert_uint_eq(old, PAGE_NOACCESS);
+    base[5 * PAGE + 200] = 3;
+    ck_assert(ww_VirtualProtect(base, 6 * PAGE, PAGE_NOACCESS, &old));
+    ck_assert_uint_eq(old, PAGE_READWRITE);
+    assert_written(base, 16, five, 1);
+}
+END_TEST
+
+/* Decommit clears the write state, it stays clear after recommit, and the
+ * recommitted pages read as zero. */
+START_TEST(test_decommit_clears_state)
+{
+    char *base = alloc_watched(16);
+    size_t written[] = { 1, 3, 5 }, three_five[] = { 3, 5 }, two[] = { 2 };
+
+    write_pages(base, written, 3);
+    ck_assert(ww_VirtualFree(base + PAGE, PAGE, MEM_DECOMMIT));
+    assert_written(base, 16, three_five, 2);
+    ck_assert(ww_VirtualFree(base, 16 * PAGE, MEM_DECOMMIT));
+    assert_written(base, 16, NULL, 0);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 16 * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base);
+    assert_written(base, 16, NULL, 0);
+    for (size_t i = 0; i < 16; i++)
+        ck_assert_int_eq(base[i * PAGE + 1], 0);
+    assert_written(base, 16, NULL, 0);  /* reading is not writing */
+    base[2 * PAGE + 200] = 4;
+    assert_written(base, 16, two, 1);
+}
+END_TEST
+
+/* Queries over reserved-only and decommitted pages succeed. */
+START_TEST(test_reserved_pages_query)
+{
+    char *base = ww_VirtualAlloc(NULL, 32 * PAGE,
+                                 MEM_RESERVE | MEM_WRITE_WATCH, PAGE_READWRITE);
+    size_t twelve[] = { 12 };
+
+    ck_assert_ptr_nonnull(base);
+    assert_written(base, 32, NULL, 0);
+    ck_assert_uint_eq(ww_ResetWriteWatch(base + 20 * PAGE, 12 * PAGE), 0);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base + 10 * PAGE + 5, 4 * PAGE,
+                                     MEM_COMMIT, PAGE_READWRITE),
+                     base + 10 * PAGE);
+    base[12 * PAGE] = 1;
+    assert_written(base, 32, twelve, 1);
+    ck_assert(ww_VirtualFree(base + 10 * PAGE, 2 * PAGE, MEM_DECOMMIT));
+    assert_written(base, 32, twelve, 1);
+    ck_assert_uint_eq(ww_ResetWriteWatch(base, 32 * PAGE), 0);
+    assert_written(base, 32, NULL, 0);
+}
+END_TEST
+
+/* Wine's longer range: 2048 pages, every other one written, half of them
+ * made read-only before the query. */
+START_TEST(test_alternating_2048)
+{
+    enum { N = 2048 };
+    char *base = alloc_watched(N);
+    void **out = calloc(N, sizeof(*out));
+    DWORD old;
+
+    ck_assert_ptr_nonnull(out);
+    ck_assert_uint_eq(get_watch(0, base, N * PAGE, out, N), 0);
+    for (size_t i = 0; i < N; i += 2)
+        base[i * PAGE]++;
+    ck_assert(ww_VirtualProtect(base, N * PAGE / 2, PAGE_READONLY, &old));
+    for (int round = 0; round < 2; round++) {
+        DWORD flags = round ? WRITE_WATCH_FLAG_RESET : 0;
+
+        ck_assert_uint_eq(get_watch(flags, base, N * PAGE, out, N), N / 2);
+        for (size_t i = 0; i < N / 2; i++)
+            ck_assert_ptr_eq(out[i], base + 2 * i * PAGE);
+    }
+    ck_assert_uint_eq(get_watch(0, base, N * PAGE, out, N), 0);
+    free(out);
+}
+END_TEST
+
+/* Like Windows (Wine rounds the same way), an unaligned base and size
+ * cover every page they touch. */
+START_TEST(test_unaligned_range)
+{
+    char *base = alloc_watched(8);
+    void *out[8];
+    size_t both[] = { 1, 2 }, two[] = { 2 };
+
+    write_pages(base, both, 2);
+    ck_assert_uint_eq(get_watch(0, base + PAGE + 100, 10, out, 8), 1);
+    ck_assert_ptr_eq(out[0], base + PAGE);
+    ck_assert_uint_eq(get_watch(0, base + 2 * PAGE - 1, 2, out, 8), 2);
+    assert_pages(out, 2, base, both, 2);
+    ck_assert_uint_eq(ww_ResetWriteWatch(base + PAGE + 5, 1), 0);
+    assert_written(base, 8, two, 1);
+    ck_assert_int_eq(ww_NtResetWriteWatch(NtCurrentProcess(),
+                                          base + 3 * PAGE - 1, 1),
+                     STATUS_SUCCESS);
+    assert_written(base, 8, NULL, 0);
+}
+END_TEST
+
+/* A write made by the kernel (read(2) into committed watched memory) is
+ * reported.  The mprotect backend needs the buffer marked first (see
+ * <writewatch/win32.h>); uffd sees the kernel's write by itself. */
+START_TEST(test_kernel_write_reported)
+{
+    char *base = alloc_watched(8);
+    size_t six[] = { 6 };
+    int fds[2];
+
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_eq(write(fds[1], "kernel write", 12), 12);
+    if (test_backend != WW_BACKEND_UFFD)
+        ck_assert_int_eq(ww_mark_written(ww_win32_tracker(), base + 6 * PAGE,
+                                         PAGE), 0);
+    ck_assert_int_eq(read(fds[0], base + 6 * PAGE + 100, 12), 12);
+    ck_assert_int_eq(memcmp(base + 6 * PAGE + 100, "kernel write", 12), 0);
+    assert_written(base, 8, six, 1);
+    close(fds[0]);
+    close(fds[1]);
+}
+END_TEST
+
+/* The output array may lie in the watched allocation it reports on. */
+START_TEST(test_output_in_watched_memory)
+{
+    char *base = alloc_watched(16);
+    void **out = (void **)(base + 8 * PAGE);
+    size_t eight[] = { 8 };
+
+    base[PAGE] = 1;
+    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
+                                8), 1);
+    ck_assert_ptr_eq(out[0], base + PAGE);
+    assert_written(base, 16, eight, 1);
+}
+END_TEST
+
+/* No write is lost to a concurrent RESET: in each round every writer
+ * writes all its pages while the main thread queries with RESET; the
+ * round's reports, plus one final query once the writers are done, must
+ * contain every page. */
+enum { WRITERS = 4, PAGES_EACH = 32, ROUNDS = 20 };
+
+struct writer {
+    char *base;
+    int index;
+    pthread_barrier_t *barrier;
+};
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < PAGES_EACH; i++)
+            ((volatile char *)w->base)[(w->index * PAGES_EACH + i) * PAGE +
+                                       round] = (char)round;
+        pthread_barrier_wait(w->barrier);       /* writes done */
+        pthread_barrier_wait(w->barrier);       /* round checked */
+    }
+    return NULL;
+}
+
+static void collect(char *base, unsigned char *seen)
+{
+    enum { N = WRITERS * PAGES_EACH };
+    void *out[N];
+    ULONG_PTR count = get_watch(WRITE_WATCH_FLAG_RESET, base, N * PAGE, out,
+                                N);
+
+    for (ULONG_PTR i = 0; i < count; i++)
+        seen[((char *)out[i] - base) / PAGE] = 1;
+}
+
+START_TEST(test_concurrent_writers_lose_nothing)
+{
+    enum { N = WRITERS * PAGES_EACH };
+    char *base = alloc_watched(N);
+    pthread_barrier_t barrier;
+    struct writer w[WRITERS];
+    pthread_t th[WRITERS];
+
+    ck_assert_int_eq(pthread_barrier_init(&barrier, NULL, WRITERS + 1), 0);
+    for (int i = 0; i < WRITERS; i++) {
+        w[i] = (struct writer){ base, i, &barrier };
+        ck_assert_int_eq(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
+    }
+    for (int round = 0; round < ROUNDS; round++) {
+        unsigned char seen[N] = { 0 };
+
+        for (int q = 0; q < 8; q++)
+            collect(base, seen);
+        pthread_barrier_wait(&barrier);
+        collect(base, seen);
+        for (size_t p = 0; p < N; p++)
+            ck_assert_msg(seen[p], "round %d: write to page %zu lost", round,
+                          p);
+        pthread_barrier_wait(&barrier);
+    }
+    for (int i = 0; i < WRITERS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&barrier);
+}
+END_TEST
+
+static void add_tests(TCase *tc, enum ww_backend backend)
+{
+    (void)backend;
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_fresh_allocation_is_clean);
+    tcase_add_test(tc, test_write_reported_until_reset);
+    tcase_add_test(tc, test_order_subrange_and_reset_subrange);
+    tcase_add_test(tc, test_reset_only_returned_pages);
+    tcase_add_test(tc, test_empty_result_leaves_array);
+    tcase_add_test(tc, test_protection_change_keeps_state);
+    tcase_add_test(tc, test_initial_noaccess);
+    tcase_add_test(tc, test_decommit_clears_state);
+    tcase_add_test(tc, test_reserved_pages_query);
+    tcase_add_test(tc, test_alternating_2048);
+    tcase_add_test(tc, test_unaligned_range);
+    tcase_add_test(tc, test_kernel_write_reported);
+    tcase_add_test(tc, test_output_in_watched_memory);
+    tcase_add_test(tc, test_concurrent_writers_lose_nothing);
+}
+
+int main(void)
+{
+    Suite *s = suite_create(SUITE);
+
+    add_backend_tcases(s, SUITE, add_tests, 60);
+    return run_suite(s);
+}

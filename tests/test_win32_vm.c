@@ -1,0 +1,440 @@
+/*
+ * test_win32_vm.c - the Win32 layer's memory functions (VirtualAlloc,
+ * VirtualFree, VirtualProtect) and what surrounds them: their errors
+ * (Wine's kernel32 test_VirtualAlloc sequence), protections really applied,
+ * the thread-local last error, concurrent use of the allocation table and
+ * fork.  Protections are probed with system calls, which fail with EFAULT
+ * instead of faulting: write(2) from a page proves it readable, read(2)
+ * into it proves it writable.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "win32_helpers.h"
+
+static int probe_fd[2];
+
+static void setup(void)
+{
+    win32_setup();
+    ck_assert_int_eq(pipe(probe_fd), 0);
+}
+
+static void teardown(void)
+{
+    close(probe_fd[0]);
+    close(probe_fd[1]);
+}
+
+static int readable(const char *p)
+{
+    char c;
+    int ok = write(probe_fd[1], p, 1) == 1;
+
+    if (ok)
+        ck_assert_int_eq(read(probe_fd[0], &c, 1), 1);
+    return ok;
+}
+
+/* Writes one byte (0x77) into p if it is writable. */
+static int writable(char *p)
+{
+    ck_assert_int_eq(write(probe_fd[1], "\x77", 1), 1);
+    if (read(probe_fd[0], p, 1) == 1)
+        return 1;
+    ck_assert_int_eq(errno, EFAULT);
+    {
+        char c;
+        ck_assert_int_eq(read(probe_fd[0], &c, 1), 1);   /* drain */
+    }
+    return 0;
+}
+
+/* Wine's test_VirtualAlloc sequence. */
+START_TEST(test_virtual_alloc_sequence)
+{
+    char *a, *b;
+    DWORD old = 0;
+
+    expect_failure_begin();
+    assert_failed(ww_VirtualAlloc(NULL, 0, MEM_RESERVE, PAGE_NOACCESS) != NULL,
+                  ERROR_INVALID_PARAMETER);
+    a = ww_VirtualAlloc(NULL, 0xFFFC, MEM_RESERVE, PAGE_NOACCESS);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_uint_eq((uintptr_t)a % 0x10000, 0);     /* Windows' granularity */
+    expect_failure_begin();
+    assert_failed(ww_VirtualProtect(a, 0xFFFC, PAGE_READONLY, &old),
+                  ERROR_INVALID_ADDRESS);              /* not committed */
+    b = ww_VirtualAlloc(a, 0x1000, MEM_COMMIT, PAGE_NOACCESS);
+    ck_assert_ptr_eq(b, a);
+    expect_failure_begin();
+    assert_failed(ww_VirtualProtect(a, 0xFFFC, PAGE_READONLY, &old),
+                  ERROR_INVALID_ADDRESS);              /* partly committed */
+    ck_assert(ww_VirtualProtect(a, 0x1000, PAGE_READONLY, &old));
+    ck_assert_uint_eq(old, PAGE_NOACCESS);
+    ck_assert(ww_VirtualProtect(a, 0x1000, PAGE_READWRITE, &old));
+    ck_assert_uint_eq(old, PAGE_READONLY);
+    expect_failure_begin();
+    assert_failed(ww_VirtualFree(a, 0x10000, 0), ERROR_INVALID_PARAMETER);
+    ck_assert(ww_VirtualFree(a, 0x10000, MEM_DECOMMIT));
+    expect_failure_begin();
+    assert_failed(ww_VirtualFree(a, 1, MEM_RELEASE), ERROR_INVALID_PARAMETER);
+    ck_assert(ww_VirtualFree(a, 0, MEM_RELEASE));
+    expect_failure_begin();
+    assert_failed(ww_VirtualFree(a, 0, MEM_RELEASE), ERROR_INVALID_ADDRESS);
+}
+END_TEST
+
+START_TEST(test_protections_applied)
+{
+    char *a = ww_VirtualAlloc(NULL, 8 * PAGE, MEM_RESERVE, PAGE_NOACCESS);
+    static const struct {
+        DWORD protect;
+        int readable, writable;
+    } cases[] = {
+        { PAGE_NOACCESS, 0, 0 },
+        { PAGE_READONLY, 1, 0 },
+        { PAGE_READWRITE, 1, 1 },
+        { PAGE_EXECUTE_READ, 1, 0 },
+        { PAGE_EXECUTE_READWRITE, 1, 1 },
+    };
+    DWORD old;
+
+    ck_assert_ptr_nonnull(a);
+    ck_assert(!readable(a));                            /* reserved */
+    ck_assert_ptr_eq(ww_VirtualAlloc(a, 8 * PAGE, MEM_COMMIT, PAGE_READWRITE),
+                     a);
+    a[PAGE] = 42;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert(ww_VirtualProtect(a + PAGE, PAGE, cases[i].protect, &old));
+        ck_assert_msg(readable(a + PAGE) == cases[i].readable,
+                      "protection %#x: readable", (unsigned)cases[i].protect);
+        ck_assert_msg(writable(a + PAGE + 1) == cases[i].writable,
+                      "protection %#x: writable", (unsigned)cases[i].protect);
+    }
+    ck_assert_int_eq(a[PAGE], 42);                      /* kept throughout */
+    ck_assert(ww_VirtualFree(a + PAGE, PAGE, MEM_DECOMMIT));
+    ck_assert(!readable(a + PAGE));
+    ck_assert(readable(a));
+    ck_assert(ww_VirtualFree(a, 0, MEM_RELEASE));
+}
+END_TEST
+
+/* The Windows protection of watched pages holds too (reads; writes are
+ * probed on unwatched memory only, since a probe would be a write). */
+START_TEST(test_watched_protections_applied)
+{
+    char *a = ww_VirtualAlloc(NULL, 8 * PAGE, MEM_RESERVE | MEM_WRITE_WATCH,
+                              PAGE_READWRITE);
+    DWORD old;
+    void *out[8];
+
+    ck_assert_ptr_nonnull(a);
+    ck_assert(!readable(a));
+    ck_assert_ptr_eq(ww_VirtualAlloc(a, 4 * PAGE, MEM_COMMIT, PAGE_READWRITE),
+                     a);
+    a[0] = 1;
+    ck_assert(ww_VirtualProtect(a, 2 * PAGE, PAGE_NOACCESS, &old));
+    ck_assert(ww_ResetWriteWatch(a, 8 * PAGE) == 0);
+    ck_assert(!readable(a));
+    ck_assert(!readable(a + 5 * PAGE));                 /* still reserved */
+    ck_assert(readable(a + 2 * PAGE));
+    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, a, 8 * PAGE, out, 8),
+                      0);
+    ck_assert(!readable(a + PAGE));
+    ck_assert(ww_VirtualFree(a + 2 * PAGE, PAGE, MEM_DECOMMIT));
+    ck_assert(!readable(a + 2 * PAGE));
+    ck_assert(readable(a + 3 * PAGE));
+}
+END_TEST
+
+START_TEST(test_commit_semantics)
+{
+    char *a = ww_VirtualAlloc(NULL, 16 * PAGE, MEM_RESERVE, PAGE_NOACCESS);
+    char *c;
+    DWORD old;
+
+    ck_assert_ptr_nonnull(a);
+    /* Rounded to whole pages; the first committed page is returned. */
+    ck_assert_ptr_eq(ww_VirtualAlloc(a + PAGE + 10, PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), a + PAGE);
+    ck_assert(writable(a + 2 * PAGE));                  /* touched: page 2 */
+    memcpy(a + PAGE, "data", 4);
+    /* Committing again keeps the contents and applies the protection. */
+    ck_assert_ptr_eq(ww_VirtualAlloc(a + PAGE, 2 * PAGE, MEM_COMMIT,
+                                     PAGE_READONLY), a + PAGE);
+    ck_assert_int_eq(memcmp(a + PAGE, "data", 4), 0);
+    ck_assert(!writable(a + PAGE));
+    ck_assert(ww_VirtualProtect(a + PAGE, PAGE, PAGE_READWRITE, &old));
+    ck_assert_uint_eq(old, PAGE_READONLY);
+    /* Outside any allocation, or running past one: invalid address. */
+    expect_failure_begin();
+    assert_failed(ww_VirtualAlloc(a + 15 * PAGE, 2 * PAGE, MEM_COMMIT,
+                                  PAGE_READWRITE) != NULL,
+                  ERROR_INVALID_ADDRESS);
+    expect_failure_begin();
+    assert_failed(ww_VirtualAlloc(a - 0x10000, PAGE, MEM_COMMIT,
+                                  PAGE_READWRITE) != NULL,
+                  ERROR_INVALID_ADDRESS);
+    /* MEM_COMMIT with no address reserves too. */
+    c = ww_VirtualAlloc(NULL, 3 * PAGE, MEM_COMMIT, PAGE_READWRITE);
+    ck_assert_ptr_nonnull(c);
+    ck_assert(writable(c + 2 * PAGE));
+    ck_assert(ww_VirtualFree(c, 0, MEM_RELEASE));
+    ck_assert(ww_VirtualFree(a, 0, MEM_RELEASE));
+}
+END_TEST
+
+START_TEST(test_reserve_at_address)
+{
+    char *a = ww_VirtualAlloc(NULL, 0x20000, MEM_RESERVE, PAGE_NOACCESS);
+    char *b;
+
+    ck_assert_ptr_nonnull(a);
+    ck_assert(ww_VirtualFree(a, 0, MEM_RELEASE));
+    /* Rounded down to 64 KiB; reserve and commit in one call. */
+    b = ww_VirtualAlloc(a + 0x1234, 0x1000, MEM_RESERVE | MEM_COMMIT,
+                        PAGE_READWRITE);
+    ck_assert_ptr_eq(b, a);
+    ck_assert(writable(a + 0x2000));                    /* covers 0x2234 */
+    /* In use: an invalid address. */
+    expect_failure_begin();
+    assert_failed(ww_VirtualAlloc(a, 0x1000, MEM_RESERVE, PAGE_NOACCESS) !=
+                  NULL, ERROR_INVALID_ADDRESS);
+    expect_failure_begin();
+    assert_failed(ww_VirtualAlloc(a + 0x10000 - 1, 0x1000, MEM_RESERVE,
+                                  PAGE_NOACCESS) != NULL,
+                  ERROR_INVALID_ADDRESS);
+    ck_assert(ww_VirtualFree(a, 0, MEM_RELEASE));
+}
+END_TEST
+
+START_TEST(test_free_rules)
+{
+    char *a = ww_VirtualAlloc(NULL, 16 * PAGE, MEM_COMMIT, PAGE_READWRITE);
+    static char elsewhere[PAGE];
+
+    ck_assert_ptr_nonnull(a);
+    expect_failure_begin();
+    assert_failed(ww_VirtualFree(a + PAGE, 0, MEM_DECOMMIT),
+                  ERROR_INVALID_ADDRESS);              /* size 0 off base */
+    expect_failure_begin();
+    assert_failed(ww_VirtualFree(a + PAGE, 0, MEM_RELEASE),
+                  ERROR_INVALID_ADDRESS);
+    expect_failure_begin();
+    assert_failed(ww_VirtualFree(a + 15 * PAGE, 2 * PAGE, MEM_DECOMMIT),
+                  ERROR_INVALID_PARAMETER);            /* runs past */
+    expect_failure_begin();
+    assert_failed(ww_VirtualFree(elsewhere, PAGE, MEM_DECOMMIT),
+                  ERROR_INVALID_ADDRESS);
+    expect_failure_begin();
+    assert_failed(ww_VirtualFree(a, 0, MEM_DECOMMIT | MEM_RELEASE),
+                  ERROR_INVALID_PARAMETER);
+    ck_assert(readable(a + 15 * PAGE));                 /* nothing changed */
+    ck_assert(ww_VirtualFree(a, 0, MEM_DECOMMIT));      /* the whole */
+    ck_assert(!readable(a));
+    ck_assert(!readable(a + 15 * PAGE));
+    ck_assert(ww_VirtualFree(a, 0, MEM_RELEASE));
+}
+END_TEST
+
+START_TEST(test_bad_types_and_protections)
+{
+    char *a = ww_VirtualAlloc(NULL, 4 * PAGE, MEM_COMMIT, PAGE_READWRITE);
+    static const DWORD bad_types[] = {
+        0, MEM_DECOMMIT, MEM_RELEASE, 0x00080000 /* MEM_RESET */,
+        MEM_TOP_DOWN, MEM_COMMIT | 0x00400000 /* MEM_PHYSICAL */,
+    };
+    static const DWORD bad_protections[] = {
+        0, PAGE_WRITECOPY, PAGE_EXECUTE_WRITECOPY, PAGE_READWRITE | PAGE_GUARD,
+        PAGE_READONLY | PAGE_READWRITE, 0x1000,
+    };
+    DWORD old = 0x77;
+
+    ck_assert_ptr_nonnull(a);
+    for (size_t i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++) {
+        expect_failure_begin();
+        assert_failed(ww_VirtualAlloc(NULL, PAGE, bad_types[i],
+                                      PAGE_READWRITE) != NULL,
+                      ERROR_INVALID_PARAMETER);
+    }
+    for (size_t i = 0; i < sizeof(bad_protections) / sizeof(bad_protections[0]);
+         i++) {
+        expect_failure_begin();
+        assert_failed(ww_VirtualAlloc(NULL, PAGE, MEM_COMMIT,
+                                      bad_protections[i]) != NULL,
+                      ERROR_INVALID_PARAMETER);
+        expect_failure_begin();
+        assert_failed(ww_VirtualProtect(a, PAGE, bad_protections[i], &old),
+                      ERROR_INVALID_PARAMETER);
+    }
+    ck_assert_uint_eq(old, 0x77);
+    expect_failure_begin();
+    assert_failed(ww_VirtualProtect(a, PAGE, PAGE_READONLY, NULL),
+                  ERROR_NOACCESS);
+    expect_failure_begin();
+    assert_failed(ww_VirtualProtect(a, 0, PAGE_READONLY, &old),
+                  ERROR_INVALID_PARAMETER);
+    expect_failure_begin();
+    assert_failed(ww_VirtualProtect(a - 0x10000, PAGE, PAGE_READONLY, &old),
+                  ERROR_INVALID_ADDRESS);
+    ck_assert(writable(a));                             /* nothing changed */
+}
+END_TEST
+
+START_TEST(test_huge_and_wrapping_sizes)
+{
+    expect_failure_begin();
+    assert_failed(ww_VirtualAlloc(NULL, (SIZE_T)1 << 62, MEM_RESERVE,
+                                  PAGE_NOACCESS) != NULL,
+                  ERROR_NOT_ENOUGH_MEMORY);
+    expect_failure_begin();
+    assert_failed(ww_VirtualAlloc((void *)(UINTPTR_MAX - 0xfff), 0x2000,
+                                  MEM_RESERVE, PAGE_NOACCESS) != NULL,
+                  ERROR_INVALID_PARAMETER);
+    expect_failure_begin();
+    assert_failed(ww_VirtualAlloc(NULL, ~(SIZE_T)0, MEM_COMMIT,
+                                  PAGE_READWRITE) != NULL,
+                  ERROR_INVALID_PARAMETER);
+}
+END_TEST
+
+static void *other_thread_error(void *arg)
+{
+    DWORD *seen = arg;
+
+    seen[0] = ww_GetLastError();
+    ww_SetLastError(7);
+    expect_failure_begin();
+    ww_VirtualFree(NULL, 0, MEM_RELEASE);
+    seen[1] = ww_GetLastError();
+    return NULL;
+}
+
+START_TEST(test_last_error_is_per_thread)
+{
+    DWORD seen[2];
+    pthread_t th;
+
+    ww_SetLastError(42);
+    ck_assert_int_eq(pthread_create(&th, NULL, other_thread_error, seen), 0);
+    pthread_join(th, NULL);
+    ck_assert_uint_eq(seen[0], 0);
+    ck_assert_uint_eq(seen[1], ERROR_INVALID_ADDRESS);
+    ck_assert_uint_eq(ww_GetLastError(), 42);
+}
+END_TEST
+
+/* Threads allocating, writing, querying, decommitting and releasing their
+ * own write-watch allocations at once see only their own pages. */
+static void *table_worker(void *arg)
+{
+    long failures = 0;
+
+    (void)arg;
+    for (int round = 0; round < 50; round++) {
+        char *a = ww_VirtualAlloc(NULL, 8 * PAGE,
+                                  MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
+                                  PAGE_READWRITE);
+        void *out[8];
+        ULONG_PTR count = 8;
+        ULONG granularity;
+        size_t page = (size_t)round % 8;
+
+        if (!a) {
+            failures++;
+            continue;
+        }
+        a[page * PAGE] = 1;
+        if (ww_GetWriteWatch(WRITE_WATCH_FLAG_RESET, a, 8 * PAGE, out, &count,
+                             &granularity) != 0 || count != 1 ||
+            out[0] != a + page * PAGE)
+            failures++;
+        if (!ww_VirtualFree(a, 4 * PAGE, MEM_DECOMMIT) ||
+            !ww_VirtualFree(a, 0, MEM_RELEASE))
+            failures++;
+    }
+    return (void *)failures;
+}
+
+START_TEST(test_concurrent_table_use)
+{
+    enum { THREADS = 4 };
+    pthread_t th[THREADS];
+
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, table_worker, NULL), 0);
+    for (int i = 0; i < THREADS; i++) {
+        void *failures;
+        pthread_join(th[i], &failures);
+        ck_assert_ptr_null(failures);
+    }
+}
+END_TEST
+
+/* Write watches do not survive fork: in the child the write-watch calls
+ * fail with ERROR_NOT_SUPPORTED and plain memory keeps working; the
+ * parent's watch is untouched. */
+START_TEST(test_fork_child)
+{
+    char *a = alloc_watched(4);
+    size_t two[] = { 2 };
+    int status;
+    pid_t pid;
+
+    a[2 * PAGE] = 1;
+    pid = fork();
+    ck_assert_int_ne(pid, -1);
+    if (pid == 0) {
+        void *out[4];
+        ULONG_PTR count = 4;
+        ULONG granularity;
+        char *p;
+        int bad = 0;
+
+        bad |= ww_GetWriteWatch(0, a, 4 * PAGE, out, &count, &granularity) !=
+               ~0u || ww_GetLastError() != ERROR_NOT_SUPPORTED;
+        bad |= (ww_VirtualAlloc(NULL, PAGE, MEM_RESERVE | MEM_WRITE_WATCH,
+                                PAGE_READWRITE) != NULL ||
+                ww_GetLastError() != ERROR_NOT_SUPPORTED) << 1;
+        p = ww_VirtualAlloc(NULL, PAGE, MEM_COMMIT, PAGE_READWRITE);
+        bad |= (!p || !ww_VirtualFree(p, 0, MEM_RELEASE)) << 2;
+        bad |= !ww_VirtualFree(a, 0, MEM_RELEASE) << 3;
+        _exit(bad);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child failed: %#x", status);
+    assert_written(a, 4, two, 1);
+}
+END_TEST
+
+static void add_tests(TCase *tc, enum ww_backend backend)
+{
+    (void)backend;
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_virtual_alloc_sequence);
+    tcase_add_test(tc, test_protections_applied);
+    tcase_add_test(tc, test_watched_protections_applied);
+    tcase_add_test(tc, test_commit_semantics);
+    tcase_add_test(tc, test_reserve_at_address);
+    tcase_add_test(tc, test_free_rules);
+    tcase_add_test(tc, test_bad_types_and_protections);
+    tcase_add_test(tc, test_huge_and_wrapping_sizes);
+    tcase_add_test(tc, test_last_error_is_per_thread);
+    tcase_add_test(tc, test_concurrent_table_use);
+    tcase_add_test(tc, test_fork_child);
+}
+
+int main(void)
+{
+    Suite *s = suite_create("win32_vm");
+
+    add_backend_tcases(s, "win32_vm", add_tests, 60);
+    return run_suite(s);
+}
