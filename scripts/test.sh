@@ -2,7 +2,8 @@
 # test.sh - install dependencies, build, and run the whole test suite:
 #   1. gcc, -Werror, `make check` (every Check suite on every backend)
 #   2. clang, -Werror, `make check`
-#   3. gcc with AddressSanitizer + UndefinedBehaviorSanitizer, `make check`
+#   3. gcc with AddressSanitizer + UndefinedBehaviorSanitizer and allocation
+#      fault injection, `make check` (LeakSanitizer checks the error paths)
 #   4. `make distcheck`
 # Ends with one line "N passed, N failed": the sum of the Check suites'
 # tests over runs 1-3.  Exit status 0 only if everything passed.
@@ -45,7 +46,7 @@ run() {   # run NAME [VAR=value ...] -- configure options
 
 CONF="" run gcc CC=gcc
 CONF="" run clang CC=clang
-CONF="--enable-sanitizers" run sanitizers CC=gcc
+CONF="--enable-sanitizers --enable-fault-injection" run sanitizers CC=gcc
 
 echo "== distcheck"
 if (cd "$out/gcc" && make -s distcheck >"$out/distcheck.out" 2>&1); then

@@ -42,6 +42,11 @@ char *test_map_aligned(size_t n, size_t align)
     return a;
 }
 
+void munmap_pages(char *base, size_t n)
+{
+    ck_assert_int_eq(munmap(base, n * PAGE), 0);
+}
+
 void write_pages(char *base, const size_t *idx, size_t n)
 {
     for (size_t i = 0; i < n; i++)
