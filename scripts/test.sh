@@ -4,7 +4,8 @@
 #   2. clang, -Werror, `make check`
 #   3. gcc with AddressSanitizer + UndefinedBehaviorSanitizer and allocation
 #      fault injection, `make check` (LeakSanitizer checks the error paths)
-#   4. `make distcheck`
+#   4. `make fuzz` (libFuzzer, WW_FUZZ_SECONDS, default 60)
+#   5. `make distcheck`
 # Ends with one line "N passed, N failed": the sum of the Check suites'
 # tests over runs 1-3.  Exit status 0 only if everything passed.
 set -u
@@ -56,6 +57,13 @@ run() {   # run NAME [VAR=value ...] -- configure options
 CONF="" run gcc CC=gcc
 CONF="" run clang CC=clang
 CONF="--enable-sanitizers --enable-fault-injection" run sanitizers CC=gcc
+
+echo "== fuzz (libFuzzer, ${WW_FUZZ_SECONDS:-60} s, API sequences against the model)"
+if (cd "$out/gcc" && make -s fuzz FUZZ_SECONDS="${WW_FUZZ_SECONDS:-60}" >"$out/fuzz.out" 2>&1); then
+    echo "  fuzz: $(grep -o 'Done [0-9]* runs' "$out/fuzz.out"), no failure"
+else
+    echo "  fuzz: FAILED (see $out/fuzz.out)"; tail -20 "$out/fuzz.out"; status=1
+fi
 
 echo "== distcheck"
 if (cd "$out/gcc" && make -s distcheck >"$out/distcheck.out" 2>&1); then

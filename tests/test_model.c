@@ -1,10 +1,6 @@
 /*
- * test_model.c - random operation sequences against a bitmap model.
- *
- * The model is one byte per page: 1 = written since last reset.  Each step
- * does one random operation (writes, get with random count/reset/sub-range,
- * get_ranges, reset, mark_written, unwatch+watch) on the library and on the
- * model, and every query's answer must be exactly what the model predicts.
+ * test_model.c - random operation sequences against the bitmap model of
+ * model.h, from a reproducible PRNG.
  *
  * Environment: WW_MODEL_SEEDS (default 12) seeds, WW_MODEL_OPS (default
  * 3000) operations each; WW_MODEL_SEED=N replays one seed.  A failure names
@@ -12,163 +8,37 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "helpers.h"
+#include "model.h"
 
 enum { PAGES = 700 };
 
-struct model {
-    ww_tracker *t;
-    char *mem;
-    unsigned char written[PAGES];
-    uint64_t rng;
-    unsigned long seed, step;
-};
-
-static uint64_t next_random(struct model *m)
+/* xorshift64*: reproducible across libcs, unlike rand(). */
+static size_t prng_below(void *src, size_t n)
 {
-    /* xorshift64*: reproducible across libcs, unlike rand(). */
-    m->rng ^= m->rng >> 12;
-    m->rng ^= m->rng << 25;
-    m->rng ^= m->rng >> 27;
-    return m->rng * 0x2545F4914F6CDD1DULL;
-}
+    uint64_t *x = src;
 
-static size_t below(struct model *m, size_t n)
-{
-    return (size_t)(next_random(m) % n);
-}
-
-/* A random sub-range [*a, *b) of the watch, often all of it. */
-static void random_range(struct model *m, size_t *a, size_t *b)
-{
-    if (below(m, 3) == 0) {
-        *a = 0;
-        *b = PAGES;
-        return;
-    }
-    *a = below(m, PAGES);
-    *b = *a + 1 + below(m, PAGES - *a);
-}
-
-#define CHECK(m, cond, fmt, ...)                                              \
-    ck_assert_msg(cond, "seed %lu step %lu: " fmt, (m)->seed, (m)->step,       \
-                  ##__VA_ARGS__)
-
-static void op_write(struct model *m)
-{
-    size_t p = below(m, PAGES), n = below(m, 4) == 0 ? 1 + below(m, 20) : 1;
-
-    for (size_t i = p; i < p + n && i < PAGES; i++) {
-        m->mem[i * PAGE + below(m, PAGE)] = (char)m->step;
-        m->written[i] = 1;
-    }
-}
-
-static void op_get(struct model *m)
-{
-    void *pages[PAGES];
-    size_t a, b, cap, count, expect = 0;
-    int reset = (int)below(m, 2);
-
-    random_range(m, &a, &b);
-    cap = 1 + below(m, b - a + 5);
-    count = cap;
-    CHECK(m, ww_get(m->t, m->mem + a * PAGE, (b - a) * PAGE,
-                    reset ? WW_GET_RESET : 0, pages, &count) == 0,
-          "ww_get failed");
-    for (size_t p = a; p < b && expect < cap; p++) {
-        if (!m->written[p])
-            continue;
-        CHECK(m, expect < count, "page %zu missing (got %zu)", p, count);
-        CHECK(m, pages[expect] == m->mem + p * PAGE, "entry %zu: page %td, expected %zu", expect,
-              ((char *)pages[expect] - m->mem) / (ptrdiff_t)PAGE, p);
-        if (reset)
-            m->written[p] = 0;
-        expect++;
-    }
-    CHECK(m, count == expect, "%zu pages, expected %zu",
-          count, expect);
-}
-
-static void op_get_ranges(struct model *m)
-{
-    struct ww_range r[PAGES];
-    size_t a, b, cap, count, n = 0;
-    int reset = (int)below(m, 2);
-
-    random_range(m, &a, &b);
-    cap = 1 + below(m, 8);
-    count = cap;
-    CHECK(m, ww_get_ranges(m->t, m->mem + a * PAGE, (b - a) * PAGE,
-                           reset ? WW_GET_RESET : 0, r, &count) == 0,
-          "ww_get_ranges failed");
-    for (size_t p = a; p < b && n < cap;) {
-        size_t q = p;
-        if (!m->written[p]) {
-            p++;
-            continue;
-        }
-        while (q < b && m->written[q])
-            q++;
-        CHECK(m, n < count && r[n].addr == m->mem + p * PAGE &&
-                     r[n].len == (q - p) * PAGE,
-              "run %zu: expected pages %zu..%zu", n, p,
-              q - 1);
-        if (reset)
-            memset(&m->written[p], 0, q - p);
-        n++;
-        p = q;
-    }
-    CHECK(m, count == n, "%zu runs, expected %zu", count, n);
-}
-
-static void op_reset_or_mark(struct model *m, int mark)
-{
-    size_t a, b;
-    int r;
-
-    random_range(m, &a, &b);
-    r = mark ? ww_mark_written(m->t, m->mem + a * PAGE, (b - a) * PAGE)
-             : ww_reset(m->t, m->mem + a * PAGE, (b - a) * PAGE);
-    CHECK(m, r == 0, "%s: %s", mark ? "mark" : "reset",
-          ww_strerror(r));
-    memset(&m->written[a], mark, b - a);
-}
-
-static void op_rewatch(struct model *m)
-{
-    CHECK(m, ww_unwatch(m->t, m->mem, PAGES * PAGE) == 0, "unwatch");
-    m->mem[below(m, PAGES) * PAGE] = 1;       /* unwatched: not counted */
-    CHECK(m, ww_watch(m->t, m->mem, PAGES * PAGE, 0) == 0, "watch");
-    memset(m->written, 0, sizeof(m->written));
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return (size_t)((*x * 0x2545F4914F6CDD1DULL) % n);
 }
 
 static void run_seed(unsigned long seed, unsigned long ops)
 {
-    struct model m = { .seed = seed, .rng = seed * 0x9E3779B97F4A7C15ULL + 1 };
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 1;
+    ww_tracker *t = test_open();
+    struct model m;
 
-    m.t = test_open();
-    m.mem = test_map(PAGES);
-    ck_assert_int_eq(ww_watch(m.t, m.mem, PAGES * PAGE, 0), 0);
-    for (m.step = 0; m.step < ops; m.step++) {
-        size_t op = below(&m, 100);
-        if (op < 45)
-            op_write(&m);
-        else if (op < 70)
-            op_get(&m);
-        else if (op < 85)
-            op_get_ranges(&m);
-        else if (op < 92)
-            op_reset_or_mark(&m, 0);
-        else if (op < 98)
-            op_reset_or_mark(&m, 1);
-        else
-            op_rewatch(&m);
+    ck_assert_int_eq(model_init(&m, t, PAGES, prng_below, &rng), 0);
+    while (m.step < ops) {
+        unsigned long step = m.step;
+        ck_assert_msg(model_step(&m) == 0, "seed %lu step %lu: %s", seed,
+                      step, m.failure);
     }
-    ww_tracker_close(m.t);
-    munmap_pages(m.mem, PAGES);
+    model_free(&m);
+    ww_tracker_close(t);
 }
 
 static unsigned long env_number(const char *name, unsigned long fallback)
