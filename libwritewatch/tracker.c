@@ -88,7 +88,10 @@ int ww_backend_available(enum ww_backend backend)
     r = atomic_load(&probe_cache[backend]);
     if (r == INT_MIN) {
         r = ops->probe();
-        atomic_store(&probe_cache[backend], r);
+        /* Out of fds or memory says nothing about the kernel: ask again
+         * next time rather than give up on the backend for good. */
+        if (r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+            atomic_store(&probe_cache[backend], r);
     }
     return r;
 }

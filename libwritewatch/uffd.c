@@ -322,7 +322,9 @@ static int uffd_probe(void)
     }
     munmap(mem, 2 * page);
     uffd_close(priv, 0);
-    return r < 0 ? -ENOTSUP : 0;
+    if (r == -ENOMEM || r == 0)
+        return r;
+    return -ENOTSUP;
 }
 
 const struct ww__backend_ops ww__uffd_ops = {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -40,6 +41,35 @@ char *test_map_aligned(size_t n, size_t align)
     if (a + len < p + len + align)
         munmap(a + len, (size_t)(p + len + align - (a + len)));
     return a;
+}
+
+char *test_map_shared(size_t n)
+{
+    void *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    ck_assert_msg(p != MAP_FAILED, "mmap shared: %s", strerror(errno));
+    return p;
+}
+
+char *test_map_file(size_t n)
+{
+    char path[] = "/tmp/ww-test-XXXXXX";
+    int fd = mkstemp(path);
+    void *p;
+
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    ck_assert_int_eq(ftruncate(fd, (off_t)(n * PAGE)), 0);
+    p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    ck_assert_msg(p != MAP_FAILED, "mmap file: %s", strerror(errno));
+    close(fd);      /* the mapping keeps the file */
+    return p;
+}
+
+void munmap_pages(char *base, size_t n)
+{
+    ck_assert_int_eq(munmap(base, n * PAGE), 0);
 }
 
 void write_pages(char *base, const size_t *idx, size_t n)

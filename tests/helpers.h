@@ -31,6 +31,14 @@ char *test_map(size_t n);
 /* An mmap of n pages whose start is aligned to `align` bytes. */
 char *test_map_aligned(size_t n, size_t align);
 
+/* n pages of MAP_SHARED anonymous memory, and n pages of a private
+ * mapping of a fresh (unlinked) temporary file: memory ww_watch refuses. */
+char *test_map_shared(size_t n);
+char *test_map_file(size_t n);
+
+/* munmap n pages. */
+void munmap_pages(char *base, size_t n);
+
 /* Write one byte into each listed page of base. */
 void write_pages(char *base, const size_t *idx, size_t n);
 

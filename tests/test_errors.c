@@ -106,23 +106,12 @@ END_TEST
 START_TEST(test_watch_rejects_non_anonymous_memory)
 {
     ww_tracker *t = test_open();
-    char path[] = "/tmp/ww-test-XXXXXX";
-    int fd = mkstemp(path);
-    char *shared = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    char *file;
+    char *shared = test_map_shared(4), *file = test_map_file(4);
 
-    ck_assert_int_ge(fd, 0);
-    unlink(path);
-    ck_assert_int_eq(ftruncate(fd, 4 * PAGE), 0);
-    file = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    ck_assert_ptr_ne(shared, MAP_FAILED);
-    ck_assert_ptr_ne(file, MAP_FAILED);
     ck_assert_int_eq(ww_watch(t, shared, 4 * PAGE, 0), -ENOTSUP);
     ck_assert_int_eq(ww_watch(t, file, 4 * PAGE, 0), -ENOTSUP);
     shared[0] = 1;          /* untouched by the failed watches */
     file[0] = 1;
-    close(fd);
     ww_tracker_close(t);
 }
 END_TEST

@@ -97,19 +97,8 @@ static void check_both(uintptr_t start, uintptr_t end, int expect)
 
 START_TEST(test_classify_memory)
 {
-    char path[] = "/tmp/ww-test-XXXXXX";
-    int fd = mkstemp(path);
-    char *anon = test_map(8);
-    char *shared = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    char *file;
-
-    ck_assert_int_ge(fd, 0);
-    unlink(path);
-    ck_assert_int_eq(ftruncate(fd, 2 * PAGE), 0);
-    file = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    ck_assert_ptr_ne(file, MAP_FAILED);
-    ck_assert_ptr_ne(shared, MAP_FAILED);
+    char *anon = test_map(8), *shared = test_map_shared(2);
+    char *file = test_map_file(2);
 
     check_both((uintptr_t)anon, (uintptr_t)anon + 8 * PAGE, 0);
     /* Split into several VMAs by protection: still fine. */
@@ -120,7 +109,6 @@ START_TEST(test_classify_memory)
     munmap(anon + 5 * PAGE, PAGE);
     check_both((uintptr_t)anon, (uintptr_t)anon + 8 * PAGE, -EFAULT);
     check_both((uintptr_t)anon, (uintptr_t)anon + 5 * PAGE, 0);
-    close(fd);
 }
 END_TEST
 

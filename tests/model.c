@@ -1,0 +1,206 @@
+/* model.c - see model.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "model.h"
+
+#define PAGE ((size_t)4096)
+
+static int fail(struct model *m, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(m->failure, sizeof(m->failure), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static size_t below(struct model *m, size_t n)
+{
+    return m->below(m->src, n);
+}
+
+/* A random sub-range [*a, *b) of the watch, often all of it. */
+static void random_range(struct model *m, size_t *a, size_t *b)
+{
+    if (below(m, 3) == 0) {
+        *a = 0;
+        *b = m->pages;
+        return;
+    }
+    *a = below(m, m->pages);
+    *b = *a + 1 + below(m, m->pages - *a);
+}
+
+static int op_write(struct model *m)
+{
+    size_t p = below(m, m->pages);
+    size_t n = below(m, 4) == 0 ? 1 + below(m, 20) : 1;
+
+    for (size_t i = p; i < p + n && i < m->pages; i++) {
+        m->mem[i * PAGE + below(m, PAGE)] = (char)m->step;
+        m->written[i] = 1;
+    }
+    return 0;
+}
+
+static int op_get(struct model *m)
+{
+    size_t a, b, cap, count, expect = 0;
+    int reset = (int)below(m, 2), r;
+
+    random_range(m, &a, &b);
+    cap = 1 + below(m, b - a + 5);
+    count = cap;
+    r = ww_get(m->t, m->mem + a * PAGE, (b - a) * PAGE,
+               reset ? WW_GET_RESET : 0, m->page_buf, &count);
+    if (r < 0)
+        return fail(m, "ww_get: %s", ww_strerror(r));
+    for (size_t p = a; p < b && expect < cap; p++) {
+        if (!m->written[p])
+            continue;
+        if (expect >= count)
+            return fail(m, "page %zu missing (got %zu)", p, count);
+        if (m->page_buf[expect] != m->mem + p * PAGE)
+            return fail(m, "entry %zu: page %td, expected %zu", expect,
+                        ((char *)m->page_buf[expect] - m->mem) /
+                            (ptrdiff_t)PAGE, p);
+        if (reset)
+            m->written[p] = 0;
+        expect++;
+    }
+    if (count != expect)
+        return fail(m, "%zu pages, expected %zu", count, expect);
+    return 0;
+}
+
+static int op_get_ranges(struct model *m)
+{
+    size_t a, b, cap, count, n = 0;
+    int reset = (int)below(m, 2), r;
+
+    random_range(m, &a, &b);
+    cap = 1 + below(m, 8);
+    count = cap;
+    r = ww_get_ranges(m->t, m->mem + a * PAGE, (b - a) * PAGE,
+                      reset ? WW_GET_RESET : 0, m->run_buf, &count);
+    if (r < 0)
+        return fail(m, "ww_get_ranges: %s", ww_strerror(r));
+    for (size_t p = a; p < b && n < cap;) {
+        size_t q = p;
+        if (!m->written[p]) {
+            p++;
+            continue;
+        }
+        while (q < b && m->written[q])
+            q++;
+        if (n >= count || m->run_buf[n].addr != m->mem + p * PAGE ||
+            m->run_buf[n].len != (q - p) * PAGE)
+            return fail(m, "run %zu: expected pages %zu..%zu", n, p, q - 1);
+        if (reset)
+            memset(&m->written[p], 0, q - p);
+        n++;
+        p = q;
+    }
+    if (count != n)
+        return fail(m, "%zu runs, expected %zu", count, n);
+    return 0;
+}
+
+static int op_reset_or_mark(struct model *m, int mark)
+{
+    size_t a, b;
+    int r;
+
+    random_range(m, &a, &b);
+    r = mark ? ww_mark_written(m->t, m->mem + a * PAGE, (b - a) * PAGE)
+             : ww_reset(m->t, m->mem + a * PAGE, (b - a) * PAGE);
+    if (r < 0)
+        return fail(m, "%s: %s", mark ? "mark" : "reset", ww_strerror(r));
+    memset(&m->written[a], mark, b - a);
+    return 0;
+}
+
+static int op_rewatch(struct model *m)
+{
+    int r = ww_unwatch(m->t, m->mem, m->pages * PAGE);
+
+    if (r < 0)
+        return fail(m, "unwatch: %s", ww_strerror(r));
+    m->mem[below(m, m->pages) * PAGE] = 1;    /* unwatched: not counted */
+    r = ww_watch(m->t, m->mem, m->pages * PAGE, 0);
+    if (r < 0)
+        return fail(m, "watch: %s", ww_strerror(r));
+    memset(m->written, 0, m->pages);
+    return 0;
+}
+
+int model_step(struct model *m)
+{
+    size_t op = below(m, 100);
+    int r;
+
+    if (op < 45)
+        r = op_write(m);
+    else if (op < 70)
+        r = op_get(m);
+    else if (op < 85)
+        r = op_get_ranges(m);
+    else if (op < 92)
+        r = op_reset_or_mark(m, 0);
+    else if (op < 98)
+        r = op_reset_or_mark(m, 1);
+    else
+        r = op_rewatch(m);
+    m->step++;
+    return r;
+}
+
+int model_init(struct model *m, ww_tracker *t, size_t pages,
+               size_t (*below_fn)(void *src, size_t n), void *src)
+{
+    int r;
+
+    memset(m, 0, sizeof(*m));
+    m->t = t;
+    m->pages = pages;
+    m->below = below_fn;
+    m->src = src;
+    m->written = calloc(pages, 1);
+    m->page_buf = calloc(pages, sizeof(*m->page_buf));
+    m->run_buf = calloc(pages, sizeof(*m->run_buf));
+    m->mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!m->written || !m->page_buf || !m->run_buf || m->mem == MAP_FAILED) {
+        if (m->mem == MAP_FAILED)
+            m->mem = NULL;
+        model_free(m);
+        return -ENOMEM;
+    }
+    r = ww_watch(t, m->mem, pages * PAGE, 0);
+    if (r < 0) {
+        model_free(m);
+        return r;
+    }
+    return 0;
+}
+
+void model_free(struct model *m)
+{
+    if (m->mem) {
+        ww_unwatch(m->t, m->mem, m->pages * PAGE);
+        munmap(m->mem, m->pages * PAGE);
+    }
+    free(m->written);
+    free(m->page_buf);
+    free(m->run_buf);
+    m->mem = NULL;
+    m->written = NULL;
+    m->page_buf = NULL;
+    m->run_buf = NULL;
+}
