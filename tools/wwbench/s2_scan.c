@@ -18,7 +18,7 @@
 #include "wwbench.h"
 
 static const enum method_id s2_methods[] = {
-    M_RAW_UFFD_256, M_RAW_UFFD, M_LIB_MPROTECT, M_LIB_UFFD,
+    M_RAW_UFFD, M_LIB_UFFD, M_LIB_MPROTECT, M_RAW_UFFD_256,
 };
 #define N_S2 (sizeof(s2_methods) / sizeof(s2_methods[0]))
 
