@@ -166,7 +166,7 @@ static void run_size(size_t len, uint64_t *rng)
 static void print_table(const size_t *sizes, size_t n_sizes)
 {
     char size[16], where[64], b[7][32];
-    double worst = 0;
+    double worst = 0, worst_best = 0;
     int cases = 0, met = 0;
     const char *worst_at = "";
     static char worst_buf[64];
@@ -201,6 +201,11 @@ static void print_table(const size_t *sizes, size_t n_sizes)
                     snprintf(worst_buf, sizeof(worst_buf), "%s", where);
                     worst_at = worst_buf;
                 }
+                /* The big vector is not always the faster raw loop (it
+                 * leaves L1); hold the library to the better of the two. */
+                double best = r256 > 0 && r256 < raw ? r256 : raw;
+                if (lib / best > worst_best)
+                    worst_best = lib / best;
             }
         }
         printf("  %-8s msync(MS_ASYNC) of the watch, as the library does per "
@@ -212,7 +217,8 @@ static void print_table(const size_t *sizes, size_t n_sizes)
         return;
     }
     printf("  Verdict: library get+RESET within 1.1x of raw PAGEMAP_SCAN in "
-           "%d of %d cases; worst %.2fx at %s.\n", met, cases, worst, worst_at);
+           "%d of %d cases; worst %.2fx at %s (%.2fx against the faster of "
+           "raw and raw/256).\n", met, cases, worst, worst_at, worst_best);
     char detail[128];
     snprintf(detail, sizeof(detail), "%s (%d/%d cases met)", worst_at, met,
              cases);
