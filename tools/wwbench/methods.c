@@ -135,6 +135,14 @@ const struct method *method_get(enum method_id id)
     return methods[id];
 }
 
+enum status method_error(const struct method *m, const char *op, int r)
+{
+    if (r == -E_OVERFLOW)
+        return ST_OVERFLOW;
+    fail("%s: %s: %s", m->label, op, err_str(r));
+    return ST_FAILED;
+}
+
 const char *method_label(const char *key)
 {
     for (int i = 0; i < M_COUNT; i++)

@@ -20,16 +20,6 @@ static const enum method_id s1_methods[] = {
 };
 #define N_S1 (sizeof(s1_methods) / sizeof(s1_methods[0]))
 
-/* Report error r of method m; a method that cannot keep up with its own
- * contract is a benchmark failure, except running out of VMAs. */
-static enum status method_error(const struct method *m, const char *op, int r)
-{
-    if (r == -E_OVERFLOW)
-        return ST_OVERFLOW;
-    fail("%s: %s: %s", m->label, op, err_str(r));
-    return ST_FAILED;
-}
-
 /* Get+RESET and check that exactly `expect` is reported. */
 static enum status get_check(const struct method *m, const char *what,
                              void **pages, const char *base,

@@ -66,21 +66,17 @@ static double one_get(const struct method *m, char *base, size_t len,
     int r = m->watch(base, len);
 
     if (r < 0) {
-        fail("%s: watch %zu MiB: %s", m->label, len / MIB, err_str(r));
-        *st = ST_FAILED;
+        *st = method_error(m, "watch", r);
         return -1;
     }
     touch_pages(base, pat->list, pat->n, value);
     t0 = now_ns();
     r = m->get_reset(pages, pat->npages, &count);
     t1 = now_ns();
-    if (r < 0) {
-        *st = r == -E_OVERFLOW ? ST_OVERFLOW : ST_FAILED;
-        if (r != -E_OVERFLOW)
-            fail("%s: get+RESET %zu MiB: %s", m->label, len / MIB, err_str(r));
-    } else if (verify_report(m->label, pages, count, base, pat) < 0) {
+    if (r < 0)
+        *st = method_error(m, "get+RESET", r);
+    else if (verify_report(m->label, pages, count, base, pat) < 0)
         *st = ST_FAILED;
-    }
     m->unwatch();
     return *st == ST_OK ? (double)(t1 - t0) / 1e3 : -1;
 }

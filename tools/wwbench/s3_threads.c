@@ -105,10 +105,7 @@ static int tracker_get(double *us)
     if (us)
         *us = (double)(now_ns() - t0) / 1e3;
     if (r < 0) {
-        if (r != -E_OVERFLOW)
-            fail("%s: get+RESET with writers running: %s", run.m->label,
-                 err_str(r));
-        run.error = r == -E_OVERFLOW ? ST_OVERFLOW : ST_FAILED;
+        run.error = method_error(run.m, "get+RESET with writers running", r);
         return -1;
     }
     for (size_t i = 0; i < count; i++) {
@@ -172,8 +169,7 @@ static struct outcome one_run(const struct method *m, char *base,
     atomic_store(&run.stop, 0);
     r = m->watch(base, npages * page_size());
     if (r < 0) {
-        fail("%s: watch: %s", m->label, err_str(r));
-        o.st = ST_FAILED;
+        o.st = method_error(m, "watch", r);
         return o;
     }
     pthread_barrier_init(&run.start, NULL, (unsigned)threads + 1 + tracked);

@@ -29,10 +29,8 @@ static enum status run_frames(const struct method *m, char *base, size_t len,
     enum status st = ST_OK;
     int r = m->watch(base, len);
 
-    if (r < 0) {
-        fail("%s: watch: %s", m->label, err_str(r));
-        return ST_FAILED;
-    }
+    if (r < 0)
+        return method_error(m, "watch", r);
     for (int f = 0; f < frames && st == ST_OK; f++) {
         const uint32_t *idx = draws + (size_t)f * k;
         size_t count = 0;
@@ -45,9 +43,7 @@ static enum status run_frames(const struct method *m, char *base, size_t len,
         frame_ns[f] = (double)(t2 - t0);
         get_ns[f] = (double)(t2 - t1);
         if (r < 0) {
-            st = r == -E_OVERFLOW ? ST_OVERFLOW : ST_FAILED;
-            if (st == ST_FAILED)
-                fail("%s: get+RESET in frame %d: %s", m->label, f, err_str(r));
+            st = method_error(m, "get+RESET in the frame loop", r);
         } else if (m != &method_none) {
             pageset_clear(expect);
             for (size_t i = 0; i < k; i++)

@@ -28,6 +28,10 @@ struct options {
 };
 extern struct options opt;
 
+/* Every number the bench prints is a result (below): the median (and
+ * min/max) of its samples, or a status saying why there is no number. */
+enum status { ST_OK, ST_UNAVAILABLE, ST_OVERFLOW, ST_FAILED, ST_SKIPPED };
+
 /* --- methods ------------------------------------------------------------- */
 enum method_id {
     M_NONE,                     /* no tracking: plain stores */
@@ -65,6 +69,10 @@ extern const struct method method_none, method_raw_uffd, method_lib_uffd,
     method_soft_dirty, method_raw_uffd_256;
 
 const struct method *method_get(enum method_id id);
+/* The status for error r of method m in operation op: a method that cannot
+ * keep its contract is a benchmark failure (reported with fail()), except
+ * naive mprotect running out of VMAs. */
+enum status method_error(const struct method *m, const char *op, int r);
 /* The table label of a method key ("lib-uffd" -> "lib uffd"). */
 const char *method_label(const char *key);
 /* Cached probe: 0 if the method runs here; why (if not) is static. */
@@ -74,11 +82,8 @@ int method_available(enum method_id id, const char **why);
 int raw_scan_reset(int pagemap, uintptr_t start, uintptr_t end, void *vec,
                    size_t vec_len, void **pages, size_t cap, size_t *count);
 
-/* --- results --------------------------------------------------------------
- * Every number the bench prints is a result: the median (and min/max) of
- * its samples, or a status saying why there is no number. */
-enum status { ST_OK, ST_UNAVAILABLE, ST_OVERFLOW, ST_FAILED, ST_SKIPPED };
 
+/* --- results ------------------------------------------------------------ */
 struct result {
     int scenario;
     char where[48];             /* the case: "64 MiB", "1 GiB every-other" */
