@@ -51,7 +51,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "mprotect.h"
@@ -83,6 +86,22 @@ static int mp_init(void)
     return init_result;
 }
 
+/*
+ * Whether the page at addr is writable now, asked without touching its
+ * contents: FUTEX_WAKE_OP makes the kernel add 0 to a word of the page
+ * atomically, and fails with EFAULT if the page may not be written.
+ * Async-signal-safe, and atomic, so a concurrent writer loses nothing.
+ */
+static int page_writable_now(uintptr_t addr)
+{
+    static int unused_futex;
+    uintptr_t word = addr & ~(uintptr_t)(ww__page_size() - 1);
+
+    return syscall(SYS_futex, &unused_futex, FUTEX_WAKE_OP_PRIVATE, 0, NULL,
+                   (int *)word,
+                   FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0)) >= 0;
+}
+
 int ww__mp_fault(uintptr_t addr)
 {
     unsigned ticket = ww__mp_table_enter();
@@ -101,6 +120,12 @@ int ww__mp_fault(uintptr_t addr)
         ww__mp_unlock(mw);
     }
     ww__mp_table_leave(ticket);
+    /* Not in any watch.  But it may have been when it faulted: unwatch
+     * can make the page writable and remove its watch between the fault
+     * and this lookup.  Such a fault is stale, and the write must simply
+     * run again rather than reach the previous handler (or kill us). */
+    if (!mw && page_writable_now(addr))
+        handled = 1;
     return handled;
 }
 
@@ -141,26 +166,37 @@ static void mp_close(void *priv, int forked)
     (void)forked;
 }
 
-/* Stop handling faults in the watch and give its pages write access back.
- * A stale watch's range may belong to somebody else by now: left alone. */
-static void disarm(struct ww__watch *w, struct ww__mp_watch *mw)
+/* mprotect [from, to) read-write; where that fails (a hole stops mprotect
+ * at the hole), page by page, so that whatever is still mapped is plain
+ * memory again. */
+static void restore_run(struct ww__mp_watch *mw, size_t from, size_t to)
 {
     size_t page = ww__page_size();
+
+    if (mprotect(ww__mp_page_addr(mw, from, page), (to - from) * page,
+                 PROT_READ | PROT_WRITE) == 0)
+        return;
+    for (size_t i = from; i < to; i++)
+        mprotect(ww__mp_page_addr(mw, i, page), page, PROT_READ | PROT_WRITE);
+}
+
+/* Stop handling faults in the watch and give its pages write access back:
+ * in one call normally; for a watch with holes (stale), armed run by armed
+ * run, since what is left of the mapping is still the caller's memory. */
+static void disarm(struct ww__mp_watch *mw)
+{
+    size_t n = mw->npages;
     sigset_t saved;
 
     ww__mp_lock_nosig(mw, &saved);
     atomic_store(&mw->dead, 1);
-    if (!atomic_load(&w->stale) &&
-        mprotect((void *)mw->start, mw->end - mw->start,
+    if (mprotect((void *)mw->start, mw->end - mw->start,
                  PROT_READ | PROT_WRITE) < 0) {
-        /* A hole stops mprotect at the hole: do the armed runs one by
-         * one, so that what is still mapped is plain memory again. */
-        for (size_t a = ww__mp_find(mw, 0, mw->npages, 0); a < mw->npages;
-             a = ww__mp_find(mw, a, mw->npages, 0)) {
-            size_t b = ww__mp_find(mw, a, mw->npages, 1);
+        for (size_t a = ww__mp_find(mw, 0, n, 0); a < n;
+             a = ww__mp_find(mw, a, n, 0)) {
+            size_t b = ww__mp_find(mw, a, n, 1);
 
-            mprotect(ww__mp_page_addr(mw, a, page), (b - a) * page,
-                     PROT_READ | PROT_WRITE);
+            restore_run(mw, a, b);
             a = b;
         }
     }
@@ -193,7 +229,7 @@ static int mp_watch(void *priv, struct ww__watch *w)
     /* Armed only now that the handler can find the watch. */
     if (mprotect((void *)w->start, w->end - w->start, PROT_READ) < 0) {
         r = -errno;
-        disarm(w, mw);
+        disarm(mw);
         ww__mp_table_remove(mw);
         ww__mp_watch_free(mw);
         return r;
@@ -211,7 +247,7 @@ static void mp_unwatch(void *priv, struct ww__watch *w, int forked)
 
     (void)priv;
     (void)forked;
-    disarm(w, mw);
+    disarm(mw);
     ww__mp_table_remove(mw);
     ww__mp_watch_free(mw);
     w->priv = NULL;

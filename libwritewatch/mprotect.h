@@ -93,8 +93,8 @@ int ww__mp_signal_install(void);
 
 /* --- mprotect.c ------------------------------------------------------------ */
 /* A write fault at addr: 1 if it hit a watched page, which is now marked
- * written and writable (the write runs again), 0 if it is not ours.
- * Async-signal-safe. */
+ * written and writable, or a page that has become writable since the
+ * fault (the write runs again); 0 if it is not ours.  Async-signal-safe. */
 int ww__mp_fault(uintptr_t addr);
 
 /* --- procmaps.c ------------------------------------------------------------ */
