@@ -103,6 +103,20 @@ static struct table *table_alloc(size_t cap)
     return t;
 }
 
+int ww__mp_table_overlaps(uintptr_t start, uintptr_t end)
+{
+    struct table *t;
+    size_t i;
+    int r;
+
+    pthread_mutex_lock(&writer_lock);
+    t = atomic_load(&current);
+    i = t ? first_ending_after(t, start) : 0;
+    r = t && i < t->n && t->v[i]->start < end;
+    pthread_mutex_unlock(&writer_lock);
+    return r;
+}
+
 int ww__mp_table_insert(struct ww__mp_watch *mw)
 {
     struct table *cur, *next, *next_spare = NULL;

@@ -209,6 +209,10 @@ static int mp_watch(void *priv, struct ww__watch *w)
     int r;
 
     (void)priv;
+    /* Overlap first: another tracker's armed pages read as read-only
+     * memory, which the kind check would refuse as -ENOTSUP. */
+    if (ww__mp_table_overlaps(w->start, w->end))
+        return -EEXIST;
     r = check_mapped(w->start, w->end);
     if (r == 0)
         r = ww__check_anon_rw(w->start, w->end);

@@ -71,6 +71,8 @@ static inline void *ww__mp_page_addr(const struct ww__mp_watch *mw, size_t i,
  * fails, never allocates).  After remove returns, no fault handler still
  * uses the watch: it may be freed. */
 int ww__mp_table_insert(struct ww__mp_watch *mw);
+/* Whether [start, end) overlaps a watch (of any tracker) right now. */
+int ww__mp_table_overlaps(uintptr_t start, uintptr_t end);
 void ww__mp_table_remove(struct ww__mp_watch *mw);
 
 /* For the handler: enter returns a ticket for leave; find is valid between

@@ -101,7 +101,7 @@ int ww__check_anon_rw(uintptr_t start, uintptr_t end)
      * worth more working than refusing everything. */
     m.fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (m.fd < 0)
-        return 0;
+        return errno == ENOENT || errno == EACCES ? 0 : -errno;
     r = check_lines(&m, start, end);
     close(m.fd);
     return r;

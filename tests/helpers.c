@@ -129,7 +129,10 @@ void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *),
 
     for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {
         int avail = ww_backend_available(list[i].id);
-        char tname[128];
+        /* Check keeps the pointer: static storage, so nothing leaks. */
+        static char names[16][128];
+        static size_t n_names;
+        char *tname;
         TCase *tc;
 
         if (avail != 0 && !test_backend_required(list[i].id)) {
@@ -137,9 +140,12 @@ void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *),
                     name, ww_backend_name(list[i].id), ww_strerror(avail));
             continue;
         }
-        snprintf(tname, sizeof(tname), "%s:%s", name,
+        if (n_names == sizeof(names) / sizeof(names[0]))
+            abort();
+        tname = names[n_names++];
+        snprintf(tname, sizeof(names[0]), "%s:%s", name,
                  ww_backend_name(list[i].id));
-        tc = tcase_create(strdup(tname));
+        tc = tcase_create(tname);
         tcase_add_checked_fixture(tc, list[i].setup, NULL);
         tcase_set_timeout(tc, timeout_seconds);
         add_tests(tc);

@@ -298,6 +298,29 @@ START_TEST(test_unwatchable_memory)
 }
 END_TEST
 
+/* Watches of different trackers may not overlap (the mprotect backend's
+ * fault handler must find exactly one watch per page). */
+START_TEST(test_overlap_across_trackers)
+{
+    ww_tracker *a = test_open(), *b = test_open();
+    char *mem = test_map(16);
+
+    ck_assert_int_eq(ww_watch(a, mem + 4 * PAGE, 8 * PAGE, 0), 0);
+    ck_assert_int_eq(ww_watch(b, mem, 5 * PAGE, 0), -EEXIST);
+    ck_assert_int_eq(ww_watch(b, mem + 11 * PAGE, 2 * PAGE, 0), -EEXIST);
+    ck_assert_int_eq(ww_watch(b, mem + 12 * PAGE, 4 * PAGE, 0), 0);
+    ck_assert_int_eq(ww_watch(b, mem, 4 * PAGE, 0), 0);
+    mem[3 * PAGE] = 1;
+    mem[4 * PAGE] = 1;
+    mem[12 * PAGE] = 1;
+    ck_assert_uint_eq(count_written(a, mem + 4 * PAGE, 8), 1);
+    ck_assert_uint_eq(count_written(b, mem, 4), 1);
+    ck_assert_uint_eq(count_written(b, mem + 12 * PAGE, 4), 1);
+    ww_tracker_close(a);
+    ww_tracker_close(b);
+}
+END_TEST
+
 /* Writers keep writing while the watch is removed under them: no crash,
  * and afterwards the memory is plain again. */
 struct spin_writer {
@@ -355,6 +378,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, test_fork_child_writes_and_closes);
     tcase_add_test(tc, test_unmapped_watch_is_stale);
     tcase_add_test(tc, test_unwatchable_memory);
+    tcase_add_test(tc, test_overlap_across_trackers);
     tcase_add_test(tc, test_unwatch_under_writers);
     tcase_add_test(tc, test_vma_limit_every_other_page);
 }
