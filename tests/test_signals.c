@@ -119,12 +119,15 @@ static int child_plain_before(void)
     return 0;
 }
 
-/* A real NULL dereference, hidden from UndefinedBehaviorSanitizer (which
- * would report it and exit before the kernel's fault); not inlined, or gcc
- * sanitizes it as part of its caller. */
+/* A real NULL dereference.  The address comes from a volatile so that the
+ * compiler cannot prove it NULL (gcc -O2 deletes a store it knows is
+ * undefined), and UndefinedBehaviorSanitizer is told to let it through
+ * (it would report it and exit before the kernel's fault). */
+static volatile uintptr_t null_address;
+
 __attribute__((noinline, no_sanitize("null"))) static void store_to_null(void)
 {
-    *(volatile int *)(uintptr_t)0 = 1;
+    *(volatile int *)null_address = 1;
 }
 
 /* With `disposition` (SIG_DFL or SIG_IGN) before the tracker, a watched
