@@ -220,7 +220,7 @@ int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last)
     return r;
 }
 
-int ww__mp_rearm(struct ww__mp_watch *mw, size_t from, size_t to)
+static int rearm_run(struct ww__mp_watch *mw, size_t from, size_t to)
 {
     int r;
 
@@ -228,5 +228,32 @@ int ww__mp_rearm(struct ww__mp_watch *mw, size_t from, size_t to)
     r = protect(mw, from, to, PROT_READ);
     if (r < 0)
         ww__mp_set_bits(mw, from, to);  /* still (partly) writable */
+    return r;
+}
+
+/*
+ * One mprotect for all the runs: the pages between them have clear bits,
+ * so (the invariant, under the lock) they are read-only already, and
+ * protecting them again changes nothing.  One system call instead of one
+ * per run, and the kernel merges the whole span into one VMA.  If the span
+ * fails (a split at its edges at the VMA limit), run by run.
+ */
+int ww__mp_rearm(struct ww__mp_watch *mw, const struct ww__mp_run *runs,
+                 size_t n)
+{
+    int r = 0;
+
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        clear_bits(mw, runs[i].from, runs[i].to);
+    if (protect(mw, runs[0].from, runs[n - 1].to, PROT_READ) == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        int ri = rearm_run(mw, runs[i].from, runs[i].to);
+
+        if (ri < 0 && ri != -ENOMEM && r == 0)
+            r = ri;
+    }
     return r;
 }

@@ -63,10 +63,6 @@
  * the bounce buffer (1 KiB) and how long a faulting writer may wait. */
 #define BOUNCE_RUNS 64
 
-struct run {
-    size_t from, to;            /* page indexes in the watch */
-};
-
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result;
 
@@ -302,11 +298,11 @@ static void unreport(struct ww__mp_watch *mw, const struct ww__sink *sink)
  */
 static long rearm_chunk(struct ww__mp_watch *mw, size_t *from, size_t to,
                         size_t max_runs, size_t max_pages,
-                        struct run *bounce)
+                        struct ww__mp_run *bounce)
 {
     size_t n = 0, pos = *from;
     sigset_t saved;
-    int r = 0;
+    int r;
 
     ww__mp_lock_nosig(mw, &saved);
     while (n < max_runs && max_pages > 0) {
@@ -319,25 +315,19 @@ static long rearm_chunk(struct ww__mp_watch *mw, size_t *from, size_t to,
         b = ww__mp_find(mw, a, to, 0);
         if (b - a > max_pages)
             b = a + max_pages;
-        r = ww__mp_rearm(mw, a, b);
-        if (r == -ENOMEM)
-            r = 0;
-        if (r < 0)
-            break;
         bounce[n].from = a;
         bounce[n].to = b;
         n++;
         max_pages -= b - a;
         pos = b;
     }
-    ww__mp_unlock_nosig(mw, &saved);
-    *from = pos;
-    if (r < 0) {
+    r = ww__mp_rearm(mw, bounce, n);
+    if (r < 0)
         for (size_t i = 0; i < n; i++)
             ww__mp_set_bits(mw, bounce[i].from, bounce[i].to);
-        return r;
-    }
-    return (long)n;
+    ww__mp_unlock_nosig(mw, &saved);
+    *from = pos;
+    return r < 0 ? r : (long)n;
 }
 
 static int mp_get(void *priv, struct ww__watch *w, uintptr_t start,
@@ -354,7 +344,7 @@ static int mp_get(void *priv, struct ww__watch *w, uintptr_t start,
         return 0;
     }
     while (from < to && !ww__sink_full(sink)) {
-        struct run bounce[BOUNCE_RUNS];
+        struct ww__mp_run bounce[BOUNCE_RUNS];
         size_t runs = ww__sink_room_runs(sink);
         long n = rearm_chunk(mw, &from, to,
                              runs < BOUNCE_RUNS ? runs : BOUNCE_RUNS,
@@ -377,7 +367,7 @@ static int mp_reset(void *priv, struct ww__watch *w, uintptr_t start,
 {
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
-    struct run bounce[BOUNCE_RUNS];
+    struct ww__mp_run bounce[BOUNCE_RUNS];
 
     (void)priv;
     if (check_mapped(start, end) < 0)

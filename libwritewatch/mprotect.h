@@ -55,10 +55,17 @@ void ww__mp_set_bits(struct ww__mp_watch *mw, size_t from, size_t to);
  * kernel is out of VMAs.  0 or -errno.  Async-signal-safe. */
 int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last);
 
-/* Under the lock: clear the bits of pages [from, to), then make them
- * read-only.  On failure the bits are set again (the pages stay written
- * and are reported again) and -errno is returned. */
-int ww__mp_rearm(struct ww__mp_watch *mw, size_t from, size_t to);
+/* Written pages [from, to) of a watch. */
+struct ww__mp_run {
+    size_t from, to;
+};
+
+/* Under the lock: clear the bits of the runs (ascending), then make them
+ * read-only.  A run mprotect refuses gets its bits set again (it stays
+ * written and is reported again).  0, or the first error other than
+ * ENOMEM (out of VMAs: over-reporting is the remedy, not an error). */
+int ww__mp_rearm(struct ww__mp_watch *mw, const struct ww__mp_run *runs,
+                 size_t n);
 
 static inline void *ww__mp_page_addr(const struct ww__mp_watch *mw, size_t i,
                                      size_t page)
