@@ -16,6 +16,27 @@
  *             the kernel itself (read(2) into a watched buffer) fail with
  *             EFAULT unless the range was first passed to ww_mark_written().
  *
+ * The mprotect backend owns the protection of watched memory and shares
+ * the process's SIGSEGV handling:
+ *   - On first use it installs a SIGSEGV handler for the whole process and
+ *     never removes it (do not unload the library afterwards).  Faults it
+ *     does not claim go to the handler that was installed before it, as the
+ *     kernel would have delivered them: SIG_DFL and SIG_IGN still kill with
+ *     SIGSEGV.  A handler installed later must pass the faults it does not
+ *     own to the one it replaced (sigaction's oldact), and no thread may
+ *     block SIGSEGV, or writes to watched memory kill the process.
+ *   - Watched memory must be read-write and not executable; do not
+ *     mprotect it while it is watched.
+ *   - Each written page between clean pages costs a kernel VMA.  Near
+ *     vm.max_map_count (65 530 by default) a write may make neighbouring
+ *     clean pages count as written too: over-reported, never lost.
+ *   - Unmapping watched memory makes the watch stale (-ESTALE); replacing
+ *     it in place (mmap MAP_FIXED over it) is not noticed: unwatch first.
+ *   - In a fork child the memory is still write-protected; the inherited
+ *     handler lets the child's writes through, and ww_tracker_close() in
+ *     the child makes its copy plain memory again.  The parent's watches
+ *     are not affected.
+ *
  * Conventions (the same for every function):
  *   - Functions returning int return 0 on success and a negative errno value
  *     on failure (-EINVAL, ...); they never set errno on purpose and never
@@ -116,7 +137,9 @@ WW_API size_t ww_page_size(void);
  * Errors: -EINVAL (unaligned, len 0, addr+len overflows, unknown flags,
  *   NULL tracker), -EEXIST (overlaps a watch of this or another tracker),
  *   -EFAULT (part of the range is not mapped), -ENOTSUP (the memory is not
- *   private anonymous: file, shared memory, hugetlb), -ENOMEM, -ECHILD.
+ *   private anonymous: file, shared memory, hugetlb; with mprotect also
+ *   memory that is not exactly read-write), -ENOMEM (also: no kernel VMA
+ *   left to protect it, mprotect), -ECHILD.
  */
 WW_API int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags);
 

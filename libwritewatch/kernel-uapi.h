@@ -84,6 +84,9 @@ struct procmap_query {
 };
 
 #define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
+#define PROCMAP_QUERY_VMA_READABLE 0x01
+#define PROCMAP_QUERY_VMA_WRITABLE 0x02
+#define PROCMAP_QUERY_VMA_EXECUTABLE 0x04
 #define PROCMAP_QUERY_VMA_SHARED 0x08
 #endif /* PROCMAP_QUERY */
 

@@ -1,18 +1,451 @@
 /*
- * mprotect.c - the fallback backend: mprotect(2) + a SIGSEGV handler.
- * (Placeholder until the backend lands: it reports itself unavailable.)
+ * mprotect.c - the fallback backend: write-protection with mprotect(2) and
+ * a SIGSEGV handler, for kernels and sandboxes without userfaultfd.
+ *
+ * A watched page is armed (read-only, its bit in the watch's bitmap clear)
+ * or written (bit set, writable).  The first write to an armed page
+ * faults; the handler (mprotect-signal.c, then ww__mp_fault below) sets
+ * the bit, makes the page writable and returns, and the write runs again.
+ * get reads the bitmap; RESET arms the pages it returns again.
+ *
+ * Why no write is lost.  One invariant, for every watched page:
+ *
+ *     whenever its watch's lock is free, a page whose bit is clear is
+ *     read-only, so a store to it faults before it lands.
+ *
+ *  1. Only re-arming clears bits (get+RESET, ww_reset), and it clears them
+ *     and then makes the pages read-only in one hold of the lock.  A store
+ *     that lands between the two lands before the call returns, in a page
+ *     the call reports: the caller reads the page afterwards.
+ *  2. The handler takes the same lock, sets the bit, and only then makes
+ *     the page writable.  A fault still in flight while a get+RESET
+ *     reports and re-arms its page gets the lock after it, sets the bit
+ *     again before unprotecting, and its store is in the next report: the
+ *     classic race (unprotecting a page just reported and re-armed, with
+ *     no trace) cannot happen.
+ *  3. Setting a bit never breaks the invariant, so every failure errs that
+ *     way: a re-arm that mprotect refuses sets the bits again; widening for
+ *     vm.max_map_count (mprotect-watch.c) marks the widened pages written
+ *     before unprotecting them.  A set bit on a read-only page costs one
+ *     more report, and the next fault there unprotects it again.
+ * So every store lands while its bit is set (or inside a report, 1), and a
+ * set bit is cleared only by a call that reports it (or ww_reset).
+ *
+ * The lock is taken by the handler, so nobody may hold it while it could
+ * fault into the handler itself: other code holds it with every signal
+ * blocked and touches only library memory under it (get collects into a
+ * bounce buffer on the stack and copies to the caller's array, which may
+ * be watched memory, after unlocking); the handler runs with asynchronous
+ * signals blocked.  The handler finds the watch in the process-wide table
+ * (mprotect-table.c) without a lock.  Trackers need no state of their own.
+ *
+ * Limits (see include/writewatch.h): the kernel's own writes into armed
+ * pages fail with EFAULT (ww_mark_written() first); an unmapped part of a
+ * watch is detected and makes it stale, a mapping replaced in place
+ * (MAP_FIXED over it) is not; near vm.max_map_count pages may be reported
+ * without having been written, never the reverse.
  */
+#include "config.h"
+
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "backend.h"
+#include "mprotect.h"
+#include "vma.h"
 
-static int mprotect_probe(void)
+/* Runs re-armed per hold of the lock by get+RESET and reset: bounds both
+ * the bounce buffer (1 KiB) and how long a faulting writer may wait. */
+#define BOUNCE_RUNS 64
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_result;
+
+/* The handler and the fork handlers are process-wide and cannot be
+ * removed, so they are installed once, on first use, and stay. */
+static void init(void)
 {
+    init_result = ww__mp_signal_install();
+    if (init_result == 0)
+        pthread_atfork(ww__mp_table_fork_prepare, ww__mp_table_fork_parent,
+                       ww__mp_table_fork_child);
+}
+
+static int mp_init(void)
+{
+    pthread_once(&init_once, init);
+    return init_result;
+}
+
+/*
+ * Whether the page at addr is writable now, asked without touching its
+ * contents: FUTEX_WAKE_OP makes the kernel add 0 to a word of the page
+ * atomically, and fails with EFAULT if the page may not be written.
+ * Async-signal-safe, and atomic, so a concurrent writer loses nothing.
+ */
+static int page_writable_now(uintptr_t addr)
+{
+    static int unused_futex;
+    uintptr_t word = addr & ~(uintptr_t)(ww__page_size() - 1);
+
+    return syscall(SYS_futex, &unused_futex, FUTEX_WAKE_OP_PRIVATE, 0, NULL,
+                   (int *)word,
+                   FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0)) >= 0;
+}
+
+int ww__mp_fault(uintptr_t addr)
+{
+    unsigned ticket = ww__mp_table_enter();
+    struct ww__mp_watch *mw = ww__mp_table_find(addr);
+    int handled = 0;
+
+    if (mw) {
+        size_t i = (addr - mw->start) / ww__page_size();
+
+        ww__mp_lock(mw);
+        /* A dead watch is being unwatched and its pages were made
+         * writable: let the write run again.  The watch leaves the table
+         * right after, so a fault that is not ours cannot loop for long. */
+        handled = atomic_load(&mw->dead) ||
+                  ww__mp_make_writable(mw, i, i + 1) == 0;
+        ww__mp_unlock(mw);
+    }
+    ww__mp_table_leave(ticket);
+    /* Not in any watch.  But it may have been when it faulted: unwatch
+     * can make the page writable and remove its watch between the fault
+     * and this lookup.  Such a fault is stale, and the write must simply
+     * run again rather than reach the previous handler (or kill us). */
+    if (!mw && page_writable_now(addr))
+        handled = 1;
+    return handled;
+}
+
+/* 0 if every page of [start, end) is mapped, else -EFAULT (msync only
+ * walks VMAs: cheap). */
+static int check_mapped(uintptr_t start, uintptr_t end)
+{
+    if (msync((void *)start, end - start, MS_ASYNC) == 0)
+        return 0;
+    return errno == ENOMEM ? -EFAULT : -errno;
+}
+
+static int mark_stale(struct ww__watch *w)
+{
+    atomic_store(&w->stale, 1);
+    return -ESTALE;
+}
+
+static uintptr_t page_addr(const struct ww__mp_watch *mw, size_t i)
+{
+    return (uintptr_t)ww__mp_page_addr(mw, i, ww__page_size());
+}
+
+static size_t page_index(const struct ww__mp_watch *mw, uintptr_t addr)
+{
+    return (addr - mw->start) / ww__page_size();
+}
+
+static int mp_open(void **priv)
+{
+    *priv = NULL;
+    return mp_init();
+}
+
+static void mp_close(void *priv, int forked)
+{
+    (void)priv;
+    (void)forked;
+}
+
+/* mprotect [from, to) read-write; where that fails (a hole stops mprotect
+ * at the hole), page by page, so that whatever is still mapped is plain
+ * memory again. */
+static void restore_run(struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    size_t page = ww__page_size();
+
+    if (mprotect(ww__mp_page_addr(mw, from, page), (to - from) * page,
+                 PROT_READ | PROT_WRITE) == 0)
+        return;
+    for (size_t i = from; i < to; i++)
+        mprotect(ww__mp_page_addr(mw, i, page), page, PROT_READ | PROT_WRITE);
+}
+
+/* Stop handling faults in the watch and give its pages write access back:
+ * in one call normally; for a watch with holes (stale), armed run by armed
+ * run, since what is left of the mapping is still the caller's memory. */
+static void disarm(struct ww__mp_watch *mw)
+{
+    size_t n = mw->npages;
+    sigset_t saved;
+
+    ww__mp_lock_nosig(mw, &saved);
+    atomic_store(&mw->dead, 1);
+    if (mprotect((void *)mw->start, mw->end - mw->start,
+                 PROT_READ | PROT_WRITE) < 0) {
+        for (size_t a = ww__mp_find(mw, 0, n, 0); a < n;
+             a = ww__mp_find(mw, a, n, 0)) {
+            size_t b = ww__mp_find(mw, a, n, 1);
+
+            restore_run(mw, a, b);
+            a = b;
+        }
+    }
+    ww__mp_unlock_nosig(mw, &saved);
+}
+
+static int mp_watch(void *priv, struct ww__watch *w)
+{
+    struct ww__mp_watch *mw;
+    int r;
+
+    (void)priv;
+    /* Overlap first: another tracker's armed pages read as read-only
+     * memory, which the kind check would refuse as -ENOTSUP. */
+    if (ww__mp_table_overlaps(w->start, w->end))
+        return -EEXIST;
+    r = check_mapped(w->start, w->end);
+    if (r == 0)
+        r = ww__check_private_anonymous(w->start, w->end,
+                                        WW__VMA_READ_WRITE);
+    if (r < 0)
+        return r;
+    mw = ww__mp_watch_new(w->start, w->end);
+    if (!mw)
+        return -ENOMEM;
+    r = ww__mp_table_insert(mw);
+    if (r < 0) {
+        ww__mp_watch_free(mw);
+        return r;
+    }
+    /* Not needed for page-exact reports here (mprotect splits a huge
+     * page), but the flag means the same on every backend. */
+    if (!(w->flags & WW_WATCH_KEEP_HUGEPAGES))
+        (void)madvise((void *)w->start, w->end - w->start, MADV_NOHUGEPAGE);
+    /* Armed only now that the handler can find the watch. */
+    if (mprotect((void *)w->start, w->end - w->start, PROT_READ) < 0) {
+        r = -errno;
+        disarm(mw);
+        ww__mp_table_remove(mw);
+        ww__mp_watch_free(mw);
+        return r;
+    }
+    w->priv = mw;
+    return 0;
+}
+
+/* In a fork child too: mprotect changes only this process's mappings, so
+ * the child's copy becomes plain memory again and the parent's watch is
+ * untouched. */
+static void mp_unwatch(void *priv, struct ww__watch *w, int forked)
+{
+    struct ww__mp_watch *mw = w->priv;
+
+    (void)priv;
+    (void)forked;
+    disarm(mw);
+    ww__mp_table_remove(mw);
+    ww__mp_watch_free(mw);
+    w->priv = NULL;
+}
+
+/* A get without RESET changes nothing: it reads the bitmap without the
+ * lock and writes straight into the sink (a fault there is handled as any
+ * other write). */
+static void get_only(struct ww__mp_watch *mw, size_t from, size_t to,
+                     struct ww__sink *sink)
+{
+    while (from < to && !ww__sink_full(sink)) {
+        size_t a = ww__mp_find(mw, from, to, 1), b, room;
+
+        if (a == to)
+            break;
+        b = ww__mp_find(mw, a, to, 0);
+        room = ww__sink_room_pages(sink);
+        if (b - a > room)
+            b = a + room;
+        ww__sink_put(sink, page_addr(mw, a), page_addr(mw, b));
+        from = b;
+    }
+}
+
+/* After an error the call reports nothing: mark what it already re-armed
+ * and reported written again (setting bits needs no lock; reading the sink
+ * cannot fault). */
+static void unreport(struct ww__mp_watch *mw, const struct ww__sink *sink)
+{
+    size_t page = ww__page_size();
+
+    for (size_t i = 0; i < sink->n; i++) {
+        uintptr_t a = sink->pages ? (uintptr_t)sink->pages[i]
+                                  : (uintptr_t)sink->ranges[i].addr;
+        size_t len = sink->pages ? page : sink->ranges[i].len;
+
+        ww__mp_set_bits(mw, page_index(mw, a), page_index(mw, a + len));
+    }
+}
+
+/*
+ * Re-arm the written runs of [*from, to) under one hold of the lock, at
+ * most max_runs runs and max_pages pages, recording them in bounce.
+ * Returns how many, or -errno; *from moves past what was looked at.  A
+ * run that mprotect cannot re-arm for lack of VMAs is still reported: its
+ * bits stay set and it is reported again next time.
+ */
+static long rearm_chunk(struct ww__mp_watch *mw, size_t *from, size_t to,
+                        size_t max_runs, size_t max_pages,
+                        struct ww__mp_run *bounce)
+{
+    size_t n = 0, pos = *from;
+    sigset_t saved;
+    int r;
+
+    ww__mp_lock_nosig(mw, &saved);
+    while (n < max_runs && max_pages > 0) {
+        size_t a = ww__mp_find(mw, pos, to, 1), b;
+
+        if (a == to) {
+            pos = to;
+            break;
+        }
+        b = ww__mp_find(mw, a, to, 0);
+        if (b - a > max_pages)
+            b = a + max_pages;
+        bounce[n].from = a;
+        bounce[n].to = b;
+        n++;
+        max_pages -= b - a;
+        pos = b;
+    }
+    r = ww__mp_rearm(mw, bounce, n);
+    if (r < 0)
+        for (size_t i = 0; i < n; i++)
+            ww__mp_set_bits(mw, bounce[i].from, bounce[i].to);
+    ww__mp_unlock_nosig(mw, &saved);
+    *from = pos;
+    return r < 0 ? r : (long)n;
+}
+
+static int mp_get(void *priv, struct ww__watch *w, uintptr_t start,
+                  uintptr_t end, int reset, struct ww__sink *sink)
+{
+    struct ww__mp_watch *mw = w->priv;
+    size_t from = page_index(mw, start), to = page_index(mw, end);
+
+    (void)priv;
+    if (check_mapped(start, end) < 0)
+        return mark_stale(w);
+    if (!reset) {
+        get_only(mw, from, to, sink);
+        return 0;
+    }
+    while (from < to && !ww__sink_full(sink)) {
+        struct ww__mp_run bounce[BOUNCE_RUNS];
+        size_t runs = ww__sink_room_runs(sink);
+        long n = rearm_chunk(mw, &from, to,
+                             runs < BOUNCE_RUNS ? runs : BOUNCE_RUNS,
+                             ww__sink_room_pages(sink), bounce);
+
+        if (n < 0) {
+            unreport(mw, sink);
+            return check_mapped(start, end) < 0 ? mark_stale(w) : (int)n;
+        }
+        /* Unlocked: these stores may fault into our own handler. */
+        for (long i = 0; i < n; i++)
+            ww__sink_put(sink, page_addr(mw, bounce[i].from),
+                         page_addr(mw, bounce[i].to));
+    }
+    return 0;
+}
+
+static int mp_reset(void *priv, struct ww__watch *w, uintptr_t start,
+                    uintptr_t end)
+{
+    struct ww__mp_watch *mw = w->priv;
+    size_t from = page_index(mw, start), to = page_index(mw, end);
+    struct ww__mp_run bounce[BOUNCE_RUNS];
+
+    (void)priv;
+    if (check_mapped(start, end) < 0)
+        return mark_stale(w);
+    while (from < to) {
+        long n = rearm_chunk(mw, &from, to, BOUNCE_RUNS, SIZE_MAX, bounce);
+
+        if (n < 0)
+            return check_mapped(start, end) < 0 ? mark_stale(w) : (int)n;
+    }
+    return 0;
+}
+
+static int mp_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
+                           uintptr_t end)
+{
+    struct ww__mp_watch *mw = w->priv;
+    sigset_t saved;
+    int r;
+
+    (void)priv;
+    if (check_mapped(start, end) < 0)
+        return mark_stale(w);
+    ww__mp_lock_nosig(mw, &saved);
+    r = ww__mp_make_writable(mw, page_index(mw, start), page_index(mw, end));
+    ww__mp_unlock_nosig(mw, &saved);
+    if (r < 0 && check_mapped(start, end) < 0)
+        return mark_stale(w);
+    return r;
+}
+
+/* The real thing on a scratch page: install the handler, arm, write (the
+ * handler must catch it), and see the write reported. */
+static int mp_probe(void)
+{
+    size_t page = ww__page_size();
+    struct ww__watch w;
+    void *found[2];
+    struct ww__sink sink = { .pages = found, .cap = 2 };
+    char *mem;
+    int r = mp_init();
+
+    if (r < 0)
+        return -ENOTSUP;
+    mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
+        return -ENOMEM;
+    memset(&w, 0, sizeof(w));
+    w.start = (uintptr_t)mem;
+    w.end = w.start + 2 * page;
+    r = mp_watch(NULL, &w);
+    if (r == 0) {
+        ((volatile char *)mem)[page] = 1;
+        r = mp_get(NULL, &w, w.start, w.end, 1, &sink);
+        if (r == 0 && (sink.n != 1 || found[0] != mem + page))
+            r = -ENOTSUP;
+        mp_unwatch(NULL, &w, 0);
+    }
+    munmap(mem, 2 * page);
+    /* Out of fds (reading /proc/self/maps) or memory is no verdict on the
+     * mechanism: say so, and tracker.c will not remember it. */
+    if (r == 0 || r == -EMFILE || r == -ENFILE || r == -ENOMEM)
+        return r;
     return -ENOTSUP;
 }
 
 const struct ww__backend_ops ww__mprotect_ops = {
     .id = WW_BACKEND_MPROTECT,
     .name = "mprotect",
-    .probe = mprotect_probe,
+    .probe = mp_probe,
+    .open = mp_open,
+    .close = mp_close,
+    .watch = mp_watch,
+    .unwatch = mp_unwatch,
+    .get = mp_get,
+    .reset = mp_reset,
+    .mark_written = mp_mark_written,
 };

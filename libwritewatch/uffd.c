@@ -178,7 +178,7 @@ static int uffd_watch(void *priv, struct ww__watch *w)
     struct uffdio_range range = reg.range;
     /* With WP_ASYNC the kernel accepts shared and file mappings too, but a
      * write through another mapping of the same object would never show. */
-    int r = ww__check_private_anonymous(w->start, w->end);
+    int r = ww__check_private_anonymous(w->start, w->end, 0);
 
     if (r < 0)
         return r;

@@ -4,11 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
 
 enum ww_backend test_backend = WW_BACKEND_UFFD;
+
+/* AddressSanitizer reads this at start-up, before main and before any
+ * environment a test runner might forget: with its own SIGSEGV handler
+ * installed, a test that expects death by SIGSEGV would see ASan's report
+ * and exit(1) instead.  The mprotect backend chains to whatever handler
+ * was there first, so without ASan's the default action applies.  (A
+ * plain function in builds without ASan.) */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "handle_segv=0";
+}
 
 ww_tracker *test_open(void)
 {
@@ -101,10 +114,31 @@ size_t count_written(ww_tracker *t, char *base, size_t n)
     return count;
 }
 
+int test_spawn_self(const char *mode)
+{
+    int status = 0;
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    ck_assert_int_ne(pid, -1);
+    if (pid == 0) {
+        execl("/proc/self/exe", "test", "--child", mode, (char *)NULL);
+        _exit(127);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+const char *test_child_mode(int argc, char **argv)
+{
+    return argc == 3 && strcmp(argv[1], "--child") == 0 ? argv[2] : NULL;
+}
+
 static void setup_uffd(void) { test_backend = WW_BACKEND_UFFD; }
 static void setup_mprotect(void) { test_backend = WW_BACKEND_MPROTECT; }
 
-static int required(enum ww_backend b)
+int test_backend_required(enum ww_backend b)
 {
     const char *req = getenv("WW_TEST_REQUIRE");
 
@@ -124,17 +158,23 @@ void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, e
 
     for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {
         int avail = ww_backend_available(list[i].id);
-        char tname[128];
+        /* Check keeps the pointer: static storage, so nothing leaks. */
+        static char names[16][128];
+        static size_t n_names;
+        char *tname;
         TCase *tc;
 
-        if (avail != 0 && !required(list[i].id)) {
+        if (avail != 0 && !test_backend_required(list[i].id)) {
             fprintf(stderr, "SKIP %s:%s: backend unavailable here (%s)\n",
                     name, ww_backend_name(list[i].id), ww_strerror(avail));
             continue;
         }
-        snprintf(tname, sizeof(tname), "%s:%s", name,
+        if (n_names == sizeof(names) / sizeof(names[0]))
+            abort();
+        tname = names[n_names++];
+        snprintf(tname, sizeof(names[0]), "%s:%s", name,
                  ww_backend_name(list[i].id));
-        tc = tcase_create(strdup(tname));
+        tc = tcase_create(tname);
         tcase_add_checked_fixture(tc, list[i].setup, NULL);
         tcase_set_timeout(tc, timeout_seconds);
         add_tests(tc, list[i].id);

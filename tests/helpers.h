@@ -14,6 +14,9 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "writewatch.h"
 
@@ -48,6 +51,30 @@ void assert_pages(void **got, size_t n_got, char *base, const size_t *idx,
 
 /* Get (no reset) the number of written pages in [base, base+n pages). */
 size_t count_written(ww_tracker *t, char *base, size_t n);
+
+/* Run this test program again, as `PROG --child MODE`, in a fresh process
+ * that has not touched the library yet (its probes and SIGSEGV handler are
+ * per process), and return its wait status.  main() hands such a run to
+ * its child code with test_child_mode(). */
+int test_spawn_self(const char *mode);
+
+/* MODE if main() was started as `PROG --child MODE`, else NULL. */
+const char *test_child_mode(int argc, char **argv);
+
+/* For child processes, which run outside Check: report and _exit(1) when
+ * cond is false (_exit: a fork of a Check test must not run its atexit
+ * handlers or flush its copied buffers). */
+#define child_expect(cond)                                                  \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "%s:%d: child check failed: %s\n", __FILE__,    \
+                    __LINE__, #cond);                                       \
+            _exit(1);                                                       \
+        }                                                                   \
+    } while (0)
+
+/* Whether WW_TEST_REQUIRE names the backend (then it must be available). */
+int test_backend_required(enum ww_backend b);
 
 /* Add a TCase per available backend; add_tests adds the tests that apply
  * to that backend. */

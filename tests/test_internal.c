@@ -86,12 +86,24 @@ END_TEST
 static void check_both(uintptr_t start, uintptr_t end, int expect)
 {
     int fd = open("/proc/self/maps", O_RDONLY);
-    int q = check_by_query(fd, start, end);
+    int q = check_by_query(fd, start, end, 0);
 
-    ck_assert_int_eq(check_by_text(fd, start, end), expect);
+    ck_assert_int_eq(check_by_text(fd, start, end, 0), expect);
     if (q != -ENOTTY)
         ck_assert_int_eq(q, expect);
-    ck_assert_int_eq(ww__check_private_anonymous(start, end), expect);
+    ck_assert_int_eq(ww__check_private_anonymous(start, end, 0), expect);
+    close(fd);
+}
+
+/* Both classifiers on the read-write requirement of the mprotect backend. */
+static void check_read_write(uintptr_t start, uintptr_t end, int expect)
+{
+    int fd = open("/proc/self/maps", O_RDONLY);
+    int q = check_by_query(fd, start, end, WW__VMA_READ_WRITE);
+
+    ck_assert_int_eq(check_by_text(fd, start, end, WW__VMA_READ_WRITE), expect);
+    if (q != -ENOTTY)
+        ck_assert_int_eq(q, expect);
     close(fd);
 }
 
@@ -101,9 +113,16 @@ START_TEST(test_classify_memory)
     char *file = test_map_file(2);
 
     check_both((uintptr_t)anon, (uintptr_t)anon + 8 * PAGE, 0);
-    /* Split into several VMAs by protection: still fine. */
+    /* Split into several VMAs by protection: still private anonymous, but
+     * no longer all read-write. */
     mprotect(anon + 2 * PAGE, PAGE, PROT_READ);
     check_both((uintptr_t)anon, (uintptr_t)anon + 8 * PAGE, 0);
+    check_read_write((uintptr_t)anon, (uintptr_t)anon + 8 * PAGE, -ENOTSUP);
+    check_read_write((uintptr_t)anon + 3 * PAGE, (uintptr_t)anon + 8 * PAGE,
+                     0);
+    mprotect(anon + 6 * PAGE, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC);
+    check_read_write((uintptr_t)anon + 3 * PAGE, (uintptr_t)anon + 8 * PAGE,
+                     -ENOTSUP);
     check_both((uintptr_t)shared, (uintptr_t)shared + 2 * PAGE, -ENOTSUP);
     check_both((uintptr_t)file, (uintptr_t)file + 2 * PAGE, -ENOTSUP);
     munmap(anon + 5 * PAGE, PAGE);

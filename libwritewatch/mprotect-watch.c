@@ -1,0 +1,259 @@
+/*
+ * mprotect-watch.c - one watch of the mprotect backend: a bitmap of written
+ * pages, a lock the SIGSEGV handler can take, and the two transitions of a
+ * page (armed = read-only with its bit clear; written = bit set, writable).
+ * Why the transitions are ordered as they are: see mprotect.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "backend.h"
+#include "mprotect.h"
+
+#define WORD_BITS (sizeof(unsigned long) * CHAR_BIT)
+
+struct ww__mp_watch *ww__mp_watch_new(uintptr_t start, uintptr_t end)
+{
+    size_t npages = (end - start) / ww__page_size();
+    struct ww__mp_watch *mw = ww__calloc(1, sizeof(*mw));
+
+    if (!mw)
+        return NULL;
+    mw->written = ww__calloc((npages + WORD_BITS - 1) / WORD_BITS,
+                             sizeof(*mw->written));
+    if (!mw->written) {
+        free(mw);
+        return NULL;
+    }
+    mw->start = start;
+    mw->end = end;
+    mw->npages = npages;
+    return mw;
+}
+
+void ww__mp_watch_free(struct ww__mp_watch *mw)
+{
+    free(mw->written);
+    free(mw);
+}
+
+/* --- the lock ---------------------------------------------------------------
+ * A three-state futex mutex (Drepper, "Futexes Are Tricky"): futex(2) is a
+ * plain system call, so the handler may wait on it.  Holders keep it for a
+ * few mprotect calls at most, hence the short spin before sleeping. */
+static void futex_wait(atomic_int *word, int val)
+{
+    syscall(SYS_futex, (int *)word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake_one(atomic_int *word)
+{
+    syscall(SYS_futex, (int *)word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void ww__mp_lock(struct ww__mp_watch *mw)
+{
+    int c;
+
+    for (int spin = 0; spin < 100; spin++) {
+        c = 0;
+        if (atomic_compare_exchange_weak(&mw->lock, &c, 1))
+            return;
+        if (c == 2)
+            break;
+    }
+    c = atomic_exchange(&mw->lock, 2);
+    while (c != 0) {
+        futex_wait(&mw->lock, 2);
+        c = atomic_exchange(&mw->lock, 2);
+    }
+}
+
+void ww__mp_unlock(struct ww__mp_watch *mw)
+{
+    if (atomic_exchange(&mw->lock, 0) == 2)
+        futex_wake_one(&mw->lock);
+}
+
+void ww__mp_lock_nosig(struct ww__mp_watch *mw, sigset_t *saved)
+{
+    sigset_t all;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, saved);
+    ww__mp_lock(mw);
+}
+
+void ww__mp_unlock_nosig(struct ww__mp_watch *mw, const sigset_t *saved)
+{
+    ww__mp_unlock(mw);
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+/* --- the bitmap ------------------------------------------------------------
+ * Relaxed loads are enough for scanning: whoever needs to see a write also
+ * sees (through its own synchronisation with the writer) the bit that was
+ * set before the write was let through. */
+size_t ww__mp_find(const struct ww__mp_watch *mw, size_t from, size_t to,
+                   int want)
+{
+    while (from < to) {
+        size_t wi = from / WORD_BITS;
+        unsigned long w = atomic_load_explicit(&mw->written[wi],
+                                               memory_order_relaxed);
+
+        if (!want)
+            w = ~w;
+        w &= ~0UL << (from % WORD_BITS);
+        if (w) {
+            size_t found = wi * WORD_BITS + (size_t)__builtin_ctzl(w);
+            return found < to ? found : to;
+        }
+        from = (wi + 1) * WORD_BITS;
+    }
+    return to;
+}
+
+/* The first page of the run of clear bits that ends just before `before`
+ * (the armed run containing page before-1, or `before` if that page is
+ * written). */
+static size_t clear_run_start(const struct ww__mp_watch *mw, size_t before)
+{
+    while (before > 0) {
+        size_t wi = (before - 1) / WORD_BITS, nbits = before - wi * WORD_BITS;
+        unsigned long w = atomic_load_explicit(&mw->written[wi],
+                                               memory_order_relaxed);
+
+        if (nbits < WORD_BITS)
+            w &= (1UL << nbits) - 1;
+        if (w)
+            return wi * WORD_BITS + (WORD_BITS - (size_t)__builtin_clzl(w));
+        before = wi * WORD_BITS;
+    }
+    return 0;
+}
+
+/* Mask of the bits of word wi that lie in [from, to). */
+static unsigned long word_mask(size_t wi, size_t from, size_t to)
+{
+    size_t lo = wi * WORD_BITS, hi = lo + WORD_BITS;
+    unsigned long m = ~0UL;
+
+    if (from > lo)
+        m &= ~0UL << (from - lo);
+    if (to < hi)
+        m &= ~0UL >> (hi - to);
+    return m;
+}
+
+void ww__mp_set_bits(struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    for (size_t wi = from / WORD_BITS; wi * WORD_BITS < to; wi++)
+        atomic_fetch_or(&mw->written[wi], word_mask(wi, from, to));
+}
+
+static void clear_bits(struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    for (size_t wi = from / WORD_BITS; wi * WORD_BITS < to; wi++)
+        atomic_fetch_and(&mw->written[wi], ~word_mask(wi, from, to));
+}
+
+/* --- page transitions ----------------------------------------------------- */
+static int protect(struct ww__mp_watch *mw, size_t from, size_t to, int prot)
+{
+    size_t page = ww__page_size();
+
+    if (mprotect(ww__mp_page_addr(mw, from, page), (to - from) * page,
+                 prot) == 0)
+        return 0;
+    return -errno;
+}
+
+static int try_writable(struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    ww__mp_set_bits(mw, from, to);      /* bit first: see mprotect.c */
+    return protect(mw, from, to, PROT_READ | PROT_WRITE);
+}
+
+/*
+ * vm.max_map_count: making one page of a read-only VMA writable splits the
+ * VMA, and at the limit the split fails with ENOMEM.  A range that reaches
+ * an edge of the read-only run around it does not split there: the kernel
+ * moves the boundary with the writable neighbour instead (measured on 6.18:
+ * it succeeds at the limit).  So widen to the left edge of the armed run,
+ * or the right one, whichever marks fewer extra pages written, then to
+ * both, then to the whole watch.  Writing every other page at the limit
+ * thus costs one extra reported page per write, never a lost one.
+ */
+int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last)
+{
+    size_t lo, hi, tries[4][2];
+    int r = try_writable(mw, first, last);
+
+    if (r != -ENOMEM)
+        return r;
+    lo = clear_run_start(mw, first);
+    hi = ww__mp_find(mw, last, mw->npages, 1);
+    if (first - lo <= hi - last) {
+        tries[0][0] = lo;    tries[0][1] = last;
+        tries[1][0] = first; tries[1][1] = hi;
+    } else {
+        tries[0][0] = first; tries[0][1] = hi;
+        tries[1][0] = lo;    tries[1][1] = last;
+    }
+    tries[2][0] = lo;        tries[2][1] = hi;
+    tries[3][0] = 0;         tries[3][1] = mw->npages;
+    for (int i = 0; i < 4 && r == -ENOMEM; i++) {
+        if (tries[i][0] == first && tries[i][1] == last)
+            continue;               /* tried already */
+        r = try_writable(mw, tries[i][0], tries[i][1]);
+    }
+    return r;
+}
+
+static int rearm_run(struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    int r;
+
+    clear_bits(mw, from, to);
+    r = protect(mw, from, to, PROT_READ);
+    if (r < 0)
+        ww__mp_set_bits(mw, from, to);  /* still (partly) writable */
+    return r;
+}
+
+/*
+ * One mprotect for all the runs: the pages between them have clear bits,
+ * so (the invariant, under the lock) they are read-only already, and
+ * protecting them again changes nothing.  One system call instead of one
+ * per run, and the kernel merges the whole span into one VMA.  If the span
+ * fails (a split at its edges at the VMA limit), run by run.
+ */
+int ww__mp_rearm(struct ww__mp_watch *mw, const struct ww__mp_run *runs,
+                 size_t n)
+{
+    int r = 0;
+
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        clear_bits(mw, runs[i].from, runs[i].to);
+    if (protect(mw, runs[0].from, runs[n - 1].to, PROT_READ) == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        int ri = rearm_run(mw, runs[i].from, runs[i].to);
+
+        if (ri < 0 && ri != -ENOMEM && r == 0)
+            r = ri;
+    }
+    return r;
+}
