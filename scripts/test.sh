@@ -5,6 +5,7 @@
 #   3. gcc with AddressSanitizer + UndefinedBehaviorSanitizer and allocation
 #      fault injection, `make check` (LeakSanitizer checks the error paths)
 #   4. `make fuzz` (libFuzzer, WW_FUZZ_SECONDS, default 60)
+#      `make tsan` (the stress test under ThreadSanitizer, WW_TSAN_PERCENT)
 #   5. `make distcheck`
 # Ends with one line "N passed, N failed": the sum of the Check suites'
 # tests over runs 1-3.  Exit status 0 only if everything passed.
@@ -63,6 +64,13 @@ if (cd "$out/gcc" && make -s fuzz FUZZ_SECONDS="${WW_FUZZ_SECONDS:-60}" >"$out/f
     echo "  fuzz: $(grep -o 'Done [0-9]* runs' "$out/fuzz.out"), no failure"
 else
     echo "  fuzz: FAILED (see $out/fuzz.out)"; tail -20 "$out/fuzz.out"; status=1
+fi
+
+echo "== tsan (ThreadSanitizer, the no-lost-write stress test on both backends)"
+if (cd "$out/gcc" && make -s tsan TSAN_STRESS_PERCENT="${WW_TSAN_PERCENT:-100}" >"$out/tsan.out" 2>&1); then
+    echo "  tsan: clean; $(grep -c 'lost=0' "$out/tsan.out") backends, lost=0"
+else
+    echo "  tsan: FAILED (see $out/tsan.out)"; tail -30 "$out/tsan.out"; status=1
 fi
 
 echo "== distcheck"

@@ -7,6 +7,10 @@
  * shadow.  A write that is in no report leaves the shadow behind memory,
  * so after the writers stop and a final get, shadow == memory page for
  * page.  Duplicate reports are allowed; a lost page is not.
+ *
+ * WW_STRESS_PERCENT scales the run (default 100: 100 000 writes per writer
+ * and 6 000 rounds at least): larger for soak runs, smaller under
+ * ThreadSanitizer (make tsan).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -28,6 +32,16 @@ enum {
     MIN_ROUNDS = 6000,
     WRITES_PER_YIELD = 64,
 };
+
+/* n scaled by WW_STRESS_PERCENT, at least 1. */
+static unsigned long scaled(unsigned long n)
+{
+    const char *v = getenv("WW_STRESS_PERCENT");
+    unsigned long percent = v && *v ? strtoul(v, NULL, 10) : 100;
+    unsigned long r = n * percent / 100;
+
+    return r ? r : 1;
+}
 
 struct stress {
     ww_tracker *t;
@@ -57,9 +71,11 @@ static void *writer(void *p)
 {
     struct writer_arg *a = p;
     unsigned rng = 0x9e3779b9u * (a->id + 1);
+    unsigned long writes = scaled(MIN_WRITES_PER_WRITER);
+    unsigned long rounds = scaled(MIN_ROUNDS);
 
-    for (unsigned long k = 0; k < MIN_WRITES_PER_WRITER ||
-                               atomic_load(&a->s->rounds) < MIN_ROUNDS; k++) {
+    for (unsigned long k = 0; k < writes ||
+                               atomic_load(&a->s->rounds) < rounds; k++) {
         size_t page = next_random(&rng) % N_PAGES;
         unsigned long v = atomic_fetch_add(&a->s->counter, 1) + 1;
         /* Each writer has its own slot in the page, so stores never race
@@ -74,9 +90,15 @@ static void *writer(void *p)
     return NULL;
 }
 
+/* Word by word with atomic loads: writers keep storing while we copy
+ * (a plain memcpy is a data race, and ThreadSanitizer says so). */
 static void copy_to_shadow(struct stress *s, const char *page, size_t len)
 {
-    memcpy(s->shadow + (page - s->mem), page, len);
+    const unsigned long *from = (const unsigned long *)page;
+    unsigned long *to = (unsigned long *)(s->shadow + (page - s->mem));
+
+    for (size_t i = 0; i < len / sizeof(*from); i++)
+        to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
 }
 
 /* One get+RESET on a random sub-range with a random count. */
