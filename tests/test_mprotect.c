@@ -251,28 +251,6 @@ START_TEST(test_fork_child_writes_and_closes)
 }
 END_TEST
 
-/* A watch whose memory was unmapped behind the library's back is stale:
- * never reported clean, and unwatch still works. */
-START_TEST(test_unmapped_watch_is_stale)
-{
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
-    void *pages[8];
-    size_t count = 8;
-
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
-    mem[0] = 1;
-    ck_assert_int_eq(munmap(mem + 4 * PAGE, 2 * PAGE), 0);
-    ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
-                     -ESTALE);
-    ck_assert_int_eq(ww_reset(t, mem, 8 * PAGE), -ESTALE);
-    ck_assert_int_eq(ww_mark_written(t, mem, PAGE), -ESTALE);
-    ck_assert_int_eq(ww_unwatch(t, mem, 8 * PAGE), 0);
-    mem[PAGE] = 1;                      /* still mapped: plain again */
-    ww_tracker_close(t);
-}
-END_TEST
-
 /* Memory the backends cannot watch faithfully. */
 START_TEST(test_unwatchable_memory)
 {
@@ -377,7 +355,6 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_output_array_in_watch_pages);
     tcase_add_test(tc, test_output_array_in_watch_ranges);
     tcase_add_test(tc, test_fork_child_writes_and_closes);
-    tcase_add_test(tc, test_unmapped_watch_is_stale);
     tcase_add_test(tc, test_unwatchable_memory);
     tcase_add_test(tc, test_overlap_across_trackers);
     tcase_add_test(tc, test_unwatch_under_writers);
