@@ -32,7 +32,7 @@ static enum status get_check(const struct method *m, const char *what,
         return method_error(m, "get+RESET", r);
     if (m == &method_none)
         return ST_OK;
-    return verify_report(what, pages, count, base, expect) ? ST_FAILED : ST_OK;
+    return verify_report(what, pages, count, base, expect, NULL) ? ST_FAILED : ST_OK;
 }
 
 /* One timed pass of method m: ns per first write, or -1 with *st set. */

@@ -49,7 +49,7 @@ static enum status run_frames(const struct method *m, char *base, size_t len,
             for (size_t i = 0; i < k; i++)
                 pageset_add(expect, idx[i]);
             pageset_sort(expect);
-            if (verify_report(m->label, pages, count, base, expect) < 0)
+            if (verify_report(m->label, pages, count, base, expect, NULL) < 0)
                 st = ST_FAILED;
         }
     }

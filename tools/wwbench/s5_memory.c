@@ -56,7 +56,7 @@ static int measure(const struct method *m, size_t len, void **pages,
         goto fail;
     touch_pages(base, all->list, all->n, 3);
     r = m->get_reset(pages, all->npages, &count);
-    wrong = r == 0 && verify_report(m->label, pages, count, base, all) < 0;
+    wrong = r == 0 && verify_report(m->label, pages, count, base, all, NULL) < 0;
     rss1 = proc_status_kib("VmRSS");
     pte1 = proc_status_kib("VmPTE");
     m->unwatch();

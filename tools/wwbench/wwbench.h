@@ -172,10 +172,14 @@ void pageset_sort(struct pageset *s);
 void pageset_free(struct pageset *s);
 int pageset_has(const struct pageset *s, uint32_t page);
 
-/* Check a report against the pages written: exactly those, ascending.
- * Returns 0, or -1 after fail() with what was wrong. */
+/* Check a report against the pages written: every one of them, ascending,
+ * and nothing else, unless extra is given: then pages reported without
+ * having been written are allowed and counted there (over-reporting is
+ * within the contract, losing a page never is).  Returns 0, or -1 after
+ * fail() with what was wrong. */
 int verify_report(const char *what, void *const *pages, size_t count,
-                  const char *base, const struct pageset *expect);
+                  const char *base, const struct pageset *expect,
+                  size_t *extra);
 
 /* /proc/self/status field in KiB ("VmPTE"), or -1. */
 long proc_status_kib(const char *field);
