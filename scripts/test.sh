@@ -7,6 +7,8 @@
 #   4. `make fuzz` (libFuzzer, WW_FUZZ_SECONDS, default 60)
 #      `make tsan` (the stress test under ThreadSanitizer, WW_TSAN_PERCENT)
 #   5. `make distcheck`
+#   6. the Debian packages (scripts/debs.sh: dpkg-buildpackage in a copy of
+#      the tree, with `make check`, then lintian; no lintian error allowed)
 # Ends with one line "N passed, N failed": the sum of the Check suites'
 # tests over runs 1-3.  Exit status 0 only if everything passed.
 set -u
@@ -78,6 +80,16 @@ if (cd "$out/gcc" && make -s distcheck >"$out/distcheck.out" 2>&1); then
     echo "  distcheck: ok"
 else
     echo "  distcheck: FAILED (see $out/distcheck.out)"; tail -20 "$out/distcheck.out"; status=1
+fi
+
+echo "== Debian packages (scripts/debs.sh)"
+t0=$(date +%s)
+if sh scripts/debs.sh >"$out/debs.out" 2>&1; then
+    grep -E '^(debs:|  )' "$out/debs.out" | sed 's/^/  /'
+    echo "  debs: ok ($(($(date +%s) - t0)) s)"
+else
+    tail -40 "$out/debs.out"
+    echo "  debs: FAILED (see $out/debs.out)"; status=1
 fi
 
 [ "$failed" -eq 0 ] || status=1
