@@ -6,11 +6,6 @@
  * with the write state.  The sequences follow Windows' behaviour as
  * Wine's conformance test (kernel32 virtual.c, test_write_watch) records
  * it; expectations come from what each test wrote.
- *
- * Built twice: as test_win32 against the shared library, and as
- * test_win32_handback (WW_TEST_HANDBACK) against the internals with the
- * mprotect backend's protection hand-back forced on, so that path is
- * proven on every backend.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,19 +14,11 @@
 
 #include "win32_helpers.h"
 
-#ifdef WW_TEST_HANDBACK
-#include "win32-mem.h"
-#define SUITE "win32_handback"
-#else
 #define SUITE "win32"
-#endif
 
 static void setup(void)
 {
     win32_setup();
-#ifdef WW_TEST_HANDBACK
-    ww__win32_test_handback = 1;
-#endif
 }
 
 START_TEST(test_fresh_allocation_is_clean)
