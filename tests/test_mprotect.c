@@ -90,10 +90,14 @@ START_TEST(test_vma_limit_every_other_page)
     memset(seen, 0, N);
     for (size_t i = 0; i < count; i++)
         seen[((char *)pages[i] - mem) / (ptrdiff_t)PAGE] = 1;
+    /* Counted, then checked once: at the VMA limit, every check of a
+     * sanitizer build allocates (and mmap fails). */
     for (size_t i = 0; i < N; i += 2)
-        ck_assert_msg(seen[i], "page %zu lost by ww_protect", i);
-    printf("vma-limit[%s]: after read-only and back, reported %zu\n",
-           ww_backend_name(test_backend), count);
+        missing += !seen[i];
+    printf("vma-limit[%s]: after read-only and back, reported %zu "
+           "(%zu missing)\n", ww_backend_name(test_backend), count, missing);
+    fflush(stdout);
+    ck_assert_uint_eq(missing, 0);
     /* RESET everything, then the watch is clean and still works. */
     count = N;
     ck_assert_int_eq(ww_get(t, mem, (size_t)N * PAGE, WW_GET_RESET, pages,
