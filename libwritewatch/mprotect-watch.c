@@ -13,6 +13,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@ struct ww__mp_watch *ww__mp_watch_new(uintptr_t start, uintptr_t end)
     mw->start = start;
     mw->end = end;
     mw->npages = npages;
+    mw->uniform = PROT_NONE;            /* calloc */
     return mw;
 }
 
@@ -172,7 +174,10 @@ static void clear_bits(struct ww__mp_watch *mw, size_t from, size_t to)
         atomic_fetch_and(&mw->written[wi], ~word_mask(wi, from, to));
 }
 
-/* --- the caller's protections ------------------------------------------- */
+/* --- the caller's protections -------------------------------------------
+ * One byte per page, and whether they are all the same (mw->uniform), as
+ * in most watches: then arming needs no scan of the bytes, which would
+ * otherwise cost as much as the mprotect itself in a sparse re-arm. */
 void ww__mp_set_prot(struct ww__mp_watch *mw, size_t from, size_t to,
                      int prot)
 {
@@ -182,13 +187,56 @@ void ww__mp_set_prot(struct ww__mp_watch *mw, size_t from, size_t to,
 }
 
 /* The end of the run of pages from `from` on (below to) whose caller's
- * protection is prot. */
+ * protection is prot.  Every re-arm scans its span, which for a few pages
+ * at both ends of a big watch is the whole watch: 32 bytes at a time
+ * keeps that well below the cost of the mprotect itself. */
 static size_t prot_run_end(const struct ww__mp_watch *mw, size_t from,
                            size_t to, int prot)
 {
+    const uint64_t same = 0x0101010101010101ull * (unsigned char)prot;
+
+    while (to - from >= 32) {
+        uint64_t w[4];
+
+        memcpy(w, mw->prot + from, sizeof(w));
+        if (((w[0] ^ same) | (w[1] ^ same) | (w[2] ^ same) |
+             (w[3] ^ same)) != 0)
+            break;
+        from += 32;
+    }
     while (from < to && mw->prot[from] == prot)
         from++;
     return from;
+}
+
+void ww__mp_prot_recorded(struct ww__mp_watch *mw)
+{
+    int first = mw->prot[0];
+
+    mw->uniform = prot_run_end(mw, 0, mw->npages, first) == mw->npages
+                      ? first : -1;
+}
+
+/* The end of the run of equal caller's protection starting at from. */
+static size_t same_prot_end(const struct ww__mp_watch *mw, size_t from,
+                            size_t to)
+{
+    return mw->uniform >= 0 ? to : prot_run_end(mw, from, to, mw->prot[from]);
+}
+
+/* Under the lock: the caller's protection of [from, to) becomes prot. */
+static void change_prot(struct ww__mp_watch *mw, size_t from, size_t to,
+                        int prot)
+{
+    int was = mw->uniform;
+
+    ww__mp_set_prot(mw, from, to, prot);
+    if (from == 0 && to == mw->npages)
+        mw->uniform = prot;
+    else if (was >= 0 && was != prot)
+        mw->uniform = -1;       /* the rest is still `was` */
+    else if (was < 0)
+        ww__mp_prot_recorded(mw);   /* maybe all the same again */
 }
 
 /* The start of the run of pages ending just before `before` (not below
@@ -220,7 +268,7 @@ static int protect_writable_runs(struct ww__mp_watch *mw, size_t from,
 {
     while (from < to) {
         int prot = mw->prot[from];
-        size_t end = prot_run_end(mw, from, to, prot);
+        size_t end = same_prot_end(mw, from, to);
 
         if (prot & PROT_WRITE) {
             int r = protect(mw, from, end, prot & mask);
@@ -302,7 +350,7 @@ int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last)
 
     while (first < last) {
         int prot = mw->prot[first], ri = 0;
-        size_t end = prot_run_end(mw, first, last, prot);
+        size_t end = same_prot_end(mw, first, last);
 
         if (prot & PROT_WRITE)
             ri = make_run_writable(mw, first, end, prot);
@@ -326,7 +374,7 @@ int ww__mp_protect(struct ww__mp_watch *mw, size_t from, size_t to, int prot)
 
     if (r < 0)
         return r;
-    ww__mp_set_prot(mw, from, to, prot);
+    change_prot(mw, from, to, prot);
     if (!(prot & PROT_WRITE))
         return 0;
     for (size_t a = ww__mp_find(mw, from, to, 1); a < to;

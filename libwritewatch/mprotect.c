@@ -255,8 +255,10 @@ static int mp_watch(void *priv, struct ww__watch *w)
     if (!mw)
         return -ENOMEM;
     r = ww__vma_walk(w->start, w->end, record_vma, mw);
-    if (r == 0)
+    if (r == 0) {
+        ww__mp_prot_recorded(mw);
         r = ww__mp_table_insert(mw);
+    }
     if (r < 0) {
         ww__mp_watch_free(mw);
         return r;

@@ -28,6 +28,7 @@ struct ww__mp_watch {
     atomic_ulong *written;
     unsigned char *prot;        /* per page: the PROT_* bits the caller
                                    asked for (PROT_WRITE implies PROT_READ) */
+    int uniform;                /* what every prot[] byte is, or -1 */
 };
 
 /* --- mprotect-watch.c ---------------------------------------------------- */
@@ -53,11 +54,13 @@ size_t ww__mp_find(const struct ww__mp_watch *mw, size_t from, size_t to,
  * a write.  Async-signal-safe. */
 void ww__mp_set_bits(struct ww__mp_watch *mw, size_t from, size_t to);
 
-/* Before the watch is armed, or under the lock: record prot as the
- * caller's protection of pages [from, to), touching only the bytes that
- * change (a big PROT_NONE reservation keeps its array unpopulated). */
+/* Before the watch is armed: record prot as the caller's protection of
+ * pages [from, to), touching only the bytes that change (a big PROT_NONE
+ * reservation keeps its array unpopulated).  Then, once all are recorded,
+ * ww__mp_prot_recorded(). */
 void ww__mp_set_prot(struct ww__mp_watch *mw, size_t from, size_t to,
                      int prot);
+void ww__mp_prot_recorded(struct ww__mp_watch *mw);
 
 /* Under the lock: mark pages [first, last) written and give each its
  * caller's protection, which makes it writable where the caller allows
