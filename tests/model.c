@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "model.h"
 
@@ -148,6 +149,23 @@ static int op_protect(struct model *m)
     return 0;
 }
 
+/* A page is readable exactly when its protection says so (re-arming
+ * must not change that).  Asked with write(2) from the page, which fails
+ * with EFAULT instead of faulting. */
+static int op_check_readable(struct model *m)
+{
+    size_t p = below(m, m->pages);
+    int readable = write(m->probe[1], m->mem + p * PAGE, 1) == 1;
+    char c;
+
+    if (readable && read(m->probe[0], &c, 1) != 1)
+        return fail(m, "probe pipe: %s", strerror(errno));
+    if (readable != ((m->prot[p] & PROT_READ) != 0))
+        return fail(m, "page %zu %sreadable with protection %d", p,
+                    readable ? "" : "not ", m->prot[p]);
+    return 0;
+}
+
 /* The new watch finds the protections as the old one left them. */
 static int op_rewatch(struct model *m)
 {
@@ -176,12 +194,14 @@ int model_step(struct model *m)
         r = op_get(m);
     else if (op < 80)
         r = op_get_ranges(m);
-    else if (op < 87)
+    else if (op < 86)
         r = op_reset_or_mark(m, 0);
-    else if (op < 92)
+    else if (op < 91)
         r = op_reset_or_mark(m, 1);
-    else if (op < 98)
+    else if (op < 96)
         r = op_protect(m);
+    else if (op < 98)
+        r = op_check_readable(m);
     else
         r = op_rewatch(m);
     m->step++;
@@ -194,6 +214,7 @@ int model_init(struct model *m, ww_tracker *t, size_t pages,
     int r;
 
     memset(m, 0, sizeof(*m));
+    m->probe[0] = m->probe[1] = -1;
     m->t = t;
     m->pages = pages;
     m->below = below_fn;
@@ -205,7 +226,7 @@ int model_init(struct model *m, ww_tracker *t, size_t pages,
     m->mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (!m->written || !m->prot || !m->page_buf || !m->run_buf ||
-        m->mem == MAP_FAILED) {
+        m->mem == MAP_FAILED || pipe(m->probe) < 0) {
         if (m->mem == MAP_FAILED)
             m->mem = NULL;
         model_free(m);
@@ -226,6 +247,11 @@ void model_free(struct model *m)
         ww_unwatch(m->t, m->mem, m->pages * PAGE);
         munmap(m->mem, m->pages * PAGE);
     }
+    if (m->probe[0] >= 0) {
+        close(m->probe[0]);
+        close(m->probe[1]);
+    }
+    m->probe[0] = m->probe[1] = -1;
     free(m->written);
     free(m->prot);
     free(m->page_buf);

@@ -109,6 +109,56 @@ START_TEST(test_protect_keeps_write_state)
 }
 END_TEST
 
+/* Re-arming (get+RESET, reset) and marking keep every page's protection,
+ * whether the watch has one protection or several, and after it went
+ * from several back to one. */
+START_TEST(test_rearm_keeps_protections)
+{
+    ww_tracker *t = test_open();
+    char *mem = test_map(8);
+    static const int mixed[8] = {
+        RW, RW, PROT_NONE, PROT_NONE, PROT_READ, RW, PROT_READ, RW,
+    };
+    void *pages[8];
+    size_t count;
+
+    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
+    memset(mem, 1, 8 * PAGE);
+    for (size_t i = 0; i < 8; i++)
+        ck_assert_int_eq(ww_protect(t, mem + i * PAGE, PAGE, mixed[i]), 0);
+    for (int round = 0; round < 2; round++) {
+        count = 8;
+        ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages,
+                                &count), 0);
+        ck_assert_uint_eq(count, round ? 0 : 8);
+        for (size_t i = 0; i < 8; i++)
+            assert_prot(mem + i * PAGE, mixed[i]);
+        ck_assert_int_eq(ww_mark_written(t, mem, 8 * PAGE), 0);
+        for (size_t i = 0; i < 8; i++)
+            ck_assert_int_eq(maps_prot(mem + i * PAGE), mixed[i]);
+        ck_assert_int_eq(ww_reset(t, mem, 8 * PAGE), 0);
+        for (size_t i = 0; i < 8; i++)
+            assert_prot(mem + i * PAGE, mixed[i]);
+    }
+    /* One protection again, part by part. */
+    ck_assert_int_eq(ww_protect(t, mem + 2 * PAGE, 3 * PAGE, RW), 0);
+    ck_assert_int_eq(ww_protect(t, mem + 6 * PAGE, PAGE, RW), 0);
+    mem[3 * PAGE] = 2;
+    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ck_assert_int_eq(ww_reset(t, mem, 8 * PAGE), 0);
+    for (size_t i = 0; i < 8; i++)
+        assert_prot(mem + i * PAGE, RW);
+    mem[6 * PAGE] = 2;
+    ck_assert_int_eq(maps_prot(mem + 6 * PAGE), RW);
+    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ck_assert_int_eq(ww_protect(t, mem, 8 * PAGE, PROT_NONE), 0);
+    ck_assert_int_eq(ww_reset(t, mem, 8 * PAGE), 0);
+    for (size_t i = 0; i < 8; i++)
+        ck_assert_int_eq(maps_prot(mem + i * PAGE), PROT_NONE);
+    ww_tracker_close(t);
+}
+END_TEST
+
 /* Many runs of written pages (each its own VMA with mprotect): a
  * protection change keeps every one, and every other page stays clean. */
 START_TEST(test_protect_many_runs)
@@ -429,6 +479,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;      /* every test applies to every backend */
     tcase_add_test(tc, test_protect_keeps_write_state);
+    tcase_add_test(tc, test_rearm_keeps_protections);
     tcase_add_test(tc, test_protect_many_runs);
     tcase_add_test(tc, test_watch_any_protection);
     tcase_add_test(tc, test_forbidden_access_kills_child);
