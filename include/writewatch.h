@@ -25,8 +25,11 @@
  *     SIGSEGV.  A handler installed later must pass the faults it does not
  *     own to the one it replaced (sigaction's oldact), and no thread may
  *     block SIGSEGV, or writes to watched memory kill the process.
- *   - Watched memory must be read-write and not executable; do not
- *     mprotect it while it is watched.
+ *   - Watched memory may have any protection, but while it is watched
+ *     change it only with ww_protect(), never with mprotect(2): the
+ *     backend arms a page by taking PROT_WRITE away and needs to know
+ *     which writes the program allows.  A write the protection forbids
+ *     faults as it would without the library (and is not reported).
  *   - Each written page between clean pages costs a kernel VMA.  Near
  *     vm.max_map_count (65 530 by default) a write may make neighbouring
  *     clean pages count as written too: over-reported, never lost.
@@ -44,7 +47,7 @@
  *     are specific to this library (listed with each function).
  *   - Addresses and lengths must be multiples of ww_page_size().
  *   - Every function is thread-safe: calls on one tracker from many threads
- *     are allowed.  Queries (get, reset, mark) on one tracker run
+ *     are allowed.  Queries (get, reset, mark, protect) on one tracker run
  *     concurrently; watch/unwatch briefly exclude them.  The only exception
  *     is ww_tracker_close(), which must not race with other calls on the same
  *     tracker.
@@ -138,8 +141,10 @@ WW_API size_t ww_page_size(void);
  *   NULL tracker), -EEXIST (overlaps a watch of this or another tracker),
  *   -EFAULT (part of the range is not mapped), -ENOTSUP (the memory is not
  *   private anonymous: file, shared memory, hugetlb; with mprotect also
- *   memory that is not exactly read-write), -ENOMEM (also: no kernel VMA
- *   left to protect it, mprotect), -ECHILD.
+ *   memory that is writable but not readable), -ENOMEM (also: no kernel
+ *   VMA left to protect it, mprotect), -ECHILD.
+ * Any protection is fine (PROT_NONE reservations included); with
+ * mprotect, change it afterwards only with ww_protect().
  */
 WW_API int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags);
 
@@ -198,12 +203,38 @@ WW_API int ww_reset(ww_tracker *t, void *addr, size_t len);
 
 /*
  * ww_mark_written - mark every page of [addr, addr+len) (inside one watch)
- * written, and make sure it can be written without a fault.  Use it for
- * writes the library cannot see, and before handing a watched buffer to a
- * system call with the mprotect backend.
- * Errors: -EINVAL, -ENOENT, -ESTALE, -ECHILD as for ww_get().
+ * written, and make sure that those whose protection allows writing can
+ * be written without a fault (the others keep their protection: a write
+ * there still faults).  Use it for writes the library cannot see, and
+ * before handing a watched buffer to a system call with the mprotect
+ * backend.
+ * Errors: -EINVAL, -ENOENT, -ESTALE, -ECHILD as for ww_get(); -ENOMEM
+ *   (mprotect: no kernel VMA left; the pages are marked written all the
+ *   same).
  */
 WW_API int ww_mark_written(ww_tracker *t, void *addr, size_t len);
+
+/*
+ * ww_protect - change the protection of watched memory [addr, addr+len)
+ * (inside one watch) to prot, as mprotect(2) would, keeping each page's
+ * write state: a written page stays written, a clean page stays clean.
+ * prot: PROT_NONE, PROT_READ or PROT_READ | PROT_WRITE, each optionally
+ * | PROT_EXEC (<sys/mman.h>).  Afterwards a write the protection forbids
+ * faults (SIGSEGV, as without the library) and is not reported; a write
+ * it allows is reported.  Re-arming (WW_GET_RESET, ww_reset) keeps the
+ * protection.  With the mprotect backend this is the only way to change
+ * the protection of watched memory.
+ * Errors: -EINVAL (NULL tracker, unaligned, len 0, overflow, other bits
+ *   in prot, PROT_WRITE without PROT_READ), -ENOENT, -ESTALE, -ECHILD as
+ *   for ww_get(); -ENOMEM (no kernel VMA left to split the mapping: as
+ *   with mprotect(2), part of the range may then have the new protection
+ *   and part the old; never is a write lost), -EACCES (the system refused
+ *   the protection, e.g. a policy against executable memory).
+ * Thread-safe, and a query like get/reset/mark: it runs concurrently with
+ * other queries, and a write racing with it is checked against either the
+ * old or the new protection.
+ */
+WW_API int ww_protect(ww_tracker *t, void *addr, size_t len, int prot);
 
 /*
  * ww_strerror - a static English description of a code returned by this

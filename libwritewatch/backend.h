@@ -2,8 +2,9 @@
  * backend.h - the only thing tracker.c knows about a backend.
  *
  * A backend is a table of operations.  tracker.c validates every argument,
- * finds the watch, holds the tracker's lock (shared for get/reset/mark,
- * exclusive for watch/unwatch/open/close) and only then calls down, so a
+ * finds the watch, holds the tracker's lock (shared for get/reset/mark/
+ * protect, exclusive for watch/unwatch/open/close) and only then calls
+ * down, so a
  * backend may assume: ranges are page-aligned, non-empty and lie inside
  * the watch it is given; the watch stays alive for the whole call.
  * Backends return 0 or a negative errno, like the public API.
@@ -87,6 +88,13 @@ struct ww__backend_ops {
                  uintptr_t end);
     int (*mark_written)(void *priv, struct ww__watch *w, uintptr_t start,
                         uintptr_t end);
+
+    /* Give [start, end) the protection prot (checked: PROT_READ,
+     * PROT_WRITE and PROT_EXEC bits only, PROT_WRITE only with PROT_READ),
+     * keeping each page's write state.  A write the protection forbids
+     * must fault as it would without the library, and not be reported. */
+    int (*protect)(void *priv, struct ww__watch *w, uintptr_t start,
+                   uintptr_t end, int prot);
 };
 
 extern const struct ww__backend_ops ww__uffd_ops;

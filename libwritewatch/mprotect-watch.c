@@ -1,8 +1,10 @@
 /*
  * mprotect-watch.c - one watch of the mprotect backend: a bitmap of written
- * pages, a lock the SIGSEGV handler can take, and the two transitions of a
- * page (armed = read-only with its bit clear; written = bit set, writable).
- * Why the transitions are ordered as they are: see mprotect.c.
+ * pages, the caller's protection of each page, a lock the SIGSEGV handler
+ * can take, and the transitions of a page (armed = bit clear, the caller's
+ * protection without PROT_WRITE; written = bit set, the caller's
+ * protection).  Why the transitions are ordered as they are: see
+ * mprotect.c.
  */
 #include "config.h"
 
@@ -11,6 +13,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,18 +33,22 @@ struct ww__mp_watch *ww__mp_watch_new(uintptr_t start, uintptr_t end)
         return NULL;
     mw->written = ww__calloc((npages + WORD_BITS - 1) / WORD_BITS,
                              sizeof(*mw->written));
-    if (!mw->written) {
+    mw->prot = mw->written ? ww__calloc(npages, 1) : NULL;
+    if (!mw->prot) {
+        free(mw->written);
         free(mw);
         return NULL;
     }
     mw->start = start;
     mw->end = end;
     mw->npages = npages;
+    mw->uniform = PROT_NONE;            /* calloc */
     return mw;
 }
 
 void ww__mp_watch_free(struct ww__mp_watch *mw)
 {
+    free(mw->prot);
     free(mw->written);
     free(mw);
 }
@@ -167,6 +174,81 @@ static void clear_bits(struct ww__mp_watch *mw, size_t from, size_t to)
         atomic_fetch_and(&mw->written[wi], ~word_mask(wi, from, to));
 }
 
+/* --- the caller's protections -------------------------------------------
+ * One byte per page, and whether they are all the same (mw->uniform), as
+ * in most watches: then arming needs no scan of the bytes, which would
+ * otherwise cost as much as the mprotect itself in a sparse re-arm. */
+void ww__mp_set_prot(struct ww__mp_watch *mw, size_t from, size_t to,
+                     int prot)
+{
+    for (size_t i = from; i < to; i++)
+        if (mw->prot[i] != prot)
+            mw->prot[i] = (unsigned char)prot;
+}
+
+/* The end of the run of pages from `from` on (below to) whose caller's
+ * protection is prot.  Every re-arm scans its span, which for a few pages
+ * at both ends of a big watch is the whole watch: 32 bytes at a time
+ * keeps that well below the cost of the mprotect itself. */
+static size_t prot_run_end(const struct ww__mp_watch *mw, size_t from,
+                           size_t to, int prot)
+{
+    const uint64_t same = 0x0101010101010101ull * (unsigned char)prot;
+
+    while (to - from >= 32) {
+        uint64_t w[4];
+
+        memcpy(w, mw->prot + from, sizeof(w));
+        if (((w[0] ^ same) | (w[1] ^ same) | (w[2] ^ same) |
+             (w[3] ^ same)) != 0)
+            break;
+        from += 32;
+    }
+    while (from < to && mw->prot[from] == prot)
+        from++;
+    return from;
+}
+
+void ww__mp_prot_recorded(struct ww__mp_watch *mw)
+{
+    int first = mw->prot[0];
+
+    mw->uniform = prot_run_end(mw, 0, mw->npages, first) == mw->npages
+                      ? first : -1;
+}
+
+/* The end of the run of equal caller's protection starting at from. */
+static size_t same_prot_end(const struct ww__mp_watch *mw, size_t from,
+                            size_t to)
+{
+    return mw->uniform >= 0 ? to : prot_run_end(mw, from, to, mw->prot[from]);
+}
+
+/* Under the lock: the caller's protection of [from, to) becomes prot. */
+static void change_prot(struct ww__mp_watch *mw, size_t from, size_t to,
+                        int prot)
+{
+    int was = mw->uniform;
+
+    ww__mp_set_prot(mw, from, to, prot);
+    if (from == 0 && to == mw->npages)
+        mw->uniform = prot;
+    else if (was >= 0 && was != prot)
+        mw->uniform = -1;       /* the rest is still `was` */
+    else if (was < 0)
+        ww__mp_prot_recorded(mw);   /* maybe all the same again */
+}
+
+/* The start of the run of pages ending just before `before` (not below
+ * limit) whose caller's protection is prot. */
+static size_t prot_run_start(const struct ww__mp_watch *mw, size_t before,
+                             size_t limit, int prot)
+{
+    while (before > limit && mw->prot[before - 1] == prot)
+        before--;
+    return before;
+}
+
 /* --- page transitions ----------------------------------------------------- */
 static int protect(struct ww__mp_watch *mw, size_t from, size_t to, int prot)
 {
@@ -178,31 +260,70 @@ static int protect(struct ww__mp_watch *mw, size_t from, size_t to, int prot)
     return -errno;
 }
 
-static int try_writable(struct ww__mp_watch *mw, size_t from, size_t to)
+/* mprotect every run of equal caller's protection in [from, to) that lets
+ * the caller write, with that protection & mask.  Only those: the others
+ * are the same armed or written.  One call for a watch of one protection. */
+static int protect_writable_runs(struct ww__mp_watch *mw, size_t from,
+                                 size_t to, int mask)
+{
+    while (from < to) {
+        int prot = mw->prot[from];
+        size_t end = same_prot_end(mw, from, to);
+
+        if (prot & PROT_WRITE) {
+            int r = protect(mw, from, end, prot & mask);
+
+            if (r < 0)
+                return r;
+        }
+        from = end;
+    }
+    return 0;
+}
+
+int ww__mp_arm(struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    return protect_writable_runs(mw, from, to, ~PROT_WRITE);
+}
+
+int ww__mp_restore(struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    return protect_writable_runs(mw, from, to, ~0);
+}
+
+static int try_writable(struct ww__mp_watch *mw, size_t from, size_t to,
+                        int prot)
 {
     ww__mp_set_bits(mw, from, to);      /* bit first: see mprotect.c */
-    return protect(mw, from, to, PROT_READ | PROT_WRITE);
+    return protect(mw, from, to, prot);
 }
 
 /*
- * vm.max_map_count: making one page of a read-only VMA writable splits the
+ * Pages [first, last), all with the caller's protection prot (writable).
+ *
+ * vm.max_map_count: making one page of an armed VMA writable splits the
  * VMA, and at the limit the split fails with ENOMEM.  A range that reaches
- * an edge of the read-only run around it does not split there: the kernel
- * moves the boundary with the writable neighbour instead (measured on 6.18:
- * it succeeds at the limit).  So widen to the left edge of the armed run,
- * or the right one, whichever marks fewer extra pages written, then to
- * both, then to the whole watch.  Writing every other page at the limit
- * thus costs one extra reported page per write, never a lost one.
+ * an edge of the armed run around it does not split there when the
+ * neighbour beyond is a written page of the same protection: the kernel
+ * moves the boundary between the two instead (measured on 6.18: it
+ * succeeds at the limit).  So widen to the left edge of the armed run of
+ * pages with the same protection, or the right one, whichever marks fewer
+ * extra pages written, then to both, then to every page around with the
+ * same protection, written or not.  Writing every other page at the limit
+ * thus costs one extra reported page per write, never a lost one.  Pages
+ * of another protection are never widened into: that would let writes
+ * through that the caller forbade (or change what it may execute).
  */
-int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last)
+static int make_run_writable(struct ww__mp_watch *mw, size_t first,
+                             size_t last, int prot)
 {
     size_t lo, hi, tries[4][2];
-    int r = try_writable(mw, first, last);
+    int r = try_writable(mw, first, last, prot);
 
     if (r != -ENOMEM)
         return r;
-    lo = clear_run_start(mw, first);
-    hi = ww__mp_find(mw, last, mw->npages, 1);
+    lo = prot_run_start(mw, first, clear_run_start(mw, first), prot);
+    hi = prot_run_end(mw, last, ww__mp_find(mw, last, mw->npages, 1), prot);
     if (first - lo <= hi - last) {
         tries[0][0] = lo;    tries[0][1] = last;
         tries[1][0] = first; tries[1][1] = hi;
@@ -211,11 +332,59 @@ int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last)
         tries[1][0] = lo;    tries[1][1] = last;
     }
     tries[2][0] = lo;        tries[2][1] = hi;
-    tries[3][0] = 0;         tries[3][1] = mw->npages;
+    tries[3][0] = prot_run_start(mw, first, 0, prot);
+    tries[3][1] = prot_run_end(mw, last, mw->npages, prot);
     for (int i = 0; i < 4 && r == -ENOMEM; i++) {
         if (tries[i][0] == first && tries[i][1] == last)
             continue;               /* tried already */
-        r = try_writable(mw, tries[i][0], tries[i][1]);
+        r = try_writable(mw, tries[i][0], tries[i][1], prot);
+    }
+    return r;
+}
+
+/* Run by run of equal caller's protection.  A page the caller may not
+ * write is only marked: its protection is the caller's already. */
+int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last)
+{
+    int r = 0;
+
+    while (first < last) {
+        int prot = mw->prot[first], ri = 0;
+        size_t end = same_prot_end(mw, first, last);
+
+        if (prot & PROT_WRITE)
+            ri = make_run_writable(mw, first, end, prot);
+        else
+            ww__mp_set_bits(mw, first, end);
+        if (ri < 0 && r == 0)
+            r = ri;
+        first = end;
+    }
+    return r;
+}
+
+/*
+ * Take write permission from the whole range first (one call, whatever
+ * the pages' state), and only then give it back to the written runs, bit
+ * set first as always: at no point is a clear page writable.
+ */
+int ww__mp_protect(struct ww__mp_watch *mw, size_t from, size_t to, int prot)
+{
+    int r = protect(mw, from, to, prot & ~PROT_WRITE);
+
+    if (r < 0)
+        return r;
+    change_prot(mw, from, to, prot);
+    if (!(prot & PROT_WRITE))
+        return 0;
+    for (size_t a = ww__mp_find(mw, from, to, 1); a < to;
+         a = ww__mp_find(mw, a, to, 1)) {
+        size_t b = ww__mp_find(mw, a, to, 0);
+        int ri = make_run_writable(mw, a, b, prot);
+
+        if (ri < 0 && r == 0)
+            r = ri;
+        a = b;
     }
     return r;
 }
@@ -225,18 +394,19 @@ static int rearm_run(struct ww__mp_watch *mw, size_t from, size_t to)
     int r;
 
     clear_bits(mw, from, to);
-    r = protect(mw, from, to, PROT_READ);
+    r = ww__mp_arm(mw, from, to);
     if (r < 0)
         ww__mp_set_bits(mw, from, to);  /* still (partly) writable */
     return r;
 }
 
 /*
- * One mprotect for all the runs: the pages between them have clear bits,
- * so (the invariant, under the lock) they are read-only already, and
- * protecting them again changes nothing.  One system call instead of one
- * per run, and the kernel merges the whole span into one VMA.  If the span
- * fails (a split at its edges at the VMA limit), run by run.
+ * One mprotect for all the runs (per protection the caller gave them):
+ * the pages between them have clear bits, so (the invariant, under the
+ * lock) they are armed already, and arming them again changes nothing.
+ * One system call instead of one per run, and the kernel merges the whole
+ * span into one VMA.  If the span fails (a split at its edges at the VMA
+ * limit), run by run.
  */
 int ww__mp_rearm(struct ww__mp_watch *mw, const struct ww__mp_run *runs,
                  size_t n)
@@ -247,7 +417,7 @@ int ww__mp_rearm(struct ww__mp_watch *mw, const struct ww__mp_run *runs,
         return 0;
     for (size_t i = 0; i < n; i++)
         clear_bits(mw, runs[i].from, runs[i].to);
-    if (protect(mw, runs[0].from, runs[n - 1].to, PROT_READ) == 0)
+    if (ww__mp_arm(mw, runs[0].from, runs[n - 1].to) == 0)
         return 0;
     for (size_t i = 0; i < n; i++) {
         int ri = rearm_run(mw, runs[i].from, runs[i].to);

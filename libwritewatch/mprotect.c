@@ -2,23 +2,37 @@
  * mprotect.c - the fallback backend: write-protection with mprotect(2) and
  * a SIGSEGV handler, for kernels and sandboxes without userfaultfd.
  *
- * A watched page is armed (read-only, its bit in the watch's bitmap clear)
- * or written (bit set, writable).  The first write to an armed page
- * faults; the handler (mprotect-signal.c, then ww__mp_fault below) sets
- * the bit, makes the page writable and returns, and the write runs again.
- * get reads the bitmap; RESET arms the pages it returns again.
+ * Every watched page has the caller's protection: what the program wants
+ * it to allow (PROT_NONE, PROT_READ or PROT_READ|PROT_WRITE, perhaps with
+ * PROT_EXEC), learnt from its VMA by ww_watch() and changed only through
+ * ww_protect().  A page is armed (its bit in the watch's bitmap clear; its
+ * protection the caller's without PROT_WRITE) or written (bit set; the
+ * caller's protection).  The first write to an armed page faults; if the
+ * caller lets the page be written, the handler (mprotect-signal.c, then
+ * ww__mp_fault below) sets the bit, gives the page the caller's
+ * protection and returns, and the write runs again.  get reads the
+ * bitmap; RESET arms the pages it returns again.
+ *
+ * A fault the caller's protection does not allow (a write to a page it
+ * made read-only or inaccessible, any read of an inaccessible page) is
+ * not the library's: it goes to the handler installed before, exactly as
+ * without the library, and the page is not marked written.  So the caller
+ * sees the access violations it asked for, on armed and written pages
+ * alike, and mprotect(2) by the caller is not needed (and not allowed).
  *
  * Why no write is lost.  One invariant, for every watched page:
  *
  *     whenever its watch's lock is free, a page whose bit is clear is
- *     read-only, so a store to it faults before it lands.
+ *     mapped without PROT_WRITE, so a store to it faults before it lands.
  *
  *  1. Only re-arming clears bits (get+RESET, ww_reset), and it clears them
- *     and then makes the pages read-only in one hold of the lock.  A store
+ *     and then takes PROT_WRITE away in one hold of the lock.  A store
  *     that lands between the two lands before the call returns, in a page
  *     the call reports: the caller reads the page afterwards.
- *  2. The handler takes the same lock, sets the bit, and only then makes
- *     the page writable.  A fault still in flight while a get+RESET
+ *  2. Every grant of PROT_WRITE sets the bit first, under the same lock:
+ *     the handler's, ww_mark_written's, and ww_protect's, which takes
+ *     PROT_WRITE from its whole range first and only then gives it back
+ *     to the written pages.  A fault still in flight while a get+RESET
  *     reports and re-arms its page gets the lock after it, sets the bit
  *     again before unprotecting, and its store is in the next report: the
  *     classic race (unprotecting a page just reported and re-armed, with
@@ -26,8 +40,10 @@
  *  3. Setting a bit never breaks the invariant, so every failure errs that
  *     way: a re-arm that mprotect refuses sets the bits again; widening for
  *     vm.max_map_count (mprotect-watch.c) marks the widened pages written
- *     before unprotecting them.  A set bit on a read-only page costs one
- *     more report, and the next fault there unprotects it again.
+ *     before unprotecting them.  A set bit on an armed page costs one more
+ *     report, and the next fault there unprotects it again.  A failed
+ *     ww_protect may leave part of its range as it was, like mprotect(2),
+ *     but it never makes a clear page writable.
  * So every store lands while its bit is set (or inside a report, 1), and a
  * set bit is cleared only by a call that reports it (or ww_reset).
  *
@@ -36,7 +52,9 @@
  * blocked and touches only library memory under it (get collects into a
  * bounce buffer on the stack and copies to the caller's array, which may
  * be watched memory, after unlocking); the handler runs with asynchronous
- * signals blocked.  The handler finds the watch in the process-wide table
+ * signals blocked.  The caller's protections are read and changed only
+ * under the lock, so the handler's decision and ww_protect cannot
+ * interleave.  The handler finds the watch in the process-wide table
  * (mprotect-table.c) without a lock.  Trackers need no state of their own.
  *
  * Limits (see include/writewatch.h): the kernel's own writes into armed
@@ -109,11 +127,14 @@ int ww__mp_fault(uintptr_t addr)
         size_t i = (addr - mw->start) / ww__page_size();
 
         ww__mp_lock(mw);
-        /* A dead watch is being unwatched and its pages were made
-         * writable: let the write run again.  The watch leaves the table
-         * right after, so a fault that is not ours cannot loop for long. */
-        handled = atomic_load(&mw->dead) ||
-                  ww__mp_make_writable(mw, i, i + 1) == 0;
+        /* A write the caller forbade is the program's fault, not ours.
+         * A dead watch is being unwatched and its pages were given the
+         * caller's protection: let the write run again.  The watch leaves
+         * the table right after, so a fault that is not ours cannot loop
+         * for long. */
+        if (mw->prot[i] & PROT_WRITE)
+            handled = atomic_load(&mw->dead) ||
+                      ww__mp_make_writable(mw, i, i + 1) == 0;
         ww__mp_unlock(mw);
     }
     ww__mp_table_leave(ticket);
@@ -163,23 +184,21 @@ static void mp_close(void *priv, int forked)
     (void)forked;
 }
 
-/* mprotect [from, to) read-write; where that fails (a hole stops mprotect
- * at the hole), page by page, so that whatever is still mapped is plain
- * memory again. */
+/* Give pages [from, to) their caller's protection; where that fails (a
+ * hole stops mprotect at the hole), page by page, so that whatever is
+ * still mapped is plain memory again. */
 static void restore_run(struct ww__mp_watch *mw, size_t from, size_t to)
 {
-    size_t page = ww__page_size();
-
-    if (mprotect(ww__mp_page_addr(mw, from, page), (to - from) * page,
-                 PROT_READ | PROT_WRITE) == 0)
+    if (ww__mp_restore(mw, from, to) == 0)
         return;
     for (size_t i = from; i < to; i++)
-        mprotect(ww__mp_page_addr(mw, i, page), page, PROT_READ | PROT_WRITE);
+        ww__mp_restore(mw, i, i + 1);
 }
 
-/* Stop handling faults in the watch and give its pages write access back:
- * in one call normally; for a watch with holes (stale), armed run by armed
- * run, since what is left of the mapping is still the caller's memory. */
+/* Stop handling faults in the watch and give its pages the caller's
+ * protection back: per protection normally; for a watch with holes
+ * (stale), armed run by armed run, since what is left of the mapping is
+ * still the caller's memory. */
 static void disarm(struct ww__mp_watch *mw)
 {
     size_t n = mw->npages;
@@ -187,8 +206,7 @@ static void disarm(struct ww__mp_watch *mw)
 
     ww__mp_lock_nosig(mw, &saved);
     atomic_store(&mw->dead, 1);
-    if (mprotect((void *)mw->start, mw->end - mw->start,
-                 PROT_READ | PROT_WRITE) < 0) {
+    if (ww__mp_restore(mw, 0, n) < 0) {
         for (size_t a = ww__mp_find(mw, 0, n, 0); a < n;
              a = ww__mp_find(mw, a, n, 0)) {
             size_t b = ww__mp_find(mw, a, n, 1);
@@ -200,26 +218,47 @@ static void disarm(struct ww__mp_watch *mw)
     ww__mp_unlock_nosig(mw, &saved);
 }
 
+/* ww__vma_walk() callback: one VMA's protection is the caller's. */
+static int record_vma(const struct ww__vma *v, void *arg)
+{
+    struct ww__mp_watch *mw = arg;
+    int prot = v->prot;
+
+    /* No /proc to ask: read-write, the only memory this backend could
+     * watch before it knew about protections. */
+    if (prot == WW__VMA_PROT_UNKNOWN)
+        prot = PROT_READ | PROT_WRITE;
+    /* Write-only memory is readable on most hardware, but armed it would
+     * keep no access at all, and a read would no longer work. */
+    if ((prot & PROT_WRITE) && !(prot & PROT_READ))
+        return -ENOTSUP;
+    ww__mp_set_prot(mw, page_index(mw, v->start), page_index(mw, v->end),
+                    prot);
+    return 0;
+}
+
 static int mp_watch(void *priv, struct ww__watch *w)
 {
     struct ww__mp_watch *mw;
+    sigset_t saved;
     int r;
 
     (void)priv;
-    /* Overlap first: another tracker's armed pages read as read-only
-     * memory, which the kind check would refuse as -ENOTSUP. */
+    /* Overlap first: another tracker's armed pages would be recorded as
+     * the caller's read-only memory. */
     if (ww__mp_table_overlaps(w->start, w->end))
         return -EEXIST;
     r = check_mapped(w->start, w->end);
-    if (r == 0)
-        r = ww__check_private_anonymous(w->start, w->end,
-                                        WW__VMA_READ_WRITE);
     if (r < 0)
         return r;
     mw = ww__mp_watch_new(w->start, w->end);
     if (!mw)
         return -ENOMEM;
-    r = ww__mp_table_insert(mw);
+    r = ww__vma_walk(w->start, w->end, record_vma, mw);
+    if (r == 0) {
+        ww__mp_prot_recorded(mw);
+        r = ww__mp_table_insert(mw);
+    }
     if (r < 0) {
         ww__mp_watch_free(mw);
         return r;
@@ -229,8 +268,10 @@ static int mp_watch(void *priv, struct ww__watch *w)
     if (!(w->flags & WW_WATCH_KEEP_HUGEPAGES))
         (void)madvise((void *)w->start, w->end - w->start, MADV_NOHUGEPAGE);
     /* Armed only now that the handler can find the watch. */
-    if (mprotect((void *)w->start, w->end - w->start, PROT_READ) < 0) {
-        r = -errno;
+    ww__mp_lock_nosig(mw, &saved);
+    r = ww__mp_arm(mw, 0, mw->npages);
+    ww__mp_unlock_nosig(mw, &saved);
+    if (r < 0) {
         disarm(mw);
         ww__mp_table_remove(mw);
         ww__mp_watch_free(mw);
@@ -401,6 +442,24 @@ static int mp_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
     return r;
 }
 
+static int mp_protect(void *priv, struct ww__watch *w, uintptr_t start,
+                      uintptr_t end, int prot)
+{
+    struct ww__mp_watch *mw = w->priv;
+    sigset_t saved;
+    int r;
+
+    (void)priv;
+    if (check_mapped(start, end) < 0)
+        return mark_stale(w);
+    ww__mp_lock_nosig(mw, &saved);
+    r = ww__mp_protect(mw, page_index(mw, start), page_index(mw, end), prot);
+    ww__mp_unlock_nosig(mw, &saved);
+    if (r < 0 && check_mapped(start, end) < 0)
+        return mark_stale(w);
+    return r;
+}
+
 /* The real thing on a scratch page: install the handler, arm, write (the
  * handler must catch it), and see the write reported. */
 static int mp_probe(void)
@@ -448,4 +507,5 @@ const struct ww__backend_ops ww__mprotect_ops = {
     .get = mp_get,
     .reset = mp_reset,
     .mark_written = mp_mark_written,
+    .protect = mp_protect,
 };

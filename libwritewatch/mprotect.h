@@ -17,13 +17,18 @@
 #include <stdint.h>
 
 /* One watched range.  start, end and npages never change; the written
- * bitmap (one bit per page, set = written) is read and set atomically. */
+ * bitmap (one bit per page, set = written) is read and set atomically;
+ * the caller's protections are read and changed under the lock only. */
 struct ww__mp_watch {
     uintptr_t start, end;
     size_t npages;
     atomic_int lock;            /* 0 free, 1 held, 2 held with waiters */
-    atomic_int dead;            /* unwatch has begun: pages are writable */
+    atomic_int dead;            /* unwatch has begun: pages have their
+                                   caller's protection again */
     atomic_ulong *written;
+    unsigned char *prot;        /* per page: the PROT_* bits the caller
+                                   asked for (PROT_WRITE implies PROT_READ) */
+    int uniform;                /* what every prot[] byte is, or -1 */
 };
 
 /* --- mprotect-watch.c ---------------------------------------------------- */
@@ -49,20 +54,44 @@ size_t ww__mp_find(const struct ww__mp_watch *mw, size_t from, size_t to,
  * a write.  Async-signal-safe. */
 void ww__mp_set_bits(struct ww__mp_watch *mw, size_t from, size_t to);
 
-/* Under the lock: mark pages [first, last) written, then make them
- * writable, widening the range (and marking more pages written) when the
- * kernel is out of VMAs.  0 or -errno.  Async-signal-safe. */
+/* Before the watch is armed: record prot as the caller's protection of
+ * pages [from, to), touching only the bytes that change (a big PROT_NONE
+ * reservation keeps its array unpopulated).  Then, once all are recorded,
+ * ww__mp_prot_recorded(). */
+void ww__mp_set_prot(struct ww__mp_watch *mw, size_t from, size_t to,
+                     int prot);
+void ww__mp_prot_recorded(struct ww__mp_watch *mw);
+
+/* Under the lock: mark pages [first, last) written and give each its
+ * caller's protection, which makes it writable where the caller allows
+ * writing; widen that (marking more pages written) when the kernel is out
+ * of VMAs.  0 or -errno.  Async-signal-safe. */
 int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last);
+
+/* Under the lock: arm pages [from, to) whose bits are clear, i.e. take
+ * PROT_WRITE out of the protection of those the caller lets write (pages
+ * it does not are armed as they are).  0 or -errno. */
+int ww__mp_arm(struct ww__mp_watch *mw, size_t from, size_t to);
+
+/* Under the lock: give pages [from, to) their caller's protection,
+ * written or not (unwatch).  0 or -errno. */
+int ww__mp_restore(struct ww__mp_watch *mw, size_t from, size_t to);
+
+/* Under the lock: the caller's protection of [from, to) becomes prot;
+ * written pages get it, armed pages get it without PROT_WRITE.  0 or
+ * -errno (then part of the range may still be as it was: mprotect(2)
+ * stops at its first failure; no clear page is ever made writable). */
+int ww__mp_protect(struct ww__mp_watch *mw, size_t from, size_t to, int prot);
 
 /* Written pages [from, to) of a watch. */
 struct ww__mp_run {
     size_t from, to;
 };
 
-/* Under the lock: clear the bits of the runs (ascending), then make them
- * read-only.  A run mprotect refuses gets its bits set again (it stays
- * written and is reported again).  0, or the first error other than
- * ENOMEM (out of VMAs: over-reporting is the remedy, not an error). */
+/* Under the lock: clear the bits of the runs (ascending), then arm them.
+ * A run mprotect refuses gets its bits set again (it stays written and is
+ * reported again).  0, or the first error other than ENOMEM (out of VMAs:
+ * over-reporting is the remedy, not an error). */
 int ww__mp_rearm(struct ww__mp_watch *mw, const struct ww__mp_run *runs,
                  size_t n);
 
@@ -95,14 +124,16 @@ void ww__mp_table_fork_child(void);
 
 /* --- mprotect-signal.c --------------------------------------------------- */
 /* Install the SIGSEGV handler (the caller makes sure it happens once).
- * It calls ww__mp_fault() for write faults on read-only pages and chains
- * everything else to the handler it replaced.  0 or -errno. */
+ * It calls ww__mp_fault() for write faults on pages mapped without write
+ * permission and chains everything else to the handler it replaced.  0 or
+ * -errno. */
 int ww__mp_signal_install(void);
 
 /* --- mprotect.c ------------------------------------------------------------ */
-/* A write fault at addr: 1 if it hit a watched page, which is now marked
- * written and writable, or a page that has become writable since the
- * fault (the write runs again); 0 if it is not ours.  Async-signal-safe. */
+/* A write fault at addr: 1 if it hit a watched page that the caller lets
+ * write, which is now marked written and writable, or a page that has
+ * become writable since the fault (the write runs again); 0 if it is not
+ * ours.  Async-signal-safe. */
 int ww__mp_fault(uintptr_t addr);
 
 #endif /* WW_MPROTECT_H */

@@ -430,6 +430,22 @@ int ww_mark_written(ww_tracker *t, void *addr, size_t len)
     return run_query(t, addr, len, query_mark, NULL);
 }
 
+static int query_protect(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                         uintptr_t end, void *arg)
+{
+    return t->ops->protect(t->priv, w, start, end, *(const int *)arg);
+}
+
+int ww_protect(ww_tracker *t, void *addr, size_t len, int prot)
+{
+    /* No write-only pages: a backend arms a page by taking PROT_WRITE
+     * away, and what is left must still be what the caller can read. */
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) ||
+        ((prot & PROT_WRITE) && !(prot & PROT_READ)))
+        return -EINVAL;
+    return run_query(t, addr, len, query_protect, &prot);
+}
+
 void ww__sink_put(struct ww__sink *s, uintptr_t start, uintptr_t end)
 {
     size_t page = ww__page_size();
@@ -464,7 +480,9 @@ const char *ww_strerror(int err)
                         "only ww_tracker_close is allowed in the child";
     case ENOTSUP: return "not supported here (kernel lacks userfaultfd "
                          "write-protect/PAGEMAP_SCAN, or the memory is not "
-                         "private anonymous)";
+                         "private anonymous, or (mprotect) is writable "
+                         "but not readable)";
+    case EACCES: return "the system refused the protection";
     case ENOSYS: return "the kernel has no userfaultfd system call";
     case EPERM: return "userfaultfd is denied to this process";
     case ENOMEM: return "out of memory";

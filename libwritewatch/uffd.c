@@ -178,7 +178,7 @@ static int uffd_watch(void *priv, struct ww__watch *w)
     struct uffdio_range range = reg.range;
     /* With WP_ASYNC the kernel accepts shared and file mappings too, but a
      * write through another mapping of the same object would never show. */
-    int r = ww__check_private_anonymous(w->start, w->end, 0);
+    int r = ww__check_private_anonymous(w->start, w->end);
 
     if (r < 0)
         return r;
@@ -320,6 +320,23 @@ static int uffd_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
     return r == -ENOENT ? mark_stale(w) : r;
 }
 
+/* The kernel keeps each page's uffd-wp bit across mprotect(2), and never
+ * makes a write-protected page writable: the write state stays as it is,
+ * and a write the protection forbids is a plain fault. */
+static int uffd_protect(void *priv, struct ww__watch *w, uintptr_t start,
+                        uintptr_t end, int prot)
+{
+    int r;
+
+    (void)priv;
+    if (check_mapped(start, end) < 0)
+        return mark_stale(w);
+    if (mprotect((void *)start, end - start, prot) == 0)
+        return 0;
+    r = -errno;
+    return check_mapped(start, end) < 0 ? mark_stale(w) : r;
+}
+
 /* The real thing on a scratch page: some kernels (and seccomp sandboxes)
  * pass the feature checks and still fail later, so watch, write, scan. */
 static int uffd_probe(void)
@@ -367,4 +384,5 @@ const struct ww__backend_ops ww__uffd_ops = {
     .get = uffd_get,
     .reset = uffd_reset,
     .mark_written = uffd_mark_written,
+    .protect = uffd_protect,
 };

@@ -1,5 +1,6 @@
 /*
- * vma.c - is a range private anonymous memory?  Asked once per watch.
+ * vma.c - is a range private anonymous memory, and how is it protected?
+ * Asked once per watch.
  *
  * Linux >= 6.11 answers per VMA through the PROCMAP_QUERY ioctl on
  * /proc/self/maps; older kernels get the same answer by reading that file.
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -22,21 +24,36 @@ struct vma_kind {
     uint64_t page_size;
 };
 
-/* The verdict on one VMA for the part of the range it covers. */
-static int judge(const struct vma_kind *k, unsigned require)
+/* The verdict on one VMA: 0 if it can be watched, else -ENOTSUP. */
+static int judge(const struct vma_kind *k)
 {
     if (k->shared || k->inode != 0 || k->page_size != ww__page_size())
-        return -ENOTSUP;
-    if ((require & WW__VMA_READ_WRITE) &&
-        (!k->readable || !k->writable || k->executable))
         return -ENOTSUP;
     return 0;
 }
 
-/* Walk the VMAs covering [start, end) with PROCMAP_QUERY.  -ENOTTY if the
- * kernel lacks the ioctl. */
-static int check_by_query(int fd, uintptr_t start, uintptr_t end,
-                          unsigned require)
+/* Judge one VMA, then report its share [lo, hi) of the walk to fn. */
+static int visit(const struct vma_kind *k, uintptr_t lo, uintptr_t hi,
+                 ww__vma_fn fn, void *arg)
+{
+    struct ww__vma v = { .start = lo, .end = hi };
+    int r = judge(k);
+
+    if (r < 0 || !fn)
+        return r;
+    v.prot = (k->readable ? PROT_READ : 0) | (k->writable ? PROT_WRITE : 0) |
+             (k->executable ? PROT_EXEC : 0);
+    return fn(&v, arg);
+}
+
+/* walk_by_query()'s answer when the kernel lacks the ioctl: positive, so
+ * that it cannot be confused with an error of fn's. */
+#define NO_QUERY 1
+
+/* Walk the VMAs covering [start, end) with PROCMAP_QUERY, which finds the
+ * VMA containing an address (ENOENT: a hole). */
+static int walk_by_query(int fd, uintptr_t start, uintptr_t end,
+                         ww__vma_fn fn, void *arg)
 {
     uintptr_t cur = start;
 
@@ -46,28 +63,33 @@ static int check_by_query(int fd, uintptr_t start, uintptr_t end,
             .query_addr = cur,
         };
         struct vma_kind k;
+        uintptr_t hi;
         int r;
 
-        if (ioctl(fd, PROCMAP_QUERY, &q) < 0)
+        if (ioctl(fd, PROCMAP_QUERY, &q) < 0) {
+            if (cur == start && (errno == ENOTTY || errno == EINVAL))
+                return NO_QUERY;
             return errno == ENOENT ? -EFAULT : -errno;
+        }
         k.shared = (q.vma_flags & PROCMAP_QUERY_VMA_SHARED) != 0;
         k.readable = (q.vma_flags & PROCMAP_QUERY_VMA_READABLE) != 0;
         k.writable = (q.vma_flags & PROCMAP_QUERY_VMA_WRITABLE) != 0;
         k.executable = (q.vma_flags & PROCMAP_QUERY_VMA_EXECUTABLE) != 0;
         k.inode = q.inode;
         k.page_size = q.vma_page_size;
-        r = judge(&k, require);
-        if (r < 0)
+        hi = q.vma_end < end ? q.vma_end : end;
+        r = visit(&k, cur, hi, fn, arg);
+        if (r != 0)
             return r;
-        cur = q.vma_end;
+        cur = hi;
     }
     return 0;
 }
 
 /* The same from the text of /proc/self/maps (sorted by address).  Without
  * a page size column, hugetlb shows up as a nonzero inode (hugetlbfs). */
-static int check_by_text(int fd, uintptr_t start, uintptr_t end,
-                         unsigned require)
+static int walk_by_text(int fd, uintptr_t start, uintptr_t end,
+                        ww__vma_fn fn, void *arg)
 {
     FILE *f = fdopen(dup(fd), "r");
     char line[512];
@@ -90,7 +112,9 @@ static int check_by_text(int fd, uintptr_t start, uintptr_t end,
         k.writable = perms[1] == 'w';
         k.executable = perms[2] == 'x';
         k.shared = perms[3] == 's';
-        r = judge(&k, require);
+        if (hi > end)
+            hi = end;
+        r = visit(&k, cur, hi, fn, arg);
         cur = hi;
     }
     fclose(f);
@@ -99,19 +123,28 @@ static int check_by_text(int fd, uintptr_t start, uintptr_t end,
     return r;
 }
 
-int ww__check_private_anonymous(uintptr_t start, uintptr_t end,
-                                unsigned require)
+int ww__vma_walk(uintptr_t start, uintptr_t end, ww__vma_fn fn, void *arg)
 {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     int r;
 
     /* Without /proc the kind cannot be known; refusing everything would
      * leave the fallback backend unusable where it is needed most. */
-    if (fd < 0)
-        return errno == ENOENT || errno == EACCES ? 0 : -errno;
-    r = check_by_query(fd, start, end, require);
-    if (r == -ENOTTY || r == -EINVAL)
-        r = check_by_text(fd, start, end, require);
+    if (fd < 0) {
+        struct ww__vma all = { start, end, WW__VMA_PROT_UNKNOWN };
+
+        if (errno != ENOENT && errno != EACCES)
+            return -errno;
+        return fn ? fn(&all, arg) : 0;
+    }
+    r = walk_by_query(fd, start, end, fn, arg);
+    if (r == NO_QUERY)
+        r = walk_by_text(fd, start, end, fn, arg);
     close(fd);
     return r;
+}
+
+int ww__check_private_anonymous(uintptr_t start, uintptr_t end)
+{
+    return ww__vma_walk(start, end, NULL, NULL);
 }

@@ -1,24 +1,40 @@
 /*
- * vma.h - what kind of memory a range is, asked of the kernel.
+ * vma.h - what kind of memory a range is, and with which protection,
+ * asked of the kernel.
  */
 #ifndef WW_VMA_H
 #define WW_VMA_H
 
 #include <stdint.h>
 
-/* For ww__check_private_anonymous(): also require exactly read-write,
- * not executable (the mprotect backend makes a faulting page read-write). */
-#define WW__VMA_READ_WRITE 0x1u
+/* The protection of memory that could not be looked at (no /proc). */
+#define WW__VMA_PROT_UNKNOWN (-1)
+
+/* One VMA's share of a walked range. */
+struct ww__vma {
+    uintptr_t start, end;       /* clipped to the range walked */
+    int prot;                   /* PROT_READ | PROT_WRITE | PROT_EXEC bits,
+                                   or WW__VMA_PROT_UNKNOWN */
+};
+
+/* Called by the walk for each VMA: 0 to go on, or a negative errno that
+ * stops the walk. */
+typedef int (*ww__vma_fn)(const struct ww__vma *v, void *arg);
 
 /*
- * 0 if every page of [start, end) is mapped private anonymous memory with
- * base-size pages; -EFAULT if part of it is not mapped; -ENOTSUP if part of
- * it is shared, file-backed or hugetlb memory (writes through another
- * mapping of the same object could never be seen), or with
- * WW__VMA_READ_WRITE, not exactly read-write.  Without /proc (a bare
- * chroot) the kind cannot be known and the answer is 0.
+ * Walk the VMAs covering [start, end) in ascending order, calling fn (if
+ * not NULL) for each once it is known to be private anonymous memory with
+ * base-size pages.  Returns 0; -EFAULT if part of the range is not
+ * mapped; -ENOTSUP if part of it is shared, file-backed or hugetlb memory
+ * (writes through another mapping of the same object could never be
+ * seen); or fn's error.  fn may have run for the VMAs before the
+ * one that failed.  Without /proc (a bare chroot) nothing can be known:
+ * fn runs once for the whole range, with WW__VMA_PROT_UNKNOWN, and the
+ * answer is 0.
  */
-int ww__check_private_anonymous(uintptr_t start, uintptr_t end,
-                                unsigned require);
+int ww__vma_walk(uintptr_t start, uintptr_t end, ww__vma_fn fn, void *arg);
+
+/* The walk's verdict alone: 0, -EFAULT or -ENOTSUP as above. */
+int ww__check_private_anonymous(uintptr_t start, uintptr_t end);
 
 #endif /* WW_VMA_H */

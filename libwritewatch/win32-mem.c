@@ -16,13 +16,12 @@
  * (which the kernel reports as a write, so the range is reset after it),
  * and queries over reserved or decommitted pages simply find them clean.
  *
- * Protections.  The uffd backend keeps write state in page-table entries,
- * where mprotect(2) leaves it alone: protections and watching are
- * independent.  The mprotect backend tracks writes *with* protections, so
- * there the layer gives pages back after touching them: pages made
- * writable are re-armed or kept written (hand_back), and after any call
- * that lets the backend re-protect pages, those that must not be writable
- * get their Windows protection again (reapply_protections).
+ * Protections.  Pages of a watched allocation change protection only
+ * through ww_protect(), which keeps each page's write state on every
+ * backend: the mprotect backend tracks writes *with* protections and must
+ * know which writes Windows allows (a write to a PAGE_READONLY page is an
+ * access violation, not a tracked write).  Unwatched allocations use
+ * mprotect(2) itself.
  *
  * Locking: one rwlock over the table.  Memory operations take it
  * exclusive; write-watch queries take it shared, so a query never sees an
@@ -51,11 +50,6 @@
 
 #define SUPPORTED_TYPES (MEM_COMMIT | MEM_RESERVE | MEM_WRITE_WATCH | \
                          MEM_TOP_DOWN)
-
-/* Ranges of written pages fetched per call while handing pages back. */
-#define HAND_BACK_CHUNK 32
-
-int ww__win32_test_handback;
 
 struct region {
     uintptr_t base, end;        /* the reservation, page-aligned */
@@ -93,11 +87,6 @@ ww_tracker *ww_win32_tracker(void)
     ww_tracker *t;
 
     return get_tracker(&t) == 0 ? t : NULL;
-}
-
-static int backend_owns_protection(ww_tracker *t)
-{
-    return ww_tracker_backend(t) != WW_BACKEND_UFFD || ww__win32_test_handback;
 }
 
 /* --- pages and protections ---------------------------------------------- */
@@ -246,80 +235,37 @@ static void table_remove(struct region *r)
     table.n--;
 }
 
-/* --- the mprotect backend's share of protections ------------------------- */
+/* --- protections ---------------------------------------------------------- */
 
-/* After a call that let the backend re-protect [start, end) as it arms or
- * disarms pages: give the pages that must not be writable (reserved,
- * no-access, read-only, execute) their Windows protection again, one run
- * of equal state at a time.  Writable pages keep the backend's choice. */
-static void reapply_protections(const struct region *r, uintptr_t start,
-                                uintptr_t end)
+/* mprotect(2) for the pages [start, end) of r: through the tracker if r is
+ * watched, so that write states survive it.  0 or -errno. */
+static int set_protection(const struct region *r, uintptr_t start,
+                          uintptr_t end, int prot)
 {
-    size_t page = ww_page_size();
+    ww_tracker *t;
+    int err;
 
-    while (start < end) {
-        unsigned state = r->state[page_index(r, start)];
-        uintptr_t next = start + page;
-
-        while (next < end && r->state[page_index(r, next)] == state)
-            next += page;
-        if (!(unix_protection(state) & PROT_WRITE))
-            mprotect((void *)start, next - start, unix_protection(state));
-        start = next;
+    if (r->watched) {
+        err = get_tracker(&t);
+        if (err == 0)
+            err = ww_protect(t, (void *)start, end - start, prot);
+        /* A fork child's watches are gone (the tracker refuses it): the
+         * memory is the child's own, with nothing left to keep. */
+        if (err != -ECHILD)
+            return err;
     }
-}
-
-/* Pages [start, end) were just made writable by mprotect(2), which disarms
- * them for a backend that tracks writes with protections: re-arm the clean
- * runs (ww_reset) and keep the written ones written (ww_mark_written).
- * A write that another thread makes to a clean page between the mprotect
- * and the re-arm is lost: the price of not owning the protections. */
-static int hand_back(ww_tracker *t, uintptr_t start, uintptr_t end)
-{
-    struct ww_range runs[HAND_BACK_CHUNK];
-    uintptr_t cur = start;
-
-    while (cur < end) {
-        size_t n = HAND_BACK_CHUNK;
-        int r = ww_get_ranges(t, (void *)cur, end - cur, 0, runs, &n);
-
-        for (size_t i = 0; r == 0 && i < n; i++) {
-            uintptr_t s = (uintptr_t)runs[i].addr;
-
-            if (cur < s)
-                r = ww_reset(t, (void *)cur, s - cur);
-            if (r == 0)
-                r = ww_mark_written(t, runs[i].addr, runs[i].len);
-            cur = s + runs[i].len;
-        }
-        if (r < 0)
-            return r;
-        if (n < HAND_BACK_CHUNK) {
-            if (cur < end)
-                return ww_reset(t, (void *)cur, end - cur);
-            break;
-        }
-    }
-    return 0;
+    return mprotect((void *)start, end - start, prot) == 0 ? 0 : -errno;
 }
 
 /* Give committed pages [start, end) of r the Windows protection protect. */
 static int apply_protection(struct region *r, uintptr_t start, uintptr_t end,
                             ULONG protect)
 {
-    int prot = unix_protection(protect);
-    ww_tracker *t;
+    int err = set_protection(r, start, end, unix_protection(protect));
 
-    if (mprotect((void *)start, end - start, prot) < 0)
-        return -errno;
-    set_state(r, start, end, (unsigned char)protect);
-    /* A hand-back failure can only come from a watch the native library
-     * no longer trusts (-ESTALE, -ECHILD), whose queries fail anyway; the
-     * protection itself is in place. */
-    if (r->watched && (prot & PROT_WRITE) && get_tracker(&t) == 0 &&
-        backend_owns_protection(t))
-        (void)hand_back(t, start, end);
-    return 0;
+    if (err == 0)
+        set_state(r, start, end, (unsigned char)protect);
+    return err;
 }
 
 /* --- reserve, decommit, release ------------------------------------------ */
@@ -409,19 +355,20 @@ static NTSTATUS reserve(uintptr_t want, SIZE_T size, int watch,
 static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)
 {
     ww_tracker *t;
+    int err;
 
     /* Freed pages read as zero when committed again, as on Windows. */
-    if (madvise((void *)start, end - start, MADV_DONTNEED) < 0 ||
-        mprotect((void *)start, end - start, PROT_NONE) < 0)
+    if (madvise((void *)start, end - start, MADV_DONTNEED) < 0)
         return ww__status_from_errno(-errno);
+    err = set_protection(r, start, end, PROT_NONE);
+    if (err < 0)
+        return ww__status_from_errno(err);
     set_state(r, start, end, 0);
     /* The kernel reports a page freed by MADV_DONTNEED as written
      * (measured on 6.18 with uffd); Windows clears the write state of
-     * decommitted pages. */
-    if (r->watched && get_tracker(&t) == 0 &&
-        ww_reset(t, (void *)start, end - start) == 0 &&
-        backend_owns_protection(t))
-        reapply_protections(r, start, end);
+     * decommitted pages.  (In a fork child this fails: no watch left.) */
+    if (r->watched && get_tracker(&t) == 0)
+        (void)ww_reset(t, (void *)start, end - start);
     return STATUS_SUCCESS;
 }
 
@@ -543,10 +490,10 @@ NTSTATUS ww__vm_protect(void *address, SIZE_T size, ULONG protect,
     return status;
 }
 
-/* The watched region holding [base, base+size) widened to pages, with the
- * table lock held shared on success; -ENOENT (lock released) if none. */
+/* [base, base+size) widened to pages, inside one watched region, with the
+ * table lock held shared on success; -ENOENT (lock released) if not. */
 static int enter_watched(void *base, SIZE_T size, uintptr_t *start,
-                         uintptr_t *end, struct region **out)
+                         uintptr_t *end)
 {
     struct region *r;
 
@@ -558,7 +505,6 @@ static int enter_watched(void *base, SIZE_T size, uintptr_t *start,
         pthread_rwlock_unlock(&table.lock);
         return -ENOENT;
     }
-    *out = r;
     return 0;
 }
 
@@ -566,10 +512,9 @@ NTSTATUS ww__vm_get_write_watch(int reset, void *base, SIZE_T size,
                                 void **addresses, ULONG_PTR *count)
 {
     uintptr_t start, end;
-    struct region *r;
     ww_tracker *t;
     size_t n = *count;
-    int err = enter_watched(base, size, &start, &end, &r);
+    int err = enter_watched(base, size, &start, &end);
 
     if (err < 0)
         return ww__status_from_errno(err);
@@ -577,8 +522,6 @@ NTSTATUS ww__vm_get_write_watch(int reset, void *base, SIZE_T size,
     if (err == 0)
         err = ww_get(t, (void *)start, end - start, reset ? WW_GET_RESET : 0,
                      addresses, &n);
-    if (err == 0 && reset && backend_owns_protection(t))
-        reapply_protections(r, start, end);
     pthread_rwlock_unlock(&table.lock);
     if (err == 0)
         *count = n;
@@ -588,17 +531,14 @@ NTSTATUS ww__vm_get_write_watch(int reset, void *base, SIZE_T size,
 NTSTATUS ww__vm_reset_write_watch(void *base, SIZE_T size)
 {
     uintptr_t start, end;
-    struct region *r;
     ww_tracker *t;
-    int err = enter_watched(base, size, &start, &end, &r);
+    int err = enter_watched(base, size, &start, &end);
 
     if (err < 0)
         return ww__status_from_errno(err);
     err = get_tracker(&t);
     if (err == 0)
         err = ww_reset(t, (void *)start, end - start);
-    if (err == 0 && backend_owns_protection(t))
-        reapply_protections(r, start, end);
     pthread_rwlock_unlock(&table.lock);
     return ww__status_from_errno(err);
 }

@@ -31,10 +31,6 @@ NTSTATUS ww__vm_get_write_watch(int reset, void *base, SIZE_T size,
 /* NtResetWriteWatch after the zero-size check. */
 NTSTATUS ww__vm_reset_write_watch(void *base, SIZE_T size);
 
-/* Tests only: behave as if the backend owned page protections, as the
- * mprotect backend does, so that path runs on every backend. */
-extern int ww__win32_test_handback;
-
 /* A native error (0 or -errno) as an NTSTATUS: the one translation from
  * the native library's errors (win32.c). */
 NTSTATUS ww__status_from_errno(int err);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "model.h"
 
@@ -37,12 +38,16 @@ static void random_range(struct model *m, size_t *a, size_t *b)
     *b = *a + 1 + below(m, m->pages - *a);
 }
 
+/* Writes go only where the protection allows them (elsewhere they would
+ * kill the process: test_protect.c checks that). */
 static int op_write(struct model *m)
 {
     size_t p = below(m, m->pages);
     size_t n = below(m, 4) == 0 ? 1 + below(m, 20) : 1;
 
     for (size_t i = p; i < p + n && i < m->pages; i++) {
+        if (!(m->prot[i] & PROT_WRITE))
+            continue;
         m->mem[i * PAGE + below(m, PAGE)] = (char)m->step;
         m->written[i] = 1;
     }
@@ -126,13 +131,51 @@ static int op_reset_or_mark(struct model *m, int mark)
     return 0;
 }
 
+/* A protection change keeps every write state; read-write is the most
+ * likely choice, so that writes keep coming. */
+static int op_protect(struct model *m)
+{
+    static const int prots[] = {
+        PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
+    };
+    int prot = prots[below(m, 4)], r;
+    size_t a, b;
+
+    random_range(m, &a, &b);
+    r = ww_protect(m->t, m->mem + a * PAGE, (b - a) * PAGE, prot);
+    if (r < 0)
+        return fail(m, "protect: %s", ww_strerror(r));
+    memset(&m->prot[a], prot, b - a);
+    return 0;
+}
+
+/* A page is readable exactly when its protection says so (re-arming
+ * must not change that).  Asked with write(2) from the page, which fails
+ * with EFAULT instead of faulting. */
+static int op_check_readable(struct model *m)
+{
+    size_t p = below(m, m->pages);
+    int readable = write(m->probe[1], m->mem + p * PAGE, 1) == 1;
+    char c;
+
+    if (readable && read(m->probe[0], &c, 1) != 1)
+        return fail(m, "probe pipe: %s", strerror(errno));
+    if (readable != ((m->prot[p] & PROT_READ) != 0))
+        return fail(m, "page %zu %sreadable with protection %d", p,
+                    readable ? "" : "not ", m->prot[p]);
+    return 0;
+}
+
+/* The new watch finds the protections as the old one left them. */
 static int op_rewatch(struct model *m)
 {
+    size_t p = below(m, m->pages);
     int r = ww_unwatch(m->t, m->mem, m->pages * PAGE);
 
     if (r < 0)
         return fail(m, "unwatch: %s", ww_strerror(r));
-    m->mem[below(m, m->pages) * PAGE] = 1;    /* unwatched: not counted */
+    if (m->prot[p] & PROT_WRITE)
+        m->mem[p * PAGE] = 1;                   /* unwatched: not counted */
     r = ww_watch(m->t, m->mem, m->pages * PAGE, 0);
     if (r < 0)
         return fail(m, "watch: %s", ww_strerror(r));
@@ -145,16 +188,20 @@ int model_step(struct model *m)
     size_t op = below(m, 100);
     int r;
 
-    if (op < 45)
+    if (op < 43)
         r = op_write(m);
-    else if (op < 70)
+    else if (op < 66)
         r = op_get(m);
-    else if (op < 85)
+    else if (op < 80)
         r = op_get_ranges(m);
-    else if (op < 92)
+    else if (op < 86)
         r = op_reset_or_mark(m, 0);
-    else if (op < 98)
+    else if (op < 91)
         r = op_reset_or_mark(m, 1);
+    else if (op < 96)
+        r = op_protect(m);
+    else if (op < 98)
+        r = op_check_readable(m);
     else
         r = op_rewatch(m);
     m->step++;
@@ -167,21 +214,25 @@ int model_init(struct model *m, ww_tracker *t, size_t pages,
     int r;
 
     memset(m, 0, sizeof(*m));
+    m->probe[0] = m->probe[1] = -1;
     m->t = t;
     m->pages = pages;
     m->below = below_fn;
     m->src = src;
     m->written = calloc(pages, 1);
+    m->prot = malloc(pages);
     m->page_buf = calloc(pages, sizeof(*m->page_buf));
     m->run_buf = calloc(pages, sizeof(*m->run_buf));
     m->mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (!m->written || !m->page_buf || !m->run_buf || m->mem == MAP_FAILED) {
+    if (!m->written || !m->prot || !m->page_buf || !m->run_buf ||
+        m->mem == MAP_FAILED || pipe(m->probe) < 0) {
         if (m->mem == MAP_FAILED)
             m->mem = NULL;
         model_free(m);
         return -ENOMEM;
     }
+    memset(m->prot, PROT_READ | PROT_WRITE, pages);
     r = ww_watch(t, m->mem, pages * PAGE, 0);
     if (r < 0) {
         model_free(m);
@@ -196,11 +247,18 @@ void model_free(struct model *m)
         ww_unwatch(m->t, m->mem, m->pages * PAGE);
         munmap(m->mem, m->pages * PAGE);
     }
+    if (m->probe[0] >= 0) {
+        close(m->probe[0]);
+        close(m->probe[1]);
+    }
+    m->probe[0] = m->probe[1] = -1;
     free(m->written);
+    free(m->prot);
     free(m->page_buf);
     free(m->run_buf);
     m->mem = NULL;
     m->written = NULL;
+    m->prot = NULL;
     m->page_buf = NULL;
     m->run_buf = NULL;
 }

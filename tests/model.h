@@ -1,10 +1,11 @@
 /*
  * model.h - a bitmap model of one watch, driven by a source of choices.
  *
- * One byte per page: 1 = written since the last reset.  model_step() does
- * one random operation (writes, get with random count/reset/sub-range,
- * get_ranges, reset, mark_written, unwatch+watch) on the library and on
- * the model, and checks every answer against the model.  The choices come
+ * One byte per page: 1 = written since the last reset, and one for its
+ * protection.  model_step() does one random operation (writes to writable
+ * pages, get with random count/reset/sub-range, get_ranges, reset,
+ * mark_written, protect, a readability probe, unwatch+watch) on the
+ * library and on the model, and checks every answer against the model.  The choices come
  * from a function: a PRNG in the Check suite, the input bytes in the
  * libFuzzer harness.  No Check dependency, so both can use it.
  */
@@ -20,6 +21,8 @@ struct model {
     char *mem;
     size_t pages;
     unsigned char *written;     /* the model */
+    unsigned char *prot;        /* each page's PROT_* bits */
+    int probe[2];               /* a pipe: is a page readable? */
     void **page_buf;            /* scratch for get */
     struct ww_range *run_buf;   /* scratch for get_ranges */
     size_t (*below)(void *src, size_t n);   /* a choice in [0, n) */

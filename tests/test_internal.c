@@ -2,7 +2,8 @@
  * test_internal.c - internal pieces tested directly: the registry's
  * ordering and lookups, the sink's merging and limits, and both ways of
  * classifying memory (PROCMAP_QUERY and the /proc/self/maps text fallback,
- * which this kernel would otherwise never run).
+ * which this kernel would otherwise never run), and the protections they
+ * report.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -86,24 +87,57 @@ END_TEST
 static void check_both(uintptr_t start, uintptr_t end, int expect)
 {
     int fd = open("/proc/self/maps", O_RDONLY);
-    int q = check_by_query(fd, start, end, 0);
+    int q = walk_by_query(fd, start, end, NULL, NULL);
 
-    ck_assert_int_eq(check_by_text(fd, start, end, 0), expect);
-    if (q != -ENOTTY)
+    ck_assert_int_eq(walk_by_text(fd, start, end, NULL, NULL), expect);
+    if (q != NO_QUERY)
         ck_assert_int_eq(q, expect);
-    ck_assert_int_eq(ww__check_private_anonymous(start, end, 0), expect);
+    ck_assert_int_eq(ww__check_private_anonymous(start, end), expect);
     close(fd);
 }
 
-/* Both classifiers on the read-write requirement of the mprotect backend. */
-static void check_read_write(uintptr_t start, uintptr_t end, int expect)
-{
-    int fd = open("/proc/self/maps", O_RDONLY);
-    int q = check_by_query(fd, start, end, WW__VMA_READ_WRITE);
+/* What a walk reported, in order. */
+struct seen_vmas {
+    struct ww__vma v[8];
+    size_t n;
+};
 
-    ck_assert_int_eq(check_by_text(fd, start, end, WW__VMA_READ_WRITE), expect);
-    if (q != -ENOTTY)
-        ck_assert_int_eq(q, expect);
+static int collect_vma(const struct ww__vma *v, void *arg)
+{
+    struct seen_vmas *s = arg;
+
+    if (s->n == 8)
+        return -E2BIG;
+    s->v[s->n++] = *v;
+    return 0;
+}
+
+/* Both walkers report the VMAs of pages [bounds[0], bounds[n]) of base,
+ * clipped to them: n VMAs, the i-th over [bounds[i], bounds[i+1]) with
+ * protection prots[i]. */
+static void check_walk(char *base, const size_t *bounds, const int *prots,
+                       size_t n)
+{
+    uintptr_t start = (uintptr_t)base + bounds[0] * PAGE;
+    uintptr_t end = (uintptr_t)base + bounds[n] * PAGE;
+    int fd = open("/proc/self/maps", O_RDONLY);
+    struct seen_vmas q = { .n = 0 }, t = { .n = 0 };
+    int rq = walk_by_query(fd, start, end, collect_vma, &q);
+
+    ck_assert_int_eq(walk_by_text(fd, start, end, collect_vma, &t), 0);
+    if (rq == NO_QUERY)
+        q = t;
+    else
+        ck_assert_int_eq(rq, 0);
+    ck_assert_uint_eq(q.n, n);
+    ck_assert_uint_eq(t.n, n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_ptr_eq((void *)q.v[i].start, base + bounds[i] * PAGE);
+        ck_assert_ptr_eq((void *)q.v[i].end, base + bounds[i + 1] * PAGE);
+        ck_assert_int_eq(q.v[i].prot, prots[i]);
+        ck_assert(t.v[i].start == q.v[i].start && t.v[i].end == q.v[i].end &&
+                  t.v[i].prot == q.v[i].prot);
+    }
     close(fd);
 }
 
@@ -113,21 +147,39 @@ START_TEST(test_classify_memory)
     char *file = test_map_file(2);
 
     check_both((uintptr_t)anon, (uintptr_t)anon + 8 * PAGE, 0);
-    /* Split into several VMAs by protection: still private anonymous, but
-     * no longer all read-write. */
+    /* Split into several VMAs by protection: still private anonymous. */
     mprotect(anon + 2 * PAGE, PAGE, PROT_READ);
     check_both((uintptr_t)anon, (uintptr_t)anon + 8 * PAGE, 0);
-    check_read_write((uintptr_t)anon, (uintptr_t)anon + 8 * PAGE, -ENOTSUP);
-    check_read_write((uintptr_t)anon + 3 * PAGE, (uintptr_t)anon + 8 * PAGE,
-                     0);
-    mprotect(anon + 6 * PAGE, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC);
-    check_read_write((uintptr_t)anon + 3 * PAGE, (uintptr_t)anon + 8 * PAGE,
-                     -ENOTSUP);
     check_both((uintptr_t)shared, (uintptr_t)shared + 2 * PAGE, -ENOTSUP);
     check_both((uintptr_t)file, (uintptr_t)file + 2 * PAGE, -ENOTSUP);
     munmap(anon + 5 * PAGE, PAGE);
     check_both((uintptr_t)anon, (uintptr_t)anon + 8 * PAGE, -EFAULT);
     check_both((uintptr_t)anon, (uintptr_t)anon + 5 * PAGE, 0);
+}
+END_TEST
+
+/* Each VMA's share of a walked range and its protection. */
+START_TEST(test_walk_reports_protections)
+{
+    char *m = test_map(10);
+    static const size_t bounds[] = { 1, 2, 3, 4, 6, 9 };
+    static const int prots[] = {
+        PROT_READ | PROT_WRITE, PROT_READ, PROT_NONE,
+        PROT_READ | PROT_EXEC, PROT_READ | PROT_WRITE,
+    };
+
+    ck_assert_int_eq(mprotect(m + 2 * PAGE, PAGE, PROT_READ), 0);
+    ck_assert_int_eq(mprotect(m + 3 * PAGE, PAGE, PROT_NONE), 0);
+    ck_assert_int_eq(mprotect(m + 4 * PAGE, 2 * PAGE, PROT_READ | PROT_EXEC),
+                     0);
+    /* Pages 1..8: clipped at both ends. */
+    check_walk(m, bounds, prots, 5);
+    {
+        const size_t one[] = { 4, 5 };
+        const int rx[] = { PROT_READ | PROT_EXEC };
+
+        check_walk(m, one, rx, 1);
+    }
 }
 END_TEST
 
@@ -139,6 +191,7 @@ int main(void)
     tcase_add_test(tc, test_registry_order_and_lookup);
     tcase_add_test(tc, test_sink_pages_and_ranges);
     tcase_add_test(tc, test_classify_memory);
+    tcase_add_test(tc, test_walk_reports_protections);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -6,7 +6,11 @@
  * sub-ranges, pages or ranges) and copies each reported page into a
  * shadow.  A write that is in no report leaves the shadow behind memory,
  * so after the writers stop and a final get, shadow == memory page for
- * page.  Duplicate reports are allowed; a lost page is not.
+ * page.  Duplicate reports are allowed; a lost page is not.  A second run
+ * adds a thread that keeps changing the protection of random sub-ranges
+ * to read-write (ww_protect: on mprotect it takes write access away from
+ * the whole range and gives it back to the written pages) under the
+ * writers' feet.
  *
  * WW_STRESS_PERCENT scales the run (default 100: 100 000 writes per writer
  * and 6 000 rounds at least): larger for soak runs, smaller under
@@ -18,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "helpers.h"
 
@@ -51,6 +56,7 @@ struct stress {
     atomic_int writers_done;
     atomic_ulong rounds;
     unsigned long reported;
+    atomic_ulong protects, protect_errors;
 };
 
 struct writer_arg {
@@ -132,11 +138,32 @@ static void one_round(struct stress *s, unsigned *rng, void **pages,
     atomic_fetch_add(&s->rounds, 1);
 }
 
-START_TEST(test_no_lost_write_under_concurrency)
+/* ww_protect(read-write) on random sub-ranges until the writers are done:
+ * the pages stay writable for them, but their write access comes and
+ * goes on the mprotect backend. */
+static void *protector(void *p)
+{
+    struct stress *s = p;
+    unsigned rng = 777;
+
+    while (atomic_load(&s->writers_done) < N_WRITERS) {
+        size_t first = next_random(&rng) % N_PAGES;
+        size_t n = 1 + next_random(&rng) % (N_PAGES - first);
+
+        if (ww_protect(s->t, s->mem + first * PAGE, n * PAGE,
+                       PROT_READ | PROT_WRITE) != 0)
+            atomic_fetch_add(&s->protect_errors, 1);
+        atomic_fetch_add(&s->protects, 1);
+        sched_yield();
+    }
+    return NULL;
+}
+
+static void run_stress(int with_protector)
 {
     struct stress s = { 0 };
     struct writer_arg args[N_WRITERS];
-    pthread_t th[N_WRITERS];
+    pthread_t th[N_WRITERS], prot_th;
     void **pages = calloc(N_PAGES, sizeof(*pages));
     struct ww_range *ranges = calloc(N_PAGES, sizeof(*ranges));
     unsigned rng = 12345;
@@ -155,6 +182,8 @@ START_TEST(test_no_lost_write_under_concurrency)
         args[i].id = i;
         ck_assert_int_eq(pthread_create(&th[i], NULL, writer, &args[i]), 0);
     }
+    if (with_protector)
+        ck_assert_int_eq(pthread_create(&prot_th, NULL, protector, &s), 0);
     /* The getter: this thread, while the writers run. */
     while (atomic_load(&s.writers_done) < N_WRITERS) {
         one_round(&s, &rng, pages, ranges);
@@ -162,6 +191,8 @@ START_TEST(test_no_lost_write_under_concurrency)
     }
     for (unsigned i = 0; i < N_WRITERS; i++)
         pthread_join(th[i], NULL);
+    if (with_protector)
+        pthread_join(prot_th, NULL);
     /* Final: the whole watch until nothing is left. */
     for (;;) {
         size_t count = N_PAGES;
@@ -175,16 +206,29 @@ START_TEST(test_no_lost_write_under_concurrency)
     }
     for (size_t p = 0; p < N_PAGES; p++)
         lost += memcmp(s.mem + p * PAGE, s.shadow + p * PAGE, PAGE) != 0;
-    printf("stress[%s]: writers=%d writes=%lu rounds=%lu pages_reported=%lu "
-           "lost=%zu\n", ww_backend_name(test_backend), N_WRITERS,
-           (unsigned long)atomic_load(&s.counter),
-           (unsigned long)atomic_load(&s.rounds), s.reported, lost);
+    printf("stress[%s]: writers=%d writes=%lu rounds=%lu protects=%lu "
+           "pages_reported=%lu lost=%zu\n", ww_backend_name(test_backend),
+           N_WRITERS, (unsigned long)atomic_load(&s.counter),
+           (unsigned long)atomic_load(&s.rounds),
+           (unsigned long)atomic_load(&s.protects), s.reported, lost);
     fflush(stdout);
     ck_assert_uint_eq(lost, 0);
+    ck_assert_uint_eq(atomic_load(&s.protect_errors), 0);
     ww_tracker_close(s.t);
     free(s.shadow);
     free(pages);
     free(ranges);
+}
+
+START_TEST(test_no_lost_write_under_concurrency)
+{
+    run_stress(0);
+}
+END_TEST
+
+START_TEST(test_no_lost_write_under_protect)
+{
+    run_stress(1);
 }
 END_TEST
 
@@ -192,6 +236,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;      /* each test applies to both backends */
     tcase_add_test(tc, test_no_lost_write_under_concurrency);
+    tcase_add_test(tc, test_no_lost_write_under_protect);
 }
 
 int main(void)

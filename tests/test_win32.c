@@ -6,32 +6,22 @@
  * with the write state.  The sequences follow Windows' behaviour as
  * Wine's conformance test (kernel32 virtual.c, test_write_watch) records
  * it; expectations come from what each test wrote.
- *
- * Built twice: as test_win32 against the shared library, and as
- * test_win32_handback (WW_TEST_HANDBACK) against the internals with the
- * mprotect backend's protection hand-back forced on, so that path is
- * proven on every backend.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "win32_helpers.h"
 
-#ifdef WW_TEST_HANDBACK
-#include "win32-mem.h"
-#define SUITE "win32_handback"
-#else
 #define SUITE "win32"
-#endif
 
 static void setup(void)
 {
     win32_setup();
-#ifdef WW_TEST_HANDBACK
-    ww__win32_test_handback = 1;
-#endif
 }
 
 START_TEST(test_fresh_allocation_is_clean)
@@ -157,6 +147,68 @@ START_TEST(test_protection_change_keeps_state)
         size_t now[] = { 2, 4, 7 };
         assert_written(base, 16, now, 3);
     }
+}
+END_TEST
+
+/* A fork child that writes to p must die of SIGSEGV: Windows' access
+ * violation. */
+static void assert_write_kills_child(char *p)
+{
+    int status;
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    ck_assert_int_ne(pid, -1);
+    if (pid == 0) {
+        struct rlimit no_core = { 0, 0 };
+
+        setrlimit(RLIMIT_CORE, &no_core);
+        *(volatile char *)p = 1;
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+                  "write at page %td: status %#x, expected SIGSEGV",
+                  (ptrdiff_t)((uintptr_t)p / PAGE % 16), (unsigned)status);
+}
+
+/* Writes to read-only and inaccessible watched pages are access
+ * violations on every backend, written pages or clean, before and after
+ * a RESET; allowed again, a write is reported. */
+START_TEST(test_forbidden_write_is_access_violation)
+{
+    char *base = ww_VirtualAlloc(NULL, 16 * PAGE,
+                                 MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+    size_t zero[] = { 0 }, two[] = { 0, 1 };
+    void *out[16];
+    DWORD old;
+
+    ck_assert_ptr_nonnull(base);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 8 * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base);
+    base[0] = 1;
+    ck_assert(ww_VirtualProtect(base, 2 * PAGE, PAGE_READONLY, &old));
+    ck_assert(ww_VirtualProtect(base + 2 * PAGE, PAGE, PAGE_NOACCESS, &old));
+    ck_assert(ww_VirtualProtect(base + 3 * PAGE, PAGE, PAGE_EXECUTE_READ,
+                                &old));
+    assert_write_kills_child(base);                 /* written, read-only */
+    assert_write_kills_child(base + PAGE);          /* clean, read-only */
+    assert_write_kills_child(base + 2 * PAGE);      /* no access */
+    assert_write_kills_child(base + 3 * PAGE);      /* execute-read */
+    assert_write_kills_child(base + 12 * PAGE);     /* reserved only */
+    assert_written(base, 16, zero, 1);
+    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
+                                16), 1);
+    assert_write_kills_child(base);                 /* re-armed: still */
+    ck_assert_uint_eq(ww_ResetWriteWatch(base, 16 * PAGE), 0);
+    assert_write_kills_child(base + PAGE);
+    ck_assert_int_eq(base[0], 1);                   /* still readable */
+    ck_assert(ww_VirtualProtect(base, 2 * PAGE, PAGE_READWRITE, &old));
+    ck_assert_uint_eq(old, PAGE_READONLY);
+    base[0] = 2;
+    base[PAGE] = 2;
+    assert_written(base, 16, two, 2);
 }
 END_TEST
 
@@ -392,6 +444,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_empty_result_leaves_array);
     tcase_add_test(tc, test_protection_change_keeps_state);
     tcase_add_test(tc, test_initial_noaccess);
+    tcase_add_test(tc, test_forbidden_write_is_access_violation);
     tcase_add_test(tc, test_decommit_clears_state);
     tcase_add_test(tc, test_reserved_pages_query);
     tcase_add_test(tc, test_alternating_2048);

@@ -394,6 +394,7 @@ START_TEST(test_fork_child)
         void *out[4];
         ULONG_PTR count = 4;
         ULONG granularity;
+        DWORD old;
         char *p;
         int bad = 0;
 
@@ -404,6 +405,10 @@ START_TEST(test_fork_child)
                 ww_GetLastError() != ERROR_NOT_SUPPORTED) << 1;
         p = ww_VirtualAlloc(NULL, PAGE, MEM_COMMIT, PAGE_READWRITE);
         bad |= (!p || !ww_VirtualFree(p, 0, MEM_RELEASE)) << 2;
+        /* The inherited allocation is the child's own memory. */
+        bad |= (!ww_VirtualProtect(a, PAGE, PAGE_READONLY, &old) ||
+                !ww_VirtualFree(a + PAGE, PAGE, MEM_DECOMMIT) ||
+                a[2 * PAGE] != 1) << 4;
         bad |= !ww_VirtualFree(a, 0, MEM_RELEASE) << 3;
         _exit(bad);
     }

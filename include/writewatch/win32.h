@@ -53,11 +53,12 @@
  *     system calls fail with EFAULT unless the buffer is first passed to
  *     ww_mark_written(ww_win32_tracker(), ...); Windows' ReadFile does the
  *     equivalent itself, and this layer has no ReadFile.
- *   - With the mprotect backend, that backend owns the protection of
- *     watched pages; the layer re-applies Windows protections after every
- *     call that lets the backend change them, so write states are exact,
- *     but a write to a read-only watched page may be taken as a tracked
- *     write rather than an access violation.
+ *   - Protections hold on watched pages as on any other, on every
+ *     backend: a write to a PAGE_READONLY, PAGE_EXECUTE_READ or
+ *     PAGE_NOACCESS page (committed or not) is an access violation
+ *     (SIGSEGV) and is not reported.  The layer changes the protection of
+ *     watched pages with ww_protect(); a program must not mprotect(2)
+ *     them itself.
  *
  * Errors: the Win32 functions return FALSE / NULL / ~0u and set the calling
  * thread's last error (ww_GetLastError); success leaves it unchanged, as on
