@@ -50,7 +50,7 @@ run() {   # run NAME [VAR=value ...] -- configure options
     if ! env "$@" sh scripts/build.sh "$dir" --enable-werror $CONF; then
         echo "  $name: BUILD FAILED"; status=1; return
     fi
-    if ! (cd "$dir" && make -s check -j2 WW_TEST_REQUIRE="${WW_TEST_REQUIRE:-uffd}" >"$dir/check.out" 2>&1); then
+    if ! (cd "$dir" && make -s check -j2 WW_TEST_REQUIRE="${WW_TEST_REQUIRE:-uffd,mprotect}" >"$dir/check.out" 2>&1); then
         status=1
         grep -h -E '^[^ ]+:[0-9]+:[EF]:' "$dir"/tests/*.log | head -40
     fi
@@ -69,7 +69,7 @@ else
 fi
 
 echo "== tsan (ThreadSanitizer, the no-lost-write stress test on both backends)"
-if (cd "$out/gcc" && make -s tsan TSAN_STRESS_PERCENT="${WW_TSAN_PERCENT:-100}" >"$out/tsan.out" 2>&1); then
+if (cd "$out/gcc" && make -s tsan TSAN_STRESS_PERCENT="${WW_TSAN_PERCENT:-100}" WW_TEST_REQUIRE="${WW_TEST_REQUIRE:-uffd,mprotect}" >"$out/tsan.out" 2>&1); then
     echo "  tsan: clean; $(grep -c 'lost=0' "$out/tsan.out") backends, lost=0"
 else
     echo "  tsan: FAILED (see $out/tsan.out)"; tail -30 "$out/tsan.out"; status=1
