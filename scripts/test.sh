@@ -70,7 +70,7 @@ fi
 
 echo "== tsan (ThreadSanitizer, the no-lost-write stress test on both backends)"
 if (cd "$out/gcc" && make -s tsan TSAN_STRESS_PERCENT="${WW_TSAN_PERCENT:-100}" WW_TEST_REQUIRE="${WW_TEST_REQUIRE:-uffd,mprotect}" >"$out/tsan.out" 2>&1); then
-    echo "  tsan: clean; $(grep -c 'lost=0' "$out/tsan.out") backends, lost=0"
+    echo "  tsan: clean; $(grep -c 'lost=0' "$out/tsan.out") stress runs (2 per backend), all lost=0"
 else
     echo "  tsan: FAILED (see $out/tsan.out)"; tail -30 "$out/tsan.out"; status=1
 fi
