@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +80,31 @@ char *test_map_file(size_t n)
     ck_assert_msg(p != MAP_FAILED, "mmap file: %s", strerror(errno));
     close(fd);      /* the mapping keeps the file */
     return p;
+}
+
+void assert_child_faults(volatile char *p, int store)
+{
+    int status;
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    ck_assert_int_ne(pid, -1);
+    if (pid == 0) {
+        struct rlimit no_core = { 0, 0 };
+
+        setrlimit(RLIMIT_CORE, &no_core);
+        if (store)
+            *p = 1;
+        else
+            (void)*p;
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+                  "%s at page offset %#lx: status %#x, expected SIGSEGV",
+                  store ? "store" : "load",
+                  (unsigned long)((uintptr_t)p % PAGE), (unsigned)status);
 }
 
 void munmap_pages(char *base, size_t n)

@@ -39,6 +39,10 @@ char *test_map_aligned(size_t n, size_t align);
 char *test_map_shared(size_t n);
 char *test_map_file(size_t n);
 
+/* Assert that a fork child dies of SIGSEGV when it stores into p (store
+ * != 0) or loads from it: an access the protection forbids.  No core. */
+void assert_child_faults(volatile char *p, int store);
+
 /* munmap n pages. */
 void munmap_pages(char *base, size_t n);
 

@@ -235,32 +235,6 @@ START_TEST(test_watch_any_protection)
 }
 END_TEST
 
-/* A fork child that stores into (or loads from) p must die of SIGSEGV. */
-static void assert_child_faults(volatile char *p, int store)
-{
-    int status;
-    pid_t pid;
-
-    fflush(NULL);
-    pid = fork();
-    ck_assert_int_ne(pid, -1);
-    if (pid == 0) {
-        struct rlimit no_core = { 0, 0 };
-
-        setrlimit(RLIMIT_CORE, &no_core);
-        if (store)
-            *p = 1;
-        else
-            (void)*p;
-        _exit(0);
-    }
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
-                  "%s at page offset %#lx: status %#x, expected SIGSEGV",
-                  store ? "store" : "load",
-                  (unsigned long)((uintptr_t)p % PAGE), (unsigned)status);
-}
-
 /* Writes to read-only pages, armed or written, and any access to a page
  * without access, kill a child as they would without the library; the
  * parent's state is untouched; allowed again, writes are reported. */
