@@ -33,8 +33,11 @@
  *   - Each written page between clean pages costs a kernel VMA.  Near
  *     vm.max_map_count (65 530 by default) a write may make neighbouring
  *     clean pages count as written too: over-reported, never lost.
- *   - Unmapping watched memory makes the watch stale (-ESTALE); replacing
- *     it in place (mmap MAP_FIXED over it) is not noticed: unwatch first.
+ *   - Unmapping watched memory, or putting a new writable mapping over it
+ *     (mmap MAP_FIXED), makes the watch stale (-ESTALE): every get and
+ *     reset asks the kernel about the watch's mappings (one PROCMAP_QUERY
+ *     per mapping).  A new mapping without write access is not noticed
+ *     until it becomes writable.
  *   - In a fork child the memory is still write-protected; the inherited
  *     handler lets the child's writes through, and ww_tracker_close() in
  *     the child makes its copy plain memory again.  The parent's watches

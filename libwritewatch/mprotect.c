@@ -59,9 +59,10 @@
  *
  * Limits (see include/writewatch.h): the kernel's own writes into armed
  * pages fail with EFAULT (ww_mark_written() first); an unmapped part of a
- * watch is detected and makes it stale, a mapping replaced in place
- * (MAP_FIXED over it) is not; near vm.max_map_count pages may be reported
- * without having been written, never the reverse.
+ * watch, or a writable mapping put over it (MAP_FIXED), is detected by
+ * get and reset and makes the watch stale (check_still_ours); near
+ * vm.max_map_count pages may be reported without having been written,
+ * never the reverse.
  */
 #include "config.h"
 
@@ -373,15 +374,53 @@ static long rearm_chunk(struct ww__mp_watch *mw, size_t *from, size_t to,
     return r < 0 ? r : (long)n;
 }
 
+/* A mapping put over the watch (mmap MAP_FIXED) would take writes that
+ * never fault.  It shows as a writable VMA over a page whose bit is clear,
+ * which this backend never leaves behind while it holds the watch's lock:
+ * the handler, widening and ww_protect set a page's bit before they make
+ * it writable, and re-arming clears bits and re-protects in one hold of
+ * the lock.  One PROCMAP_QUERY per VMA of the range. */
+static int check_writable_vma(const struct ww__vma *v, void *arg)
+{
+    struct ww__mp_watch *mw = arg;
+    size_t to = page_index(mw, v->end);
+
+    if (v->prot == WW__VMA_PROT_UNKNOWN || !(v->prot & PROT_WRITE))
+        return 0;
+    return ww__mp_find(mw, page_index(mw, v->start), to, 0) < to ? -ESTALE
+                                                                 : 0;
+}
+
+/* 0 if [start, end) is still the memory this backend armed; -ESTALE (the
+ * watch marked stale) if part of it was unmapped or replaced; another
+ * -errno if the kernel could not be asked. */
+static int check_still_ours(struct ww__watch *w, uintptr_t start,
+                            uintptr_t end)
+{
+    struct ww__mp_watch *mw = w->priv;
+    sigset_t saved;
+    int r;
+
+    ww__mp_lock_nosig(mw, &saved);
+    r = ww__vma_walk(start, end, check_writable_vma, mw);
+    ww__mp_unlock_nosig(mw, &saved);
+    if (r == -EFAULT || r == -ENOTSUP || r == -ESTALE)
+        return mark_stale(w);
+    return r;
+}
+
 static int mp_get(void *priv, struct ww__watch *w, uintptr_t start,
                   uintptr_t end, int reset, struct ww__sink *sink)
 {
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
 
+    int r;
+
     (void)priv;
-    if (check_mapped(start, end) < 0)
-        return mark_stale(w);
+    r = check_still_ours(w, start, end);
+    if (r < 0)
+        return r;
     if (!reset) {
         get_only(mw, from, to, sink);
         return 0;
@@ -411,10 +450,12 @@ static int mp_reset(void *priv, struct ww__watch *w, uintptr_t start,
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
     struct ww__mp_run bounce[BOUNCE_RUNS];
+    int r;
 
     (void)priv;
-    if (check_mapped(start, end) < 0)
-        return mark_stale(w);
+    r = check_still_ours(w, start, end);
+    if (r < 0)
+        return r;
     while (from < to) {
         long n = rearm_chunk(mw, &from, to, BOUNCE_RUNS, SIZE_MAX, bounce);
 

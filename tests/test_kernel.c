@@ -167,6 +167,34 @@ START_TEST(test_unmapped_under_watch)
 }
 END_TEST
 
+/* A fresh mapping put over part of a watch (mmap MAP_FIXED): its writes
+ * would go unseen, so queries fail with -ESTALE, never "clean"; unwatch
+ * works and the new memory can be watched. */
+START_TEST(test_map_fixed_over_watch)
+{
+    ww_tracker *t = test_open();
+    char *mem = test_map(8);
+    void *pages[8];
+    size_t count = 8;
+
+    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
+    mem[PAGE] = 1;
+    ck_assert_ptr_eq(mmap(mem + 4 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+                     mem + 4 * PAGE);
+    mem[5 * PAGE] = 1;                  /* lands in the new mapping */
+    ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, 0, pages, &count), -ESTALE);
+    ck_assert_uint_eq(count, 8);
+    ck_assert_int_eq(ww_reset(t, mem, 8 * PAGE), -ESTALE);
+    ck_assert_int_eq(ww_unwatch(t, mem, 8 * PAGE), 0);
+    ck_assert_int_eq(mprotect(mem, 8 * PAGE, PROT_READ | PROT_WRITE), 0);
+    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
+    mem[6 * PAGE] = 2;
+    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ww_tracker_close(t);
+}
+END_TEST
+
 /* Written pages per a raw get-only scan (no library), -1 on error. */
 static long raw_written_pages(char *start, size_t len)
 {
@@ -360,6 +388,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_unmapped_under_watch);
     tcase_add_test(tc, test_fork_child_refuses);
     tcase_add_test(tc, test_mremap_under_watch);
+    tcase_add_test(tc, test_map_fixed_over_watch);
     tcase_add_test(tc, test_hugetlb_refused);
     if (backend != WW_BACKEND_UFFD)
         return;
