@@ -76,6 +76,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "inject.h"
 #include "mprotect.h"
 #include "vma.h"
 
@@ -146,21 +147,6 @@ int ww__mp_fault(uintptr_t addr)
     if (!mw && page_writable_now(addr))
         handled = 1;
     return handled;
-}
-
-/* 0 if every page of [start, end) is mapped, else -EFAULT (msync only
- * walks VMAs: cheap). */
-static int check_mapped(uintptr_t start, uintptr_t end)
-{
-    if (msync((void *)start, end - start, MS_ASYNC) == 0)
-        return 0;
-    return errno == ENOMEM ? -EFAULT : -errno;
-}
-
-static int mark_stale(struct ww__watch *w)
-{
-    atomic_store(&w->stale, 1);
-    return -ESTALE;
 }
 
 static uintptr_t page_addr(const struct ww__mp_watch *mw, size_t i)
@@ -249,7 +235,7 @@ static int mp_watch(void *priv, struct ww__watch *w)
      * the caller's read-only memory. */
     if (ww__mp_table_overlaps(w->start, w->end))
         return -EEXIST;
-    r = check_mapped(w->start, w->end);
+    r = ww__range_mapped(w->start, w->end);
     if (r < 0)
         return r;
     mw = ww__mp_watch_new(w->start, w->end);
@@ -285,7 +271,7 @@ static int mp_watch(void *priv, struct ww__watch *w)
 /* In a fork child too: mprotect changes only this process's mappings, so
  * the child's copy becomes plain memory again and the parent's watch is
  * untouched. */
-static void mp_unwatch(void *priv, struct ww__watch *w, int forked)
+static void mp_disarm(void *priv, struct ww__watch *w, int forked)
 {
     struct ww__mp_watch *mw = w->priv;
 
@@ -293,7 +279,12 @@ static void mp_unwatch(void *priv, struct ww__watch *w, int forked)
     (void)forked;
     disarm(mw);
     ww__mp_table_remove(mw);
-    ww__mp_watch_free(mw);
+}
+
+static void mp_free_watch(void *priv, struct ww__watch *w)
+{
+    (void)priv;
+    ww__mp_watch_free(w->priv);
     w->priv = NULL;
 }
 
@@ -314,22 +305,6 @@ static void get_only(struct ww__mp_watch *mw, size_t from, size_t to,
             b = a + room;
         ww__sink_put(sink, page_addr(mw, a), page_addr(mw, b));
         from = b;
-    }
-}
-
-/* After an error the call reports nothing: mark what it already re-armed
- * and reported written again (setting bits needs no lock; reading the sink
- * cannot fault). */
-static void unreport(struct ww__mp_watch *mw, const struct ww__sink *sink)
-{
-    size_t page = ww__page_size();
-
-    for (size_t i = 0; i < sink->n; i++) {
-        uintptr_t a = sink->pages ? (uintptr_t)sink->pages[i]
-                                  : (uintptr_t)sink->ranges[i].addr;
-        size_t len = sink->pages ? page : sink->ranges[i].len;
-
-        ww__mp_set_bits(mw, page_index(mw, a), page_index(mw, a + len));
     }
 }
 
@@ -365,7 +340,9 @@ static long rearm_chunk(struct ww__mp_watch *mw, size_t *from, size_t to,
         max_pages -= b - a;
         pos = b;
     }
-    r = ww__mp_rearm(mw, bounce, n);
+    r = -ww__injected(WW__SITE_SCAN);
+    if (r == 0)
+        r = ww__mp_rearm(mw, bounce, n);
     if (r < 0)
         for (size_t i = 0; i < n; i++)
             ww__mp_set_bits(mw, bounce[i].from, bounce[i].to);
@@ -405,7 +382,7 @@ static int check_still_ours(struct ww__watch *w, uintptr_t start,
     r = ww__vma_walk(start, end, check_writable_vma, mw);
     ww__mp_unlock_nosig(mw, &saved);
     if (r == -EFAULT || r == -ENOTSUP || r == -ESTALE)
-        return mark_stale(w);
+        return ww__mark_stale(w);
     return r;
 }
 
@@ -432,10 +409,9 @@ static int mp_get(void *priv, struct ww__watch *w, uintptr_t start,
                              runs < BOUNCE_RUNS ? runs : BOUNCE_RUNS,
                              ww__sink_room_pages(sink), bounce);
 
-        if (n < 0) {
-            unreport(mw, sink);
-            return check_mapped(start, end) < 0 ? mark_stale(w) : (int)n;
-        }
+        if (n < 0)
+            return ww__range_mapped(start, end) < 0 ? ww__mark_stale(w)
+                                                    : (int)n;
         /* Unlocked: these stores may fault into our own handler. */
         for (long i = 0; i < n; i++)
             ww__sink_put(sink, page_addr(mw, bounce[i].from),
@@ -460,9 +436,39 @@ static int mp_reset(void *priv, struct ww__watch *w, uintptr_t start,
         long n = rearm_chunk(mw, &from, to, BOUNCE_RUNS, SIZE_MAX, bounce);
 
         if (n < 0)
-            return check_mapped(start, end) < 0 ? mark_stale(w) : (int)n;
+            return ww__range_mapped(start, end) < 0 ? ww__mark_stale(w)
+                                                    : (int)n;
     }
     return 0;
+}
+
+/* Whether [start, end) is still the memory this backend armed: no hole,
+ * and no writable mapping over a page it keeps armed. */
+static int mp_owns(void *priv, struct ww__watch *w, uintptr_t start,
+                   uintptr_t end)
+{
+    struct ww__mp_watch *mw = w->priv;
+    sigset_t saved;
+    int r;
+
+    (void)priv;
+    ww__mp_lock_nosig(mw, &saved);
+    r = ww__vma_walk(start, end, check_writable_vma, mw);
+    ww__mp_unlock_nosig(mw, &saved);
+    if (r == -EFAULT || r == -ENOTSUP || r == -ESTALE)
+        return 0;
+    return r < 0 ? r : 1;
+}
+
+/* Undo of a failed RESET: a set bit is a written page (and one that is
+ * still armed faults once more, harmlessly).  Needs no lock. */
+static void mp_unreset(void *priv, struct ww__watch *w, uintptr_t start,
+                       uintptr_t end)
+{
+    struct ww__mp_watch *mw = w->priv;
+
+    (void)priv;
+    ww__mp_set_bits(mw, page_index(mw, start), page_index(mw, end));
 }
 
 static int mp_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
@@ -473,13 +479,13 @@ static int mp_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
     int r;
 
     (void)priv;
-    if (check_mapped(start, end) < 0)
-        return mark_stale(w);
+    if (ww__range_mapped(start, end) < 0)
+        return ww__mark_stale(w);
     ww__mp_lock_nosig(mw, &saved);
     r = ww__mp_make_writable(mw, page_index(mw, start), page_index(mw, end));
     ww__mp_unlock_nosig(mw, &saved);
-    if (r < 0 && check_mapped(start, end) < 0)
-        return mark_stale(w);
+    if (r < 0 && ww__range_mapped(start, end) < 0)
+        return ww__mark_stale(w);
     return r;
 }
 
@@ -491,13 +497,13 @@ static int mp_protect(void *priv, struct ww__watch *w, uintptr_t start,
     int r;
 
     (void)priv;
-    if (check_mapped(start, end) < 0)
-        return mark_stale(w);
+    if (ww__range_mapped(start, end) < 0)
+        return ww__mark_stale(w);
     ww__mp_lock_nosig(mw, &saved);
     r = ww__mp_protect(mw, page_index(mw, start), page_index(mw, end), prot);
     ww__mp_unlock_nosig(mw, &saved);
-    if (r < 0 && check_mapped(start, end) < 0)
-        return mark_stale(w);
+    if (r < 0 && ww__range_mapped(start, end) < 0)
+        return ww__mark_stale(w);
     return r;
 }
 
@@ -527,7 +533,8 @@ static int mp_probe(void)
         r = mp_get(NULL, &w, w.start, w.end, 1, &sink);
         if (r == 0 && (sink.n != 1 || found[0] != mem + page))
             r = -ENOTSUP;
-        mp_unwatch(NULL, &w, 0);
+        mp_disarm(NULL, &w, 0);
+        mp_free_watch(NULL, &w);
     }
     munmap(mem, 2 * page);
     /* Out of fds (reading /proc/self/maps) or memory is no verdict on the
@@ -544,9 +551,12 @@ const struct ww__backend_ops ww__mprotect_ops = {
     .open = mp_open,
     .close = mp_close,
     .watch = mp_watch,
-    .unwatch = mp_unwatch,
+    .owns = mp_owns,
+    .disarm = mp_disarm,
+    .free_watch = mp_free_watch,
     .get = mp_get,
     .reset = mp_reset,
     .mark_written = mp_mark_written,
+    .unreset = mp_unreset,
     .protect = mp_protect,
 };

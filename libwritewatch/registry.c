@@ -49,12 +49,18 @@ struct ww__watch *ww__registry_find_exact(const struct ww__registry *r,
     return w && w->start == start && w->end == end ? w : NULL;
 }
 
-int ww__registry_overlaps(const struct ww__registry *r, uintptr_t start,
-                          uintptr_t end)
+struct ww__watch *ww__registry_first_overlap(const struct ww__registry *r,
+                                             uintptr_t start, uintptr_t end)
 {
     size_t i = first_ending_after(r, start);
 
-    return i < r->n && r->v[i]->start < end;
+    return i < r->n && r->v[i]->start < end ? r->v[i] : NULL;
+}
+
+int ww__registry_overlaps(const struct ww__registry *r, uintptr_t start,
+                          uintptr_t end)
+{
+    return ww__registry_first_overlap(r, start, end) != NULL;
 }
 
 int ww__registry_reserve(struct ww__registry *r)

@@ -2,7 +2,8 @@
  * registry.h - a tracker's watches, sorted by address.
  *
  * Lookups are O(log n) binary searches.  The registry does no locking of
- * its own: tracker.c holds its lock around every call.
+ * its own: its user holds a lock around every call (a tracker's lock for
+ * its registry, the table's lock for the process-wide table, watches.c).
  */
 #ifndef WW_REGISTRY_H
 #define WW_REGISTRY_H
@@ -24,6 +25,10 @@ struct ww__watch *ww__registry_find(const struct ww__registry *r,
 /* The watch that is exactly [start, end), or NULL. */
 struct ww__watch *ww__registry_find_exact(const struct ww__registry *r,
                                           uintptr_t start, uintptr_t end);
+
+/* The watch with the lowest start that overlaps [start, end), or NULL. */
+struct ww__watch *ww__registry_first_overlap(const struct ww__registry *r,
+                                             uintptr_t start, uintptr_t end);
 
 /* Whether any watch overlaps [start, end). */
 int ww__registry_overlaps(const struct ww__registry *r, uintptr_t start,

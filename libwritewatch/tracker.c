@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "config.h"
 #include "registry.h"
+#include "watches.h"
 
 struct ww_tracker {
     const struct ww__backend_ops *ops;
@@ -26,32 +27,18 @@ struct ww_tracker {
      * query. */
     pthread_rwlock_t lock;
     struct ww__registry watches;
-    unsigned long fork_generation;  /* of the process that opened it */
+    /* The process that opened it.  A userfaultfd and an fd on
+     * /proc/self/pagemap opened before fork() keep describing the parent's
+     * memory in the child: an ioctl on them from the child would
+     * re-protect (and so lose) the parent's written pages.  A tracker used
+     * by another process refuses everything but close.  The pid, not a
+     * pthread_atfork generation: a raw fork runs no atfork handler. */
+    pid_t pid;
 };
-
-/* --- fork safety ------------------------------------------------------
- * A userfaultfd and an fd on /proc/self/pagemap opened before fork() keep
- * describing the parent's memory in the child: an ioctl on them from the
- * child would re-protect (and so lose) the parent's written pages.  Each
- * fork bumps a generation in the child; a tracker from an older generation
- * refuses everything but close.  pthread_atfork handlers cannot be removed,
- * so the handler is registered once per process. */
-static atomic_ulong fork_generation;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void bump_generation_in_child(void)
-{
-    atomic_fetch_add(&fork_generation, 1);
-}
-
-static void register_atfork(void)
-{
-    pthread_atfork(NULL, NULL, bump_generation_in_child);
-}
 
 static int forked_since_open(const ww_tracker *t)
 {
-    return t->fork_generation != atomic_load(&fork_generation);
+    return t->pid != ww__pid();
 }
 
 /* --- backends ------------------------------------------------------------ */
@@ -69,6 +56,8 @@ static const struct ww__backend_ops *find_backend(enum ww_backend id)
     return NULL;
 }
 
+static int choose_backend(enum ww_backend *backend);
+
 /* Probe results, cached per process: a probe maps memory and opens fds,
  * which is too much to do on every open.  INT_MIN = not probed yet; two
  * threads probing at once compute the same answer. */
@@ -79,9 +68,12 @@ int ww_backend_available(enum ww_backend backend)
     const struct ww__backend_ops *ops;
     int r;
 
-    if (backend == WW_BACKEND_AUTO)
-        return ww_backend_available(WW_BACKEND_UFFD) == 0
-                   ? 0 : ww_backend_available(WW_BACKEND_MPROTECT);
+    /* What ww_tracker_open would do, WW_BACKEND included. */
+    if (backend == WW_BACKEND_AUTO) {
+        r = choose_backend(&backend);
+        if (r < 0)
+            return r;
+    }
     ops = find_backend(backend);
     if (!ops)
         return -EINVAL;
@@ -161,7 +153,6 @@ int ww_tracker_open(ww_tracker **out, enum ww_backend backend, unsigned flags)
     *out = NULL;
     if (flags != 0 || (unsigned)backend > WW_BACKEND_MPROTECT)
         return -EINVAL;
-    pthread_once(&atfork_once, register_atfork);
     r = choose_backend(&backend);
     if (r < 0)
         return r;
@@ -173,7 +164,7 @@ int ww_tracker_open(ww_tracker **out, enum ww_backend backend, unsigned flags)
     if (!t)
         return -ENOMEM;
     t->ops = find_backend(backend);
-    t->fork_generation = atomic_load(&fork_generation);
+    t->pid = ww__pid();
     r = pthread_rwlock_init(&t->lock, NULL);
     if (r != 0) {
         free(t);
@@ -189,6 +180,22 @@ int ww_tracker_open(ww_tracker **out, enum ww_backend backend, unsigned flags)
     return 0;
 }
 
+/* Take w out of the process-wide table, disarm it unless a newer watch
+ * did already (see take_range), and free it.  The table's lock is held
+ * across the disarm: a new watch over the same range must not be armed
+ * before this one has let go of it. */
+static void release_watch(ww_tracker *t, struct ww__watch *w, int forked)
+{
+    ww__watches_lock();
+    ww__watches_remove(w);
+    if (!w->disarmed)
+        t->ops->disarm(t->priv, w, forked);
+    w->disarmed = 1;
+    ww__watches_unlock();
+    t->ops->free_watch(t->priv, w);
+    free(w);
+}
+
 int ww_tracker_close(ww_tracker *t)
 {
     int forked;
@@ -200,10 +207,8 @@ int ww_tracker_close(ww_tracker *t)
     forked = forked_since_open(t);
     if (!forked)
         pthread_rwlock_wrlock(&t->lock);
-    for (size_t i = 0; i < t->watches.n; i++) {
-        t->ops->unwatch(t->priv, t->watches.v[i], forked);
-        free(t->watches.v[i]);
-    }
+    for (size_t i = 0; i < t->watches.n; i++)
+        release_watch(t, t->watches.v[i], forked);
     ww__registry_free(&t->watches);
     t->ops->close(t->priv, forked);
     if (!forked)
@@ -249,7 +254,34 @@ static int enter(ww_tracker *t, const void *addr, size_t len, uintptr_t *start,
     return 0;
 }
 
-/* --- watches ------------------------------------------------------------- */
+/* --- watches -------------------------------------------------------------
+ * A new watch takes its range in the process-wide table.  A live watch
+ * there that overlaps it either still holds its memory (then the range
+ * is taken: -EEXIST, whichever tracker or backend has it) or has lost it:
+ * unmapped, or replaced by the mapping about to be watched.  That one is
+ * superseded: marked stale, disarmed (only what its backend still owns),
+ * and dropped from the table, so that it can never again re-arm, and so
+ * steal, the new watch's writes.  Under the table's lock. */
+static int take_range(uintptr_t start, uintptr_t end)
+{
+    struct ww__watch *o;
+
+    while ((o = ww__watches_first_overlap(start, end)) != NULL) {
+        const struct ww_tracker *owner = o->owner;
+        uintptr_t lo = o->start > start ? o->start : start;
+        uintptr_t hi = o->end < end ? o->end : end;
+        int r = owner->ops->owns(owner->priv, o, lo, hi);
+
+        if (r != 0)
+            return r < 0 ? r : -EEXIST;
+        ww__mark_stale(o);
+        owner->ops->disarm(owner->priv, o, 0);
+        o->disarmed = 1;
+        ww__watches_remove(o);
+    }
+    return 0;
+}
+
 int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
 {
     struct ww__watch *w;
@@ -266,16 +298,26 @@ int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
     w->start = start;
     w->end = end;
     w->flags = flags;
+    w->owner = t;
 
     pthread_rwlock_wrlock(&t->lock);
-    if (ww__registry_overlaps(&t->watches, start, end))
+    ww__watches_lock();
+    r = take_range(start, end);
+    /* A stale watch of this tracker stays in its registry until unwatched:
+     * the range is not free for this tracker before that. */
+    if (r == 0 && ww__registry_overlaps(&t->watches, start, end))
         r = -EEXIST;
-    else
+    if (r == 0)
         r = ww__registry_reserve(&t->watches);
     if (r == 0)
-        r = t->ops->watch(t->priv, w);
+        r = ww__watches_reserve();
     if (r == 0)
+        r = t->ops->watch(t->priv, w);
+    if (r == 0) {
         ww__registry_insert(&t->watches, w);
+        ww__watches_insert(w);
+    }
+    ww__watches_unlock();
     pthread_rwlock_unlock(&t->lock);
     if (r < 0)
         free(w);
@@ -293,14 +335,11 @@ int ww_unwatch(ww_tracker *t, void *addr, size_t len)
     pthread_rwlock_wrlock(&t->lock);
     w = ww__registry_find_exact(&t->watches, start, end);
     if (w) {
-        t->ops->unwatch(t->priv, w, 0);
         ww__registry_remove(&t->watches, w);
+        release_watch(t, w, 0);
     }
     pthread_rwlock_unlock(&t->lock);
-    if (!w)
-        return -ENOENT;
-    free(w);
-    return 0;
+    return w ? 0 : -ENOENT;
 }
 
 int ww_alloc(ww_tracker *t, size_t len, unsigned flags, void **out)
@@ -367,12 +406,46 @@ struct get_args {
     struct ww__sink sink;
 };
 
+/*
+ * The one contract for a failed resetting get, for every backend: the
+ * call reports nothing and leaves every page's state as it was.  The
+ * backend leaves in the sink every run the failed call had re-armed (and
+ * only those: what it found before the failure); each is made to read as
+ * written again, so the next get reports it.  Over-reporting a page the
+ * call had found clean is impossible: only found runs are in the sink.
+ */
+static void undo_reset(ww_tracker *t, struct ww__watch *w,
+                       const struct ww__sink *s)
+{
+    size_t page = ww__page_size();
+
+    for (size_t i = 0; i < s->n;) {
+        uintptr_t a, e;
+
+        if (s->pages) {
+            a = (uintptr_t)s->pages[i++];
+            e = a + page;
+            while (i < s->n && (uintptr_t)s->pages[i] == e) {
+                e += page;
+                i++;
+            }
+        } else {
+            a = (uintptr_t)s->ranges[i].addr;
+            e = a + s->ranges[i++].len;
+        }
+        t->ops->unreset(t->priv, w, a, e);
+    }
+}
+
 static int query_get(ww_tracker *t, struct ww__watch *w, uintptr_t start,
                      uintptr_t end, void *arg)
 {
     struct get_args *g = arg;
+    int r = t->ops->get(t->priv, w, start, end, g->reset, &g->sink);
 
-    return t->ops->get(t->priv, w, start, end, g->reset, &g->sink);
+    if (r < 0 && g->reset)
+        undo_reset(t, w, &g->sink);
+    return r;
 }
 
 static int get_common(ww_tracker *t, void *addr, size_t len, unsigned flags,

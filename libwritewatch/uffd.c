@@ -33,6 +33,7 @@
 
 #include "alloc.h"
 #include "backend.h"
+#include "inject.h"
 #include "kernel-uapi.h"
 #include "vma.h"
 
@@ -66,10 +67,13 @@ static long scan_written(int pagemap, uintptr_t start, uintptr_t end,
         .category_mask = PAGE_IS_WRITTEN,
         .return_mask = PAGE_IS_WRITTEN,
     };
-    long n = ioctl(pagemap, PAGEMAP_SCAN, &arg);
+    int injected = (flags & PM_SCAN_WP_MATCHING) ? ww__injected(WW__SITE_SCAN)
+                                                 : 0;
+    long n = injected ? (errno = injected, -1)
+                      : ioctl(pagemap, PAGEMAP_SCAN, &arg);
 
     if (walk_end)
-        *walk_end = arg.walk_end;
+        *walk_end = injected ? start : arg.walk_end;
     return n < 0 ? -errno : n;
 }
 
@@ -95,20 +99,6 @@ static int unprotect_range(int uffd, uintptr_t start, uintptr_t end)
             return -errno;
     }
     return 0;
-}
-
-/* 0 if every page of [start, end) is mapped, else -EFAULT. */
-static int check_mapped(uintptr_t start, uintptr_t end)
-{
-    if (msync((void *)start, end - start, MS_ASYNC) == 0)
-        return 0;
-    return errno == ENOMEM ? -EFAULT : -errno;
-}
-
-static int mark_stale(struct ww__watch *w)
-{
-    atomic_store(&w->stale, 1);
-    return -ESTALE;
 }
 
 static int uffd_open(void **priv)
@@ -152,6 +142,8 @@ static int uffd_open(void **priv)
     *priv = u;
     return 0;
 fail:
+    if (u->pagemap >= 0)
+        close(u->pagemap);
     if (u->uffd >= 0)
         close(u->uffd);
     free(u);
@@ -206,25 +198,61 @@ fail:
     return r;
 }
 
-static void uffd_unwatch(void *priv, struct ww__watch *w, int forked)
+/* Unregistering also clears the write-protect bits, so the memory is
+ * left as if it had never been watched.  The kernel skips what no
+ * userfaultfd has registered (a mapping put over the watch); what it
+ * cannot unregister of a stale watch is released with the userfaultfd.
+ * In a fork child the userfaultfd is the parent's: hands off. */
+static void uffd_disarm(void *priv, struct ww__watch *w, int forked)
 {
     struct uffd_tracker *u = priv;
     struct uffdio_range range = { .start = w->start, .len = w->end - w->start };
 
-    /* Unregistering also clears the write-protect bits, so the memory is
-     * left as if it had never been watched.  It may fail for a stale
-     * watch; what remains registered is released with the userfaultfd. */
     if (!forked)
         ioctl(u->uffd, UFFDIO_UNREGISTER, &range);
 }
 
-/* After a failed resetting scan: every region the kernel copied out was
- * already re-armed; make those pages written again so none is lost. */
-static void restore_reported(struct uffd_tracker *u,
-                             const struct page_region *vec, size_t len)
+static void uffd_free_watch(void *priv, struct ww__watch *w)
 {
-    for (size_t i = 0; i < len && vec[i].end != 0; i++)
-        unprotect_range(u->uffd, vec[i].start, vec[i].end);
+    (void)priv;
+    (void)w;
+}
+
+/*
+ * Whether [start, end) is still registered with this tracker's
+ * userfaultfd.  A scan with PM_SCAN_CHECK_WPASYNC fails with EPERM on a
+ * VMA that no userfaultfd registered for asynchronous write-protect (a
+ * mapping put over the watch); its category mask makes every registered
+ * VMA uninteresting, so it walks VMAs, not pages.  But it accepts a VMA
+ * that *another* userfaultfd registered: registering the range again
+ * with ours tells them apart (EBUSY: another one has it; success on a
+ * VMA ours already has changes nothing).
+ */
+static int uffd_owns(void *priv, struct ww__watch *w, uintptr_t start,
+                     uintptr_t end)
+{
+    struct uffd_tracker *u = priv;
+    struct pm_scan_arg arg = {
+        .size = sizeof(arg),
+        .flags = PM_SCAN_CHECK_WPASYNC,
+        .start = start,
+        .end = end,
+        .category_inverted = PAGE_IS_WPALLOWED,
+        .category_mask = PAGE_IS_WPALLOWED,
+    };
+    struct uffdio_register reg = {
+        .range = { .start = start, .len = end - start },
+        .mode = UFFDIO_REGISTER_MODE_WP,
+    };
+
+    (void)w;
+    if (ww__range_mapped(start, end) < 0)
+        return 0;
+    if (ioctl(u->pagemap, PAGEMAP_SCAN, &arg) < 0)
+        return errno == EPERM ? 0 : -errno;
+    if (ioctl(u->uffd, UFFDIO_REGISTER, &reg) < 0)
+        return errno == EBUSY ? 0 : -errno;
+    return 1;
 }
 
 /* Page mode, the hot loop of a get: expand the regions of one scan into
@@ -254,6 +282,21 @@ static int put_pages(struct ww__sink *sink, const struct page_region *vec,
     return 0;
 }
 
+/* After a failed resetting scan: every region the kernel copied into the
+ * zeroed vector was already re-armed.  Hand them to the sink, so that the
+ * front makes them written again (tracker.c, undo_reset). */
+static void keep_rearmed(struct ww__sink *sink, const struct page_region *vec,
+                         size_t len, uintptr_t cur, uintptr_t end)
+{
+    for (size_t i = 0; i < len && vec[i].end != 0; i++) {
+        uintptr_t s = vec[i].start < cur ? cur : vec[i].start;
+        uintptr_t e = vec[i].end > end ? end : vec[i].end;
+
+        if (s < e)
+            ww__sink_put(sink, s, e);
+    }
+}
+
 static int uffd_get(void *priv, struct ww__watch *w, uintptr_t start,
                     uintptr_t end, int reset, struct ww__sink *sink)
 {
@@ -262,8 +305,8 @@ static int uffd_get(void *priv, struct ww__watch *w, uintptr_t start,
     uint64_t flags = reset ? PM_SCAN_WP_MATCHING : 0;
     uintptr_t cur = start, walk_end;
 
-    if (check_mapped(start, end) < 0)
-        return mark_stale(w);
+    if (ww__range_mapped(start, end) < 0)
+        return ww__mark_stale(w);
     while (cur < end && !ww__sink_full(sink)) {
         size_t runs = ww__sink_room_runs(sink);
         size_t pages = ww__sink_room_pages(sink);
@@ -278,8 +321,8 @@ static int uffd_get(void *priv, struct ww__watch *w, uintptr_t start,
             n = -EIO;           /* the kernel broke its contract */
         if (n < 0) {
             if (reset)
-                restore_reported(u, vec, vec_len);
-            return n == -EPERM ? mark_stale(w) : (int)n;
+                keep_rearmed(sink, vec, vec_len, cur, end);
+            return n == -EPERM ? ww__mark_stale(w) : (int)n;
         }
         for (long i = 0; !sink->pages && i < n; i++) {
             uintptr_t s = vec[i].start < cur ? cur : vec[i].start;
@@ -302,10 +345,10 @@ static int uffd_reset(void *priv, struct ww__watch *w, uintptr_t start,
     struct uffd_tracker *u = priv;
     int r;
 
-    if (check_mapped(start, end) < 0)
-        return mark_stale(w);
+    if (ww__range_mapped(start, end) < 0)
+        return ww__mark_stale(w);
     r = arm_range(u->pagemap, start, end);
-    return r == -EPERM ? mark_stale(w) : r;
+    return r == -EPERM ? ww__mark_stale(w) : r;
 }
 
 static int uffd_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
@@ -314,10 +357,21 @@ static int uffd_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
     struct uffd_tracker *u = priv;
     int r;
 
-    if (check_mapped(start, end) < 0)
-        return mark_stale(w);
+    if (ww__range_mapped(start, end) < 0)
+        return ww__mark_stale(w);
     r = unprotect_range(u->uffd, start, end);
-    return r == -ENOENT ? mark_stale(w) : r;
+    return r == -ENOENT ? ww__mark_stale(w) : r;
+}
+
+/* Undo of a failed RESET: clearing the write-protect bits is what a
+ * write does.  A page that is gone is stale anyway. */
+static void uffd_unreset(void *priv, struct ww__watch *w, uintptr_t start,
+                         uintptr_t end)
+{
+    struct uffd_tracker *u = priv;
+
+    (void)w;
+    (void)unprotect_range(u->uffd, start, end);
 }
 
 /* The kernel keeps each page's uffd-wp bit across mprotect(2), and never
@@ -329,12 +383,12 @@ static int uffd_protect(void *priv, struct ww__watch *w, uintptr_t start,
     int r;
 
     (void)priv;
-    if (check_mapped(start, end) < 0)
-        return mark_stale(w);
+    if (ww__range_mapped(start, end) < 0)
+        return ww__mark_stale(w);
     if (mprotect((void *)start, end - start, prot) == 0)
         return 0;
     r = -errno;
-    return check_mapped(start, end) < 0 ? mark_stale(w) : r;
+    return ww__range_mapped(start, end) < 0 ? ww__mark_stale(w) : r;
 }
 
 /* The real thing on a scratch page: some kernels (and seccomp sandboxes)
@@ -364,7 +418,7 @@ static int uffd_probe(void)
         r = uffd_get(priv, &w, w.start, w.end, 1, &sink);
         if (r == 0 && (sink.n != 1 || found[0] != (char *)mem + page))
             r = -ENOTSUP;
-        uffd_unwatch(priv, &w, 0);
+        uffd_disarm(priv, &w, 0);
     }
     munmap(mem, 2 * page);
     uffd_close(priv, 0);
@@ -380,9 +434,12 @@ const struct ww__backend_ops ww__uffd_ops = {
     .open = uffd_open,
     .close = uffd_close,
     .watch = uffd_watch,
-    .unwatch = uffd_unwatch,
+    .owns = uffd_owns,
+    .disarm = uffd_disarm,
+    .free_watch = uffd_free_watch,
     .get = uffd_get,
     .reset = uffd_reset,
     .mark_written = uffd_mark_written,
+    .unreset = uffd_unreset,
     .protect = uffd_protect,
 };

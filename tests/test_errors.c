@@ -54,10 +54,14 @@ START_TEST(test_open_errors)
     ck_assert_ptr_null(t);
     setenv("WW_BACKEND", "nonsense", 1);
     ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_AUTO, 0), -EINVAL);
+    /* Issue 11, defect 12: availability is what open would answer. */
+    ck_assert_int_eq(ww_backend_available(WW_BACKEND_AUTO), -EINVAL);
     /* The variable only overrides AUTO. */
     ck_assert_int_eq(ww_tracker_open(&t, test_backend, 0), 0);
     ww_tracker_close(t);
     setenv("WW_BACKEND", ww_backend_name(test_backend), 1);
+    ck_assert_int_eq(ww_backend_available(WW_BACKEND_AUTO),
+                     ww_backend_available(test_backend));
     ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_AUTO, 0), 0);
     ck_assert_int_eq(ww_tracker_backend(t), test_backend);
     ww_tracker_close(t);

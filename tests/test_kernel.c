@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -276,6 +277,153 @@ START_TEST(test_fork_child_refuses)
 }
 END_TEST
 
+/* Issue 11, defect 1.  The watched memory is unmapped and new memory is
+ * mapped at the same address and watched by another tracker: the first
+ * watch is stale, and neither its queries nor its unwatch may touch the
+ * second tracker's writes (uffd: PM_SCAN_CHECK_WPASYNC accepts a VMA that
+ * any userfaultfd registered, so a get+RESET would report and re-arm
+ * them). */
+START_TEST(test_stale_watch_cannot_steal)
+{
+    ww_tracker *t1 = test_open(), *t2 = test_open();
+    char *mem = test_map(8);
+    void *pages[8];
+    size_t count = 8, three[] = { 3 }, five[] = { 5 };
+
+    ck_assert_int_eq(ww_watch(t1, mem, 8 * PAGE, 0), 0);
+    munmap_pages(mem, 8);
+    ck_assert_ptr_eq(mmap(mem, 8 * PAGE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+                     mem);
+    ck_assert_int_eq(ww_watch(t2, mem, 8 * PAGE, 0), 0);
+    mem[3 * PAGE] = 1;
+    ck_assert_int_eq(ww_get(t1, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
+                     -ESTALE);
+    ck_assert_uint_eq(count, 8);
+    ck_assert_int_eq(ww_reset(t1, mem, 8 * PAGE), -ESTALE);
+    ck_assert_int_eq(ww_get(t2, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
+                     0);
+    assert_pages(pages, count, mem, three, 1);
+    /* Unwatching the stale watch leaves the new one armed. */
+    ck_assert_int_eq(ww_unwatch(t1, mem, 8 * PAGE), 0);
+    mem[5 * PAGE] = 1;
+    count = 8;
+    ck_assert_int_eq(ww_get(t2, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
+                     0);
+    assert_pages(pages, count, mem, five, 1);
+    ww_tracker_close(t1);
+    ww_tracker_close(t2);
+}
+END_TEST
+
+/* The same tracker: its stale watch keeps the range until unwatched, but
+ * is stale from the moment the new watch was asked for. */
+START_TEST(test_stale_watch_same_tracker)
+{
+    ww_tracker *t = test_open();
+    char *mem = test_map(4);
+    void *pages[4];
+    size_t count = 4, two[] = { 2 };
+
+    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
+    munmap_pages(mem, 4);
+    ck_assert_ptr_eq(mmap(mem, 4 * PAGE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+                     mem);
+    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), -EEXIST);
+    ck_assert_int_eq(ww_reset(t, mem, 4 * PAGE), -ESTALE);
+    ck_assert_int_eq(ww_unwatch(t, mem, 4 * PAGE), 0);
+    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
+    mem[2 * PAGE] = 1;
+    ck_assert_int_eq(ww_get(t, mem, 4 * PAGE, 0, pages, &count), 0);
+    assert_pages(pages, count, mem, two, 1);
+    ww_tracker_close(t);
+}
+END_TEST
+
+/* Issue 11, defect 11: one address space, one watch per page, whichever
+ * backends the two trackers use. */
+START_TEST(test_overlap_across_backends)
+{
+    enum ww_backend other = test_backend == WW_BACKEND_UFFD
+                                ? WW_BACKEND_MPROTECT : WW_BACKEND_UFFD;
+    ww_tracker *t1 = test_open(), *t2 = NULL;
+    char *mem = test_map(8);
+    void *pages[8];
+    size_t count = 8, one[] = { 1 }, two[] = { 2 };
+    int r = ww_tracker_open(&t2, other, 0);
+
+    if (r != 0) {
+        ck_assert_msg(!test_backend_required(other), "open %s: %s",
+                      ww_backend_name(other), ww_strerror(r));
+        fprintf(stderr, "SKIP overlap across backends: %s unavailable\n",
+                ww_backend_name(other));
+        ww_tracker_close(t1);
+        return;
+    }
+    ck_assert_int_eq(ww_watch(t1, mem, 8 * PAGE, 0), 0);
+    ck_assert_int_eq(ww_watch(t2, mem + 2 * PAGE, 2 * PAGE, 0), -EEXIST);
+    ck_assert_int_eq(ww_watch(t2, mem, 8 * PAGE, 0), -EEXIST);
+    mem[PAGE] = 1;
+    ck_assert_int_eq(ww_get(t1, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
+                     0);
+    assert_pages(pages, count, mem, one, 1);
+    ck_assert_int_eq(ww_unwatch(t1, mem, 8 * PAGE), 0);
+    ck_assert_int_eq(ww_watch(t2, mem, 8 * PAGE, 0), 0);
+    mem[2 * PAGE] = 1;
+    count = 8;
+    ck_assert_int_eq(ww_get(t2, mem, 8 * PAGE, 0, pages, &count), 0);
+    assert_pages(pages, count, mem, two, 1);
+    ww_tracker_close(t1);
+    ww_tracker_close(t2);
+}
+END_TEST
+
+/* Issue 11, defect 2: a child made by a raw fork (no pthread_atfork
+ * handlers ran) is recognised too: every call but close fails with
+ * -ECHILD, and neither those calls nor close touch the parent's watches
+ * (uffd: the userfaultfd and the pagemap fd still describe the parent). */
+START_TEST(test_raw_fork_child_refuses)
+{
+    ww_tracker *t = test_open();
+    char *mem = test_map(8);
+    void *pages[8];
+    size_t count = 8, expect[] = { 1, 6 };
+    int status;
+    pid_t pid;
+
+    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
+    mem[PAGE] = 1;
+    fflush(NULL);
+    pid = (pid_t)syscall(SYS_fork);
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        size_t n = 8;
+
+        mem[3 * PAGE] = 1;      /* the child's own copy */
+        child_expect(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &n) ==
+                     -ECHILD);
+        child_expect(ww_reset(t, mem, 8 * PAGE) == -ECHILD);
+        child_expect(ww_mark_written(t, mem, PAGE) == -ECHILD);
+        child_expect(ww_protect(t, mem, 8 * PAGE, PROT_READ | PROT_WRITE) ==
+                     -ECHILD);
+        child_expect(ww_watch(t, mem, PAGE, 0) == -ECHILD);
+        child_expect(ww_unwatch(t, mem, 8 * PAGE) == -ECHILD);
+        child_expect(ww_tracker_close(t) == 0);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child status %#x", (unsigned)status);
+    mem[6 * PAGE] = 1;
+    ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count), 0);
+    assert_pages(pages, count, mem, expect, 2);
+    mem[7 * PAGE] = 1;
+    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ww_tracker_close(t);
+}
+END_TEST
+
 /* MADV_DONTNEED zeroes pages: a change of contents, so uffd reports them
  * written, clean or not before (measured on 6.18).  MADV_FREE keeps each
  * page's state while the kernel has not reclaimed it. */
@@ -387,6 +535,10 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_thp_keep_hugepages);
     tcase_add_test(tc, test_unmapped_under_watch);
     tcase_add_test(tc, test_fork_child_refuses);
+    tcase_add_test(tc, test_raw_fork_child_refuses);
+    tcase_add_test(tc, test_stale_watch_cannot_steal);
+    tcase_add_test(tc, test_stale_watch_same_tracker);
+    tcase_add_test(tc, test_overlap_across_backends);
     tcase_add_test(tc, test_mremap_under_watch);
     tcase_add_test(tc, test_map_fixed_over_watch);
     tcase_add_test(tc, test_hugetlb_refused);

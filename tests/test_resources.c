@@ -4,17 +4,27 @@
  * injection, which CI's sanitizer build uses so LeakSanitizer also checks
  * that every error path frees what it took).
  */
+#include <dirent.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "helpers.h"
+#include "kernel-uapi.h"
 
 /* Exported only by --enable-fault-injection builds. */
 extern void ww_debug_fail_alloc_after(long n) __attribute__((weak));
+extern void ww_debug_fail_scan_after(long n, int err) __attribute__((weak));
 
 /* Open with no file descriptor left: a clear error, nothing leaked, and
  * the backend still works once descriptors are back (a transient failure
@@ -136,11 +146,154 @@ START_TEST(test_every_allocation_failure)
 }
 END_TEST
 
+/* Issue 11, defect 4.  A get+RESET whose n-th re-arming kernel call
+ * fails (PAGEMAP_SCAN: ENOMEM when the kernel cannot allocate its bounce
+ * buffer; mprotect: ENOMEM) reports nothing, leaves *count as it was, and
+ * leaves every page's state as it was: the next get reports all 600 runs,
+ * including those that earlier chunks of the failed call had re-armed. */
+static void fail_reset_at_every_chunk(int ranges)
+{
+    enum { N = 1200, RUNS = N / 2 };
+    char *mem = test_map(N);
+    ww_tracker *t = test_open();
+    void **pages = calloc(N, sizeof(*pages));
+    struct ww_range *rv = calloc(N, sizeof(*rv));
+    long k;
+
+    ck_assert(pages && rv);
+    ck_assert_int_eq(ww_watch(t, mem, N * PAGE, 0), 0);
+    for (k = 0; k < 64; k++) {
+        size_t count = N;
+        int r;
+
+        for (size_t i = 0; i < N; i += 2)
+            mem[i * PAGE] = 1;
+        ww_debug_fail_scan_after(k, ENOMEM);
+        r = ranges ? ww_get_ranges(t, mem, N * PAGE, WW_GET_RESET, rv, &count)
+                   : ww_get(t, mem, N * PAGE, WW_GET_RESET, pages, &count);
+        ww_debug_fail_scan_after(-1, 0);
+        if (r == 0) {           /* the call made fewer than k+1 scans */
+            ck_assert_uint_eq(count, RUNS);
+            break;
+        }
+        ck_assert_msg(r == -ENOMEM, "scan %ld failing: %s", k, ww_strerror(r));
+        ck_assert_msg(count == N, "scan %ld failing: count %zu changed", k,
+                      count);
+        count = N;
+        ck_assert_int_eq(ww_get(t, mem, N * PAGE, 0, pages, &count), 0);
+        ck_assert_msg(count == RUNS, "scan %ld failing: %zu of %d written "
+                      "pages still reported", k, count, RUNS);
+        for (size_t i = 0; i < count; i++)
+            ck_assert_ptr_eq(pages[i], mem + 2 * i * PAGE);
+        count = N;
+        ck_assert_int_eq(ww_get(t, mem, N * PAGE, WW_GET_RESET, pages, &count),
+                         0);
+        ck_assert_uint_eq(count, RUNS);
+    }
+    ck_assert_msg(k >= 3, "only %ld scans per call: the test no longer "
+                  "crosses chunks", k);
+    fprintf(stderr, "faults(%s): get+RESET (%s) failed at each of its %ld "
+            "re-arming calls in turn: nothing lost\n",
+            ww_backend_name(test_backend), ranges ? "ranges" : "pages", k);
+    ww_tracker_close(t);
+    munmap_pages(mem, N);
+    free(pages);
+    free(rv);
+}
+
+START_TEST(test_failed_reset_at_every_chunk_pages)
+{
+    fail_reset_at_every_chunk(0);
+}
+END_TEST
+
+START_TEST(test_failed_reset_at_every_chunk_ranges)
+{
+    fail_reset_at_every_chunk(1);
+}
+END_TEST
+
+/* The number of open file descriptors of this process. */
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+#if defined(__x86_64__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* Issue 11, defect 10.  A sandbox that denies PAGEMAP_SCAN (a seccomp
+ * filter answering ENOTTY, as some container profiles do): opening a uffd
+ * tracker fails with -ENOTSUP and keeps no descriptor. */
+static int pagemap_scan_denied_child(void)
+{
+#ifdef TEST_AUDIT_ARCH
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                 offsetof(struct seccomp_data, args[1])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)PAGEMAP_SCAN, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOTTY),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+    ww_tracker *t = NULL;
+    int before;
+
+    child_expect(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+    child_expect(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
+    before = count_fds();
+    child_expect(ww_tracker_open(&t, WW_BACKEND_UFFD, 0) == -ENOTSUP);
+    child_expect(t == NULL);
+    child_expect(count_fds() == before);
+    return 0;
+#else
+    return 77;
+#endif
+}
+
+START_TEST(test_pagemap_scan_denied_leaks_nothing)
+{
+    int status;
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(pagemap_scan_denied_child());
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
+                                        WEXITSTATUS(status) == 77),
+                  "child status %#x", (unsigned)status);
+}
+END_TEST
+
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;
     tcase_add_test(tc, test_no_file_descriptors);
     tcase_add_test(tc, test_no_file_descriptors_at_first_probe);
+    if (backend == WW_BACKEND_UFFD)
+        tcase_add_test(tc, test_pagemap_scan_denied_leaks_nothing);
+    if (ww_debug_fail_scan_after) {
+        tcase_add_test(tc, test_failed_reset_at_every_chunk_pages);
+        tcase_add_test(tc, test_failed_reset_at_every_chunk_ranges);
+    }
     if (ww_debug_fail_alloc_after)
         tcase_add_test(tc, test_every_allocation_failure);
 }
@@ -156,7 +309,7 @@ int main(int argc, char **argv)
     s = suite_create("resources");
 
     if (!ww_debug_fail_alloc_after)
-        fprintf(stderr, "SKIP resources: allocation failures need "
+        fprintf(stderr, "SKIP resources: allocation and scan failures need "
                 "./configure --enable-fault-injection\n");
     add_backend_tcases(s, "resources", add_tests, 60);
     return run_suite(s);
