@@ -37,7 +37,11 @@
  *     (mmap MAP_FIXED), makes the watch stale (-ESTALE): every get and
  *     reset asks the kernel about the watch's mappings (one PROCMAP_QUERY
  *     per mapping).  A new mapping without write access is not noticed
- *     until it becomes writable.
+ *     until it becomes writable.  Watching the new memory (with any
+ *     tracker) makes the old watch stale at once: a process has one
+ *     address space, and the library keeps one table of every tracker's
+ *     watches, so an old watch can never report or re-arm the new one's
+ *     writes.
  *   - In a fork child the memory is still write-protected; the inherited
  *     handler lets the child's writes through, and ww_tracker_close() in
  *     the child makes its copy plain memory again.  The parent's watches
@@ -56,7 +60,10 @@
  *     tracker.
  *   - After fork(), a tracker inherited from the parent can only be closed in
  *     the child; every other call returns -ECHILD (the kernel objects behind
- *     it still describe the parent's memory).
+ *     it still describe the parent's memory), and closing it there leaves
+ *     the parent's watches alone.  The child is told by its pid, so this
+ *     holds for raw forks too (syscall(SYS_fork), _Fork(), clone without
+ *     CLONE_VM), which run no pthread_atfork handlers.
  */
 #ifndef WRITEWATCH_H
 #define WRITEWATCH_H
@@ -141,7 +148,10 @@ WW_API size_t ww_page_size(void);
  * WW_WATCH_KEEP_HUGEPAGES is given, the range is advised MADV_NOHUGEPAGE
  * (kept after unwatch) so that a write always reports exactly its 4 KiB page.
  * Errors: -EINVAL (unaligned, len 0, addr+len overflows, unknown flags,
- *   NULL tracker), -EEXIST (overlaps a watch of this or another tracker),
+ *   NULL tracker), -EEXIST (overlaps a watch of this or another tracker,
+ *   on either backend, whose memory is still there; a watch whose memory
+ *   was unmapped or replaced becomes stale instead, see -ESTALE, but one
+ *   of this tracker's keeps the range until it is unwatched),
  *   -EFAULT (part of the range is not mapped), -ENOTSUP (the memory is not
  *   private anonymous: file, shared memory, hugetlb; with mprotect also
  *   memory that is writable but not readable), -ENOMEM (also: no kernel
@@ -184,7 +194,9 @@ WW_API int ww_free(ww_tracker *t, void *addr, size_t len);
  *   -ESTALE (the watched mapping was unmapped or replaced behind the
  *   library's back: its writes can no longer be known; unwatch and watch
  *   again), -ECHILD, or an unexpected kernel error.
- * On failure *count is unchanged and pages[] contents are unspecified.
+ * On failure *count is unchanged and pages[] contents are unspecified; a
+ * failed call with WW_GET_RESET reports nothing and leaves every page's
+ * state as it was (what it had re-armed reads as written again).
  */
 WW_API int ww_get(ww_tracker *t, void *addr, size_t len, unsigned flags,
                   void **pages, size_t *count);
