@@ -170,7 +170,7 @@ static int page_of_d(void)
     return fd;
 }
 
-/* Row "I/O into pages pinned before the last reset": registering a buffer
+/* Row "I/O through pages pinned before the last reset": registering a buffer
  * pins it (and, on uffd, reports every page of it); a get+RESET re-arms
  * the pinned pages; a READ_FIXED that lands afterwards is never reported,
  * on either backend.  On mprotect an armed buffer cannot be registered
@@ -229,9 +229,9 @@ out:
 }
 END_TEST
 
-/* Row "process_vm_writev(2) or an O_DIRECT read that completes before the
- * next get": reported on uffd (the kernel's pin is a write fault); EFAULT
- * on mprotect until ww_mark_written(). */
+/* Row "a system call writes watched memory", for process_vm_writev(2),
+ * whose pin ends before the next get: reported on uffd (the pin is a write
+ * fault); EFAULT on mprotect until ww_mark_written(). */
 START_TEST(test_process_vm_writev)
 {
     ww_tracker *t = test_open();
@@ -300,7 +300,7 @@ out:
 }
 END_TEST
 
-/* Row "writes through /proc/self/mem or ptrace(PTRACE_POKEDATA)": reported
+/* Row "writes through /proc/PID/mem or ptrace(PTRACE_POKEDATA)": reported
  * on uffd; on mprotect they succeed (FOLL_FORCE writes past the read-only
  * PTE) and are not reported, and the page stays armed: a later store is
  * reported as usual. */
@@ -358,8 +358,8 @@ static int mlock_or_skip(int r, const char *what)
     return 1;
 }
 
-/* Row "mlock/mlockall of watched memory": on uffd every page it populates
- * reads as written (population is a write fault); a RESET afterwards makes
+/* Row "mlock(2) / mlockall(2) of watched memory": on uffd every page it
+ * populates reads as written (population is a write fault); a RESET makes
  * reports exact again, and MLOCK_ONFAULT does not over-report.  On
  * mprotect the armed, read-only pages are populated by read faults: exact. */
 START_TEST(test_mlock)
