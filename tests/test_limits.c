@@ -68,7 +68,7 @@ static void expect_written(ww_tracker *t, char *base, size_t n,
     free(pages);
 }
 
-/* --- io_uring, raw: one submission queue entry at a time ------------------ */
+/* --- io_uring, raw: one submission queue entry at a time ----------------- */
 
 struct ring {
     int fd;
