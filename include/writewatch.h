@@ -220,9 +220,11 @@ WW_API int ww_reset(ww_tracker *t, void *addr, size_t len);
  * ww_mark_written - mark every page of [addr, addr+len) (inside one watch)
  * written, and make sure that those whose protection allows writing can
  * be written without a fault (the others keep their protection: a write
- * there still faults).  Use it for writes the library cannot see, and
- * before handing a watched buffer to a system call with the mprotect
- * backend.
+ * there still faults).  Use it for writes the library cannot see (I/O
+ * through pinned pages such as io_uring fixed buffers or O_DIRECT, on
+ * completion; /proc/PID/mem and MADV_DONTNEED with mprotect: see the
+ * README, "What the kernel cannot see"), and before handing a watched
+ * buffer to a system call with the mprotect backend.
  * Errors: -EINVAL, -ENOENT, -ESTALE, -ECHILD as for ww_get(); -ENOMEM
  *   (mprotect: no kernel VMA left; the pages are marked written all the
  *   same).

@@ -175,8 +175,11 @@ static int uffd_watch(void *priv, struct ww__watch *w)
     if (r < 0)
         return r;
     /* Measured on 6.18: a write into a write-protected THP splits it and
-     * reports one 4 KiB page, but a THP zapped whole (MADV_DONTNEED) leaves
-     * a PMD hole that scans read as clean.  No huge pages, no such holes. */
+     * reports one 4 KiB page; without new THPs every report is 4 KiB
+     * exact.  It does not prevent PMD holes (a THP that existed before, or
+     * a page table CONFIG_PT_RECLAIM freed after MADV_DONTNEED of 2 MiB):
+     * kernels without 40de8160ca7f read those as clean (README, "What the
+     * kernel cannot see"). */
     if (!(w->flags & WW_WATCH_KEEP_HUGEPAGES))
         (void)madvise((void *)w->start, w->end - w->start, MADV_NOHUGEPAGE);
     if (ioctl(u->uffd, UFFDIO_REGISTER, &reg) < 0) {
