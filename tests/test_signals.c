@@ -326,33 +326,60 @@ static int child_counter_jump(void)
     return 0;
 }
 
-/* siglongjmp that does not restore the mask: without the library SIGSEGV
- * stays blocked, so watched writes still work (the library's faults) but
- * the next fault of the program's own kills. */
-static int child_counter_jump_keep_mask(void)
+/* Faults come from here, below the frame of the caller, which may hold
+ * the alternate signal stack. */
+__attribute__((noinline)) static void store_own_page(void)
 {
-    setup_counter(SA_SIGINFO, TASK_JUMP);
-    if (sigsetjmp(jump_back, 0) == 0) {
-        own_page[0] = 1;
-        child_expect(!"a store through PROT_NONE went through");
+    own_page[0] = 1;
+}
+
+/* The alternate signal stack in the caller's frame: above the stack of
+ * store_own_page(), like the signal frame of a handler that ran there. */
+static void use_altstack(char *stack, size_t size)
+{
+    stack_t ss = { .ss_sp = stack, .ss_size = size };
+
+    child_expect(sigaltstack(&ss, NULL) == 0);
+}
+
+/* A jump out of the handler that keeps its mask (SIGSEGV blocked, as far
+ * as the program knows), then the textbook way out, SIG_UNBLOCK: the
+ * next fault reaches the handler again, on either stack.  (No library
+ * call in between: it saves and restores the mask with pthread_sigmask.) */
+static int child_counter_jump_unblock(int altstack)
+{
+    char stack[64 * 1024];
+    sigset_t segv;
+
+    setup_counter(SA_SIGINFO | SA_ONSTACK, TASK_JUMP);
+    if (altstack)
+        use_altstack(stack, sizeof(stack));
+    sigemptyset(&segv);
+    sigaddset(&segv, SIGSEGV);
+    for (int round = 1; round <= 2; round++) {
+        if (sigsetjmp(jump_back, 0) == 0) {
+            store_own_page();
+            child_expect(!"a store through PROT_NONE went through");
+        }
+        sigprocmask(SIG_UNBLOCK, &segv, NULL);
     }
-    child_expect(*counter == 1);
+    child_expect(*counter == 2 && atomic_load(&calls) == 2);
     expect_counter_page_written();
-    (*counter)++;
-    expect_counter_page_written();
-    report('j');
-    own_page[0] = 1;            /* dies here */
-    report('x');
     return 0;
 }
 
 /* The handler faults itself on a page that is not watched, after its
  * watched write: with SIGSEGV blocked that kills (flags without
- * SA_NODEFER), with SA_NODEFER it enters the handler again. */
-static int child_counter_nested(int flags)
+ * SA_NODEFER), with SA_NODEFER it enters the handler again.  On the
+ * alternate stack too. */
+static int child_counter_nested(int flags, int altstack)
 {
-    setup_counter(flags, TASK_NESTED_FAULT);
-    own_page[0] = 1;
+    char stack[64 * 1024];
+
+    setup_counter(flags | SA_ONSTACK, TASK_NESTED_FAULT);
+    if (altstack)
+        use_altstack(stack, sizeof(stack));
+    store_own_page();
     child_expect(own_page[0] == 1 && other_page[0] == 1);
     child_expect(*counter == 2 && max_depth == 2);
     expect_counter_page_written();
@@ -511,12 +538,16 @@ static int run_child(const char *mode)
         return child_counter_fix(0);
     if (strcmp(mode, "counter-jump") == 0)
         return child_counter_jump();
-    if (strcmp(mode, "counter-jump-keep-mask") == 0)
-        return child_counter_jump_keep_mask();
+    if (strcmp(mode, "counter-jump-unblock") == 0)
+        return child_counter_jump_unblock(0);
+    if (strcmp(mode, "counter-jump-unblock-altstack") == 0)
+        return child_counter_jump_unblock(1);
     if (strcmp(mode, "counter-nested") == 0)
-        return child_counter_nested(SA_SIGINFO);
+        return child_counter_nested(SA_SIGINFO, 0);
+    if (strcmp(mode, "counter-nested-altstack") == 0)
+        return child_counter_nested(SA_SIGINFO, 1);
     if (strcmp(mode, "counter-nested-nodefer") == 0)
-        return child_counter_nested(SA_SIGINFO | SA_NODEFER);
+        return child_counter_nested(SA_SIGINFO | SA_NODEFER, 0);
     if (strcmp(mode, "counter-resethand") == 0)
         return child_counter_resethand();
     if (strcmp(mode, "counter-raise") == 0)
@@ -600,25 +631,40 @@ START_TEST(test_previous_handler_siglongjmp)
 }
 END_TEST
 
-START_TEST(test_previous_handler_longjmp_keeps_segv_blocked)
+START_TEST(test_previous_handler_longjmp_then_unblock)
 {
-    char out[16];
-    int status = spawn_with_report("counter-jump-keep-mask", out, sizeof(out));
+    assert_exit_ok(test_spawn_self("counter-jump-unblock"),
+                   "counter-jump-unblock");
+}
+END_TEST
 
-    assert_killed_by_segv(status, "counter-jump-keep-mask");
-    ck_assert_str_eq(out, "wj");
+START_TEST(test_previous_handler_longjmp_then_unblock_altstack)
+{
+    assert_exit_ok(test_spawn_self("counter-jump-unblock-altstack"),
+                   "counter-jump-unblock-altstack");
 }
 END_TEST
 
 /* 'w': the watched write inside the handler survived; the process then
  * died of the handler's own fault, not of recursion ('r'). */
-START_TEST(test_fault_in_previous_handler_kills)
+static void assert_nested_fault_kills(const char *mode)
 {
     char out[16];
-    int status = spawn_with_report("counter-nested", out, sizeof(out));
+    int status = spawn_with_report(mode, out, sizeof(out));
 
-    assert_killed_by_segv(status, "counter-nested");
+    assert_killed_by_segv(status, mode);
     ck_assert_str_eq(out, "w");
+}
+
+START_TEST(test_fault_in_previous_handler_kills)
+{
+    assert_nested_fault_kills("counter-nested");
+}
+END_TEST
+
+START_TEST(test_fault_in_previous_handler_kills_altstack)
+{
+    assert_nested_fault_kills("counter-nested-altstack");
 }
 END_TEST
 
@@ -753,8 +799,10 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_previous_siginfo_handler_writes_watched);
     tcase_add_test(tc, test_previous_plain_handler_writes_watched);
     tcase_add_test(tc, test_previous_handler_siglongjmp);
-    tcase_add_test(tc, test_previous_handler_longjmp_keeps_segv_blocked);
+    tcase_add_test(tc, test_previous_handler_longjmp_then_unblock);
+    tcase_add_test(tc, test_previous_handler_longjmp_then_unblock_altstack);
     tcase_add_test(tc, test_fault_in_previous_handler_kills);
+    tcase_add_test(tc, test_fault_in_previous_handler_kills_altstack);
     tcase_add_test(tc, test_fault_in_nodefer_previous_handler_nests);
     tcase_add_test(tc, test_resethand_previous_handler);
     tcase_add_test(tc, test_raise_in_previous_handler_is_deferred);
