@@ -45,8 +45,11 @@
  *      way out that the library cannot see.
  * Left over: after such a longjmp, a fault from deeper in the stack than
  * the handler ran still kills (as it would have without the library, had
- * SIGSEGV not been unblocked); a handler that switches stacks
- * (swapcontext) and faults there enters the handler again.
+ * SIGSEGV not been unblocked).  These end "blocked" early, so a fault of
+ * the handler's own enters it again instead of killing: the handler
+ * switches stacks (swapcontext) and faults there; it sets its mask with
+ * SIG_SETMASK through glibc, itself or in a call that saves and restores
+ * the mask (this library's get and reset do: ww__mp_lock_nosig()).
  */
 #include "config.h"
 
