@@ -22,9 +22,12 @@
  *     never removes it (do not unload the library afterwards).  Faults it
  *     does not claim go to the handler that was installed before it, as the
  *     kernel would have delivered them: SIG_DFL and SIG_IGN still kill with
- *     SIGSEGV.  A handler installed later must pass the faults it does not
- *     own to the one it replaced (sigaction's oldact), and no thread may
- *     block SIGSEGV, or writes to watched memory kill the process.
+ *     SIGSEGV.  That handler gets the mask the kernel would give it, but
+ *     with SIGSEGV never blocked, so it may write to watched memory; where
+ *     SIGSEGV would have been blocked (no SA_NODEFER), its own faults still
+ *     kill the process.  A handler installed later must pass the faults it
+ *     does not own to the one it replaced (sigaction's oldact), and no
+ *     thread may block SIGSEGV, or writes to watched memory kill the process.
  *   - Watched memory may have any protection, but while it is watched
  *     change it only with ww_protect(), never with mprotect(2): the
  *     backend arms a page by taking PROT_WRITE away and needs to know
