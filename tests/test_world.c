@@ -660,8 +660,10 @@ static void two_trackers(enum ww_backend b2, enum layout l, int t1_first,
     if (store_page(base, na + 2, "tracker 2's memory") < 0)
         goto out;
     want2[na + 2] = 1;
-    if (expect_report(t2, base, na, nb, C_GET_RESET, want2, "tracker 2") < 0 ||
-        expect_report(t2, base, na, nb, C_GET, want2, "tracker 2, re-armed") < 0)
+    if (expect_report(t2, base, na, nb, C_GET_RESET, want2,
+                      "tracker 2") < 0 ||
+        expect_report(t2, base, na, nb, C_GET, want2,
+                      "tracker 2, re-armed") < 0)
         goto out;
 
     note_step("tracker 1: ww_unwatch");
@@ -936,8 +938,8 @@ static void child_work(struct inherited *in, size_t n, enum child_plan plan,
                 r[k] = ww_protect(in[i].t, in[i].mem, S3_PAGES * PAGE,
                                   PROT_READ);
             }
-            if (k == K_PROTECT_RW && r[k] != 0)
-                child_stores(in[i].mem);
+            if (k == K_PROTECT_RW)
+                child_stores(in[i].mem);    /* read-write either way */
         }
         if (last < N_CHILD_CALLS)
             continue;
@@ -1493,12 +1495,16 @@ END_TEST
 
 /* ==========================================================================
  * 5. A get+RESET whose n-th kernel operation fails, for every n: 600
- *    separate written runs (every other page of 1200) need several scans
- *    (uffd: 256 regions per PAGEMAP_SCAN; mprotect: 64 runs per re-arm).
- *    The failed call returns the error, leaves *count as it was and
- *    reports nothing; the next get reports all 600 runs again.
+ *    separate written runs (every other page of 1200) need several of
+ *    them (uffd: 256 regions per PAGEMAP_SCAN; mprotect: 64 runs per
+ *    re-arm).  A call that fails returns the error, leaves *count as it
+ *    was and reports nothing, and the next get reports all 600 runs
+ *    again; a call that succeeds (the failure came after its last
+ *    operation, or the library recovered from it) reports all 600 and
+ *    re-arms exactly those.
  * ========================================================================== */
-enum { S5_PAGES = 1200, S5_MAX_SCANS = 4096 };
+enum { S5_PAGES = 1200, S5_OPS = 40 };  /* more operations than either
+                                           backend makes for 600 runs */
 
 static const char *err_name(int err)
 {
@@ -1507,121 +1513,126 @@ static const char *err_name(int err)
 
 static void write_every_other(char *mem, unsigned char *want)
 {
+    memset(want, 0, S5_PAGES);
     for (size_t p = 0; p < S5_PAGES; p += 2) {
         ((volatile char *)mem)[p * PAGE] = 1;
         want[p] = 1;
     }
 }
 
-/* With err injected at each scan of call c in turn; returns how many scans
- * one call made (the first n that did not fail), or -1. */
-static long failing_scans(ww_tracker *t, char *mem, enum call c, int err,
-                          long limit)
+/* After a successful call with a failure injected: nothing is left
+ * written, except (writewatch.h, mprotect) "Near vm.max_map_count ... a
+ * write may make neighbouring clean pages count as written too:
+ * over-reported, never lost" -- what an absorbed ENOMEM from mprotect
+ * looks like; even then only pages that were written.  Leaves the
+ * watch clean. */
+static int nothing_left(ww_tracker *t, char *mem, enum call c, long n,
+                        int err)
+{
+    static unsigned char rep[S5_PAGES];
+    int r = do_call(t, mem, 0, S5_PAGES, C_GET_RESET, rep);
+    size_t left = count_set(rep, 0, S5_PAGES);
+
+    if (r != 0) {
+        failf("ww_get+RESET after %s with operation %ld set to fail (-%s): "
+              "%s", call_names[c], n, err_name(err), ww_strerror(r));
+        return -1;
+    }
+    for (size_t p = 1; p < S5_PAGES; p += 2) {
+        if (!rep[p])
+            continue;
+        failf("after %s with operation %ld set to fail (-%s): page %zu, "
+              "never written, is reported", call_names[c], n, err_name(err),
+              p);
+        return -1;
+    }
+    if (left && !(err == ENOMEM && test_backend == WW_BACKEND_MPROTECT)) {
+        failf("after %s with operation %ld set to fail (-%s) succeeded: %zu "
+              "of the pages it reported and re-armed are reported again",
+              call_names[c], n, err_name(err), left);
+        return -1;
+    }
+    return 0;
+}
+
+/* Call c with each of its first S5_OPS kernel operations failing in turn
+ * with -err.  Returns how many of the calls failed, or -1. */
+static long failing_scans(ww_tracker *t, char *mem, enum call c, int err)
 {
     static unsigned char want[S5_PAGES], rep[S5_PAGES];
-    long n;
+    long failed = 0;
 
-    for (n = 0; n < limit; n++) {
+    for (long n = 0; n < S5_OPS; n++) {
+        char who[96];
         int r;
 
-        memset(want, 0, sizeof(want));
         write_every_other(mem, want);
-        note_step("%s with scan %ld failing with -%s", call_names[c], n,
-                  err_name(err));
+        note_step("%s with operation %ld failing with -%s", call_names[c],
+                  n, err_name(err));
         inject_at = n;
         inject_err = err;
         r = do_call(t, mem, 0, S5_PAGES, c, rep);
         inject_at = -1;
         if (report_bad[0]) {
-            failf("%s with scan %ld failing: %s", call_names[c], n,
-                  report_bad);
+            failf("%s with operation %ld failing (-%s): %s", call_names[c],
+                  n, err_name(err), report_bad);
             return -1;
         }
         if (r == 0) {
-            /* Past the call's last scan (or, ENOMEM on mprotect, absorbed
-             * as "out of VMAs": then over-reporting is the documented
-             * remedy).  Either way, all 600 runs now. */
             for (size_t p = 0; p < S5_PAGES; p++) {
                 if (!rep[p] == !want[p])
                     continue;
-                failf("%s with scan %ld set to fail with -%s: success, but "
-                      "page %zu %s", call_names[c], n, err_name(err),
-                      p, want[p] ? "is not reported (lost write)"
-                                 : "is reported but was not written");
-                return -1;
-            }
-            if (err == EIO) {
-                if (n == 0) {
-                    failf("ww_debug_fail_scan_after(0, EIO) made no %s fail: "
-                          "no scan counted", call_names[c]);
-                    return -1;
-                }
-                return n;
-            }
-            /* Documented for mprotect near vm.max_map_count: "over-
-             * reported, never lost".  Clean the slate for the next n. */
-            memset(want, 0, sizeof(want));
-            r = do_call(t, mem, 0, S5_PAGES, C_GET_RESET, rep);
-            for (size_t p = 0; r == 0 && p < S5_PAGES; p++) {
-                if (rep[p] && (p & 1)) {
-                    failf("after %s with scan %ld failing with -ENOMEM: "
-                          "page %zu, never written, is reported", call_names[c],
-                          n, p);
-                    return -1;
-                }
-            }
-            if (r == 0 && test_backend != WW_BACKEND_MPROTECT &&
-                count_set(rep, 0, S5_PAGES) != 0) {
-                failf("after %s with scan %ld failing with -ENOMEM: %zu "
-                      "pages reported again, expected none", call_names[c], n,
+                failf("%s with operation %ld set to fail (-%s): success, but "
+                      "page %zu %s (%zu of 600 reported)", call_names[c], n,
+                      err_name(err), p,
+                      want[p] ? "is not reported (lost write)"
+                              : "is reported but was not written",
                       count_set(rep, 0, S5_PAGES));
                 return -1;
             }
+            if (nothing_left(t, mem, c, n, err) < 0)
+                return -1;
             continue;
         }
+        failed++;
         if (r != -err) {
-            failf("%s with scan %ld failing with -%s: %s; expected -%s",
+            failf("%s with operation %ld failing with -%s: %s; expected -%s",
                   call_names[c], n, err_name(err), ww_strerror(r),
                   err_name(err));
             return -1;
         }
-        {
-            char who[96];
-
-            snprintf(who, sizeof(who), "after %s failed at scan %ld (-%s)",
-                     call_names[c], n, err_name(err));
-            if (expect_report(t, mem, 0, S5_PAGES, c, want, who) < 0)
-                return -1;
-        }
+        snprintf(who, sizeof(who), "after %s failed at operation %ld (-%s)",
+                 call_names[c], n, err_name(err));
+        if (expect_report(t, mem, 0, S5_PAGES, c, want, who) < 0)
+            return -1;
     }
-    if (err == EIO) {
-        failf("%s still failed with scan %ld of it set to fail",
-              call_names[c], limit - 1);
-        return -1;
-    }
-    return limit;
+    return failed;
 }
 
 START_TEST(test_failed_scan_at_every_chunk)
 {
     static const enum call calls[] = { C_GET_RESET, C_RANGES_RESET };
+    static const int errs[] = { EIO, ENOMEM };
     ww_tracker *t = test_open();
     char *mem = test_map(S5_PAGES);
     int r = ww_watch(t, mem, S5_PAGES * PAGE, 0);
 
     ck_assert_msg(r == 0, "ww_watch: %s", ww_strerror(r));
     for (size_t i = 0; i < 2; i++) {
-        long scans;
+        for (size_t e = 0; e < 2; e++) {
+            long failed;
 
-        set_context("[failed scans: 600 runs of one page, %s]",
-                    call_names[calls[i]]);
-        scans = failing_scans(t, mem, calls[i], EIO, S5_MAX_SCANS);
-        if (scans < 0)
-            continue;
-        fprintf(stderr, "world(%s): %s of 600 runs made %ld kernel "
-                "operations; each failed in turn with EIO, nothing lost\n",
-                ww_backend_name(test_backend), call_names[calls[i]], scans);
-        failing_scans(t, mem, calls[i], ENOMEM, scans);
+            set_context("[failed scans: 600 runs of one page, %s, -%s]",
+                        call_names[calls[i]], err_name(errs[e]));
+            failed = failing_scans(t, mem, calls[i], errs[e]);
+            if (failed >= 0)
+                fprintf(stderr, "world(%s): %s of 600 runs with each of its "
+                        "first %d kernel operations failing in turn (-%s): "
+                        "%ld calls failed, the others recovered; nothing "
+                        "lost\n", ww_backend_name(test_backend),
+                        call_names[calls[i]], S5_OPS, err_name(errs[e]),
+                        failed);
+        }
     }
     ww_tracker_close(t);
     munmap(mem, S5_PAGES * PAGE);
@@ -1639,7 +1650,10 @@ END_TEST
  *    began, not in that get) and a wrong report (no write started since
  *    the page's last report began).
  * ========================================================================== */
-enum { S6_PAGES = 64, S6_ROUNDS = 4000 };
+/* At least so many rounds and protection changes; the cap bounds the
+ * time should the protection thread starve. */
+enum { S6_PAGES = 64, S6_ROUNDS = 4000, S6_PROTECTS = 4000,
+       S6_MAX_ROUNDS = 200000 };
 
 struct busy_world {
     ww_tracker *t;
@@ -1808,7 +1822,7 @@ START_TEST(test_protect_flips_under_writes)
     ck_assert_int_eq(pthread_create(&writer, NULL, writer_thread, &w), 0);
     ck_assert_int_eq(pthread_create(&protector, NULL, protector_thread, &w),
                      0);
-    for (round = 1; round <= S6_ROUNDS; round++) {
+    for (round = 1;; round++) {
         size_t a = 0, b = S6_PAGES;
         enum call c = below(&g, 2) ? C_GET_RESET : C_RANGES_RESET;
 
@@ -1817,6 +1831,10 @@ START_TEST(test_protect_flips_under_writes)
             b = a + 1 + below(&g, S6_PAGES - a);
         }
         if (busy_round(&w, &mk, round, a, b, c) < 0)
+            break;
+        if ((round >= S6_ROUNDS &&
+             atomic_load(&w.protects) >= S6_PROTECTS) ||
+            round == S6_MAX_ROUNDS)
             break;
         if (round % 4 == 0)
             sched_yield();
@@ -1829,7 +1847,7 @@ START_TEST(test_protect_flips_under_writes)
          * all, and after it nothing is left. */
         unsigned char none[S6_PAGES] = { 0 };
 
-        if (busy_round(&w, &mk, round, 0, S6_PAGES, C_GET_RESET) == 0)
+        if (busy_round(&w, &mk, round + 1, 0, S6_PAGES, C_GET_RESET) == 0)
             expect_report(w.t, w.mem, 0, S6_PAGES, C_GET, none,
                           "after the threads stopped and a last get+RESET");
     }
@@ -1837,7 +1855,7 @@ START_TEST(test_protect_flips_under_writes)
         failf("a ww_protect of the protection thread failed: %s",
               ww_strerror(atomic_load(&w.protect_error)));
     fprintf(stderr, "world(%s): %lu get+RESET rounds, %lu writes, %lu "
-            "protection flips\n", ww_backend_name(test_backend), round - 1,
+            "protection flips\n", ww_backend_name(test_backend), round,
             (unsigned long)atomic_load(&w.writes),
             (unsigned long)atomic_load(&w.protects));
     ww_tracker_close(w.t);
