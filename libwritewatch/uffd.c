@@ -221,20 +221,13 @@ static void uffd_free_watch(void *priv, struct ww__watch *w)
     (void)w;
 }
 
-/*
- * Whether [start, end) is still registered with this tracker's
- * userfaultfd.  A scan with PM_SCAN_CHECK_WPASYNC fails with EPERM on a
- * VMA that no userfaultfd registered for asynchronous write-protect (a
- * mapping put over the watch); its category mask makes every registered
- * VMA uninteresting, so it walks VMAs, not pages.  But it accepts a VMA
- * that *another* userfaultfd registered: registering the range again
- * with ours tells them apart (EBUSY: another one has it; success on a
- * VMA ours already has changes nothing).
- */
-static int uffd_owns(void *priv, struct ww__watch *w, uintptr_t start,
-                     uintptr_t end)
+/* 0 if every VMA of [start, end) is registered for asynchronous
+ * write-protect (by some userfaultfd), -EPERM if one is not (a mapping
+ * put over the watch), or another -errno.  PM_SCAN_CHECK_WPASYNC fails
+ * on such a VMA; the category mask makes every registered VMA
+ * uninteresting, so the scan walks VMAs, not pages. */
+static int check_registered(int pagemap, uintptr_t start, uintptr_t end)
 {
-    struct uffd_tracker *u = priv;
     struct pm_scan_arg arg = {
         .size = sizeof(arg),
         .flags = PM_SCAN_CHECK_WPASYNC,
@@ -243,16 +236,33 @@ static int uffd_owns(void *priv, struct ww__watch *w, uintptr_t start,
         .category_inverted = PAGE_IS_WPALLOWED,
         .category_mask = PAGE_IS_WPALLOWED,
     };
+
+    return ioctl(pagemap, PAGEMAP_SCAN, &arg) < 0 ? -errno : 0;
+}
+
+/*
+ * Whether [start, end) is still registered with this tracker's
+ * userfaultfd.  check_registered() accepts a VMA that *another*
+ * userfaultfd registered: registering the range again with ours tells
+ * them apart (EBUSY: another one has it; success on a VMA ours already
+ * has changes nothing).
+ */
+static int uffd_owns(void *priv, struct ww__watch *w, uintptr_t start,
+                     uintptr_t end)
+{
+    struct uffd_tracker *u = priv;
     struct uffdio_register reg = {
         .range = { .start = start, .len = end - start },
         .mode = UFFDIO_REGISTER_MODE_WP,
     };
+    int r;
 
     (void)w;
     if (ww__range_mapped(start, end) < 0)
         return 0;
-    if (ioctl(u->pagemap, PAGEMAP_SCAN, &arg) < 0)
-        return errno == EPERM ? 0 : -errno;
+    r = check_registered(u->pagemap, start, end);
+    if (r < 0)
+        return r == -EPERM ? 0 : r;
     if (ioctl(u->uffd, UFFDIO_REGISTER, &reg) < 0)
         return errno == EBUSY ? 0 : -errno;
     return 1;
@@ -383,11 +393,16 @@ static void uffd_unreset(void *priv, struct ww__watch *w, uintptr_t start,
 static int uffd_protect(void *priv, struct ww__watch *w, uintptr_t start,
                         uintptr_t end, int prot)
 {
+    struct uffd_tracker *u = priv;
     int r;
 
-    (void)priv;
+    /* A mapping put over the watch must not get the caller's protection
+     * as if it were watched memory: it makes the watch stale. */
     if (ww__range_mapped(start, end) < 0)
         return ww__mark_stale(w);
+    r = check_registered(u->pagemap, start, end);
+    if (r < 0)
+        return r == -EPERM ? ww__mark_stale(w) : r;
     if (mprotect((void *)start, end - start, prot) == 0)
         return 0;
     r = -errno;

@@ -406,6 +406,29 @@ START_TEST(test_overlap_across_backends)
 }
 END_TEST
 
+/* A mapping put over part of a watch (MAP_FIXED) is not watched memory:
+ * ww_protect must not give it the caller's protection and carry on as if
+ * it were, but make the watch stale (found by test_world on uffd). */
+START_TEST(test_protect_over_replaced_page)
+{
+    ww_tracker *t = test_open();
+    char *mem = test_map(4);
+    void *pages[4];
+    size_t count = 4;
+
+    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
+    ck_assert_ptr_eq(mmap(mem + PAGE, PAGE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+                     mem + PAGE);
+    mem[PAGE] = 1;
+    ck_assert_int_eq(ww_protect(t, mem, 4 * PAGE, PROT_READ | PROT_WRITE),
+                     -ESTALE);
+    ck_assert_int_eq(ww_get(t, mem, 4 * PAGE, WW_GET_RESET, pages, &count),
+                     -ESTALE);
+    ww_tracker_close(t);
+}
+END_TEST
+
 /* MADV_DONTNEED zeroes pages: a change of contents, so uffd reports them
  * written, clean or not before (measured on 6.18).  MADV_FREE keeps each
  * page's state while the kernel has not reclaimed it. */
@@ -521,6 +544,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_stale_watch_cannot_steal);
     tcase_add_test(tc, test_stale_watch_same_tracker);
     tcase_add_test(tc, test_overlap_across_backends);
+    tcase_add_test(tc, test_protect_over_replaced_page);
     tcase_add_test(tc, test_mremap_under_watch);
     tcase_add_test(tc, test_map_fixed_over_watch);
     tcase_add_test(tc, test_hugetlb_refused);
