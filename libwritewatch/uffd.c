@@ -48,6 +48,17 @@ struct uffd_tracker {
     int pagemap;                /* /proc/self/pagemap, for PAGEMAP_SCAN */
 };
 
+/* Every PAGEMAP_SCAN of this backend goes through here, so that a test
+ * can see each call's arguments: tests/test_internal.c defines
+ * WW_UFFD_SCAN_HOOK and compiles this file in. */
+static long pagemap_scan(int pagemap, struct pm_scan_arg *arg)
+{
+#ifdef WW_UFFD_SCAN_HOOK
+    WW_UFFD_SCAN_HOOK(arg);
+#endif
+    return ioctl(pagemap, PAGEMAP_SCAN, arg);
+}
+
 /* One PAGEMAP_SCAN for written pages of [start, end).  Returns the number
  * of regions stored in vec, or -errno; *walk_end is where it stopped. */
 static long scan_written(int pagemap, uintptr_t start, uintptr_t end,
@@ -66,7 +77,7 @@ static long scan_written(int pagemap, uintptr_t start, uintptr_t end,
         .category_mask = PAGE_IS_WRITTEN,
         .return_mask = PAGE_IS_WRITTEN,
     };
-    long n = ioctl(pagemap, PAGEMAP_SCAN, &arg);
+    long n = pagemap_scan(pagemap, &arg);
 
     if (walk_end)
         *walk_end = arg.walk_end;
