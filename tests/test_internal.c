@@ -3,19 +3,43 @@
  * ordering and lookups, the sink's merging and limits, and both ways of
  * classifying memory (PROCMAP_QUERY and the /proc/self/maps text fallback,
  * which this kernel would otherwise never run), and the protections they
- * report.
+ * report; and every PAGEMAP_SCAN the uffd backend makes.
  */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "helpers.h"
+#include "kernel-uapi.h"
+
+/* What the uffd backend asked of each PAGEMAP_SCAN, through the seam in
+ * uffd.c (WW_UFFD_SCAN_HOOK). */
+struct seen_scan {
+    uint64_t flags, start, end, vec, vec_len;
+};
+
+static struct seen_scan seen_scans[1024];
+static size_t n_seen_scans;
+
+static void record_scan(const struct pm_scan_arg *arg)
+{
+    if (n_seen_scans < sizeof(seen_scans) / sizeof(seen_scans[0]))
+        seen_scans[n_seen_scans] = (struct seen_scan){
+            arg->flags, arg->start, arg->end, arg->vec, arg->vec_len,
+        };
+    n_seen_scans++;
+}
+
+#define WW_UFFD_SCAN_HOOK(arg) record_scan(arg)
 
 /* The units under test, compiled in so their static functions are
- * reachable. */
+ * reachable.  uffd.c brings its own ww__uffd_ops, which the tracker then
+ * uses instead of the library's. */
 #include "registry.c"
 #include "vma.c"
+#include "uffd.c"
 
 static struct ww__watch *new_watch(uintptr_t start, uintptr_t end)
 {
@@ -183,6 +207,78 @@ START_TEST(test_walk_reports_protections)
 }
 END_TEST
 
+#define HUGE_2M ((size_t)2 << 20)
+
+/* Each scan so far: none without a vector.  Returns how many armed
+ * (WP_MATCHING). */
+static size_t check_scans_have_vector(void)
+{
+    size_t armed = 0;
+
+    ck_assert_uint_le(n_seen_scans, sizeof(seen_scans) / sizeof(seen_scans[0]));
+    for (size_t i = 0; i < n_seen_scans; i++) {
+        const struct seen_scan *c = &seen_scans[i];
+
+        if (c->start == c->end)
+            continue;       /* uffd_open's empty scan: walks nothing */
+        ck_assert_msg(c->vec != 0 && c->vec_len != 0,
+                      "scan %zu (flags %#llx) over %llu pages with vec %#llx, "
+                      "vec_len %llu: the kernel's no-vector path", i,
+                      (unsigned long long)c->flags,
+                      (unsigned long long)((c->end - c->start) / PAGE),
+                      (unsigned long long)c->vec,
+                      (unsigned long long)c->vec_len);
+        armed += (c->flags & PM_SCAN_WP_MATCHING) != 0;
+    }
+    return armed;
+}
+
+/*
+ * The uffd backend never scans with PAGEMAP_SCAN's no-vector fast path
+ * (vec_len = 0): a write-protecting scan of that kind over part of a huge
+ * page that reads as written oopses every 6.7+ kernel without 28aa29986dde
+ * (in v6.17, 6.16.10, 6.12.50).  Here a THP inside a KEEP_HUGEPAGES watch
+ * is dropped and faulted back (a fresh, unprotected THP), then half of it
+ * is reset: exactly that shape.  Every scan is checked, arming or not.
+ */
+START_TEST(test_uffd_arms_with_vector)
+{
+    int avail = ww_backend_available(WW_BACKEND_UFFD);
+    void *pages[4];
+    size_t count = 4, armed;
+    ww_tracker *t;
+    char *mem;
+
+    if (avail != 0) {
+        ck_assert_msg(!test_backend_required(WW_BACKEND_UFFD),
+                      "uffd required: %s", ww_strerror(avail));
+        fprintf(stderr, "SKIP arms_with_vector: uffd unavailable (%s)\n",
+                ww_strerror(avail));
+        return;
+    }
+    mem = test_map_aligned(2 * HUGE_2M / PAGE, HUGE_2M);
+    madvise(mem, 2 * HUGE_2M, MADV_HUGEPAGE);
+    memset(mem, 1, 2 * HUGE_2M);
+    n_seen_scans = 0;
+    ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_UFFD, 0), 0);
+    ck_assert_int_eq(ww_watch(t, mem, 2 * HUGE_2M, WW_WATCH_KEEP_HUGEPAGES),
+                     0);
+    ck_assert_int_eq(madvise(mem, HUGE_2M, MADV_DONTNEED), 0);
+    mem[0] = 2;
+    ck_assert_int_eq(ww_reset(t, mem, HUGE_2M / 2), 0);
+    ck_assert_int_eq(ww_reset(t, mem + HUGE_2M + PAGE, 3 * PAGE), 0);
+    mem[HUGE_2M / 2 + PAGE] = 3;
+    ck_assert_int_eq(ww_get(t, mem + HUGE_2M / 2, PAGE * 4, WW_GET_RESET,
+                            pages, &count), 0);
+    armed = check_scans_have_vector();
+    fprintf(stderr, "arms_with_vector: %zu scans, %zu of them arming\n",
+            n_seen_scans, armed);
+    ck_assert_uint_gt(n_seen_scans, 0);    /* the seam is in the path */
+    ww_tracker_close(t);
+    munmap(mem, 2 * HUGE_2M);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("internal");
@@ -192,6 +288,7 @@ int main(void)
     tcase_add_test(tc, test_sink_pages_and_ranges);
     tcase_add_test(tc, test_classify_memory);
     tcase_add_test(tc, test_walk_reports_protections);
+    tcase_add_test(tc, test_uffd_arms_with_vector);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

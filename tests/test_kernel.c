@@ -136,6 +136,91 @@ START_TEST(test_thp_keep_hugepages)
 }
 END_TEST
 
+/* A watch over the first half of a huge page (with and without
+ * KEEP_HUGEPAGES): the watch splits the THP at its end; arming, writes and
+ * get+RESET stay exact, and the other half is not watched. */
+START_TEST(test_thp_watch_half_of_huge_page)
+{
+    static const unsigned flags[] = { 0, WW_WATCH_KEEP_HUGEPAGES };
+    size_t half = HUGE_2M / 2 / PAGE, expect[] = { 3, 200 };
+    void **pages = calloc(half, sizeof(*pages));
+
+    for (size_t f = 0; f < 2; f++) {
+        ww_tracker *t = test_open();
+        char *mem = map_thp(1);
+        long thp_kb = anon_huge_kb(mem);
+        size_t count = half;
+
+        if (thp_kb <= 0)
+            fprintf(stderr, "SKIP thp half (%s): no THP here (AnonHugePages "
+                    "%ld kB), watching plain pages\n",
+                    ww_backend_name(test_backend), thp_kb);
+        ck_assert_int_eq(ww_watch(t, mem, HUGE_2M / 2, flags[f]), 0);
+        mem[3 * PAGE] = 2;
+        mem[200 * PAGE + 5] = 2;
+        mem[300 * PAGE] = 2;            /* outside the watch */
+        ck_assert_int_eq(ww_get(t, mem, HUGE_2M / 2, WW_GET_RESET, pages,
+                                &count), 0);
+        assert_pages(pages, count, mem, expect, 2);
+        mem[255 * PAGE] = 3;
+        count = half;
+        ck_assert_int_eq(ww_get(t, mem, HUGE_2M / 2, 0, pages, &count), 0);
+        ck_assert_uint_eq(count, 1);
+        ck_assert_ptr_eq(pages[0], mem + 255 * PAGE);
+        ww_tracker_close(t);
+        munmap(mem, HUGE_2M);
+    }
+    free(pages);
+}
+END_TEST
+
+/* A reset of half a huge page that reads as written: armed without an
+ * output vector, the shape that oopses every 6.7+ kernel without
+ * 28aa29986dde (in v6.17, 6.16.10, 6.12.50).  A THP inside a
+ * KEEP_HUGEPAGES watch, dropped (MADV_DONTNEED) and faulted back, is a
+ * fresh unprotected THP; resetting its first half arms exactly that half
+ * (the kernel splits the THP). */
+START_TEST(test_thp_reset_half_of_huge_page)
+{
+    ww_tracker *t = test_open();
+    char *mem = map_thp(1);
+    size_t n = HUGE_2M / PAGE, half = n / 2, count = n, expect_n = 0;
+    void **pages = calloc(n, sizeof(*pages));
+    size_t *expect = calloc(n, sizeof(*expect));
+    long thp_kb;
+
+    ck_assert_int_eq(ww_watch(t, mem, HUGE_2M, WW_WATCH_KEEP_HUGEPAGES), 0);
+    ck_assert_int_eq(madvise(mem, HUGE_2M, MADV_DONTNEED), 0);
+    mem[0] = 2;
+    thp_kb = anon_huge_kb(mem);
+    if (thp_kb <= 0)
+        fprintf(stderr, "SKIP thp reset half: no THP after the refault "
+                "(AnonHugePages %ld kB), plain pages only\n", thp_kb);
+    ck_assert_int_eq(ww_reset(t, mem, HUGE_2M / 2), 0);
+    if (thp_kb > 0)
+        fprintf(stderr, "thp reset half: AnonHugePages %ld kB before the "
+                "reset, %ld kB after\n", thp_kb, anon_huge_kb(mem));
+    mem[3 * PAGE] = 3;
+    mem[300 * PAGE] = 3;
+    /* Page 3, and the whole second half, which was never re-armed. */
+    expect[expect_n++] = 3;
+    for (size_t i = half; i < n; i++)
+        expect[expect_n++] = i;
+    ck_assert_int_eq(ww_get(t, mem, HUGE_2M, WW_GET_RESET, pages, &count), 0);
+    if (thp_kb > 0)
+        assert_pages(pages, count, mem, expect, expect_n);
+    mem[400 * PAGE] = 4;
+    count = n;
+    ck_assert_int_eq(ww_get(t, mem, HUGE_2M, 0, pages, &count), 0);
+    ck_assert_uint_eq(count, 1);
+    ck_assert_ptr_eq(pages[0], mem + 400 * PAGE);
+    free(expect);
+    free(pages);
+    ww_tracker_close(t);
+    munmap(mem, HUGE_2M);
+}
+END_TEST
+
 /* Part of the watch unmapped: queries fail with -ESTALE rather than call
  * the hole clean; unwatch still works; a new watch works. */
 START_TEST(test_unmapped_under_watch)
@@ -538,6 +623,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
 {
     tcase_add_test(tc, test_thp_exact_by_default);
     tcase_add_test(tc, test_thp_keep_hugepages);
+    tcase_add_test(tc, test_thp_watch_half_of_huge_page);
     tcase_add_test(tc, test_unmapped_under_watch);
     tcase_add_test(tc, test_fork_child_refuses);
     tcase_add_test(tc, test_raw_fork_child_refuses);
@@ -558,6 +644,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_replaced_half_keeps_written_pages);
     tcase_add_test(tc, test_caller_mprotect_keeps_state);
     tcase_add_test(tc, test_madvise_dontneed_and_free);
+    tcase_add_test(tc, test_thp_reset_half_of_huge_page);
 }
 
 int main(void)
