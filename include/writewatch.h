@@ -143,9 +143,10 @@ WW_API size_t ww_page_size(void);
  * Errors: -EINVAL (unaligned, len 0, addr+len overflows, unknown flags,
  *   NULL tracker), -EEXIST (overlaps a watch of this or another tracker),
  *   -EFAULT (part of the range is not mapped), -ENOTSUP (the memory is not
- *   private anonymous: file, shared memory, hugetlb; with mprotect also
- *   memory that is writable but not readable), -ENOMEM (also: no kernel
- *   VMA left to protect it, mprotect), -ECHILD.
+ *   private anonymous: file, shared memory, hugetlb; droppable memory
+ *   (MAP_DROPPABLE), which the kernel may empty without a write; with
+ *   mprotect also memory that is writable but not readable), -ENOMEM
+ *   (also: no kernel VMA left to protect it, mprotect), -ECHILD.
  * Any protection is fine (PROT_NONE reservations included); with
  * mprotect, change it afterwards only with ww_protect().
  */

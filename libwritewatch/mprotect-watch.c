@@ -21,6 +21,7 @@
 #include "alloc.h"
 #include "backend.h"
 #include "mprotect.h"
+#include "vma.h"
 
 #define WORD_BITS (sizeof(unsigned long) * CHAR_BIT)
 
@@ -43,6 +44,9 @@ struct ww__mp_watch *ww__mp_watch_new(uintptr_t start, uintptr_t end)
     mw->end = end;
     mw->npages = npages;
     mw->uniform = PROT_NONE;            /* calloc */
+    /* Asked here because the kernel must be asked once per watch, not on
+     * every query (it costs a read of /proc/self/smaps). */
+    mw->refused = ww__check_not_droppable(start, end);
     return mw;
 }
 
@@ -283,6 +287,8 @@ static int protect_writable_runs(struct ww__mp_watch *mw, size_t from,
 
 int ww__mp_arm(struct ww__mp_watch *mw, size_t from, size_t to)
 {
+    if (mw->refused)
+        return mw->refused;
     return protect_writable_runs(mw, from, to, ~PROT_WRITE);
 }
 

@@ -6,7 +6,9 @@
  * report.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -183,6 +185,104 @@ START_TEST(test_walk_reports_protections)
 }
 END_TEST
 
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+
+/* The VmFlags of the VMA at addr, as /proc/self/smaps prints them. */
+static void vm_flags_of(void *addr, char out[512])
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int here = 0;
+
+    ck_assert_ptr_nonnull(f);
+    out[0] = '\0';
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        char perm;
+
+        if (sscanf(line, "%lx-%lx %c", &lo, &hi, &perm) == 3)
+            here = lo <= (uintptr_t)addr && (uintptr_t)addr < hi;
+        else if (here && strncmp(line, "VmFlags:", 8) == 0)
+            memcpy(out, line + 8, sizeof(line) - 8);
+    }
+    fclose(f);
+}
+
+/* Droppable memory is found, wherever it lies in the range, and asking
+ * changes nothing (unlike MADV_KEEPONFORK, which would also tell). */
+START_TEST(test_droppable_found_without_side_effects)
+{
+    char *m = test_map(6), *drop;
+    char before[512], after[512];
+
+    ck_assert(has_vm_flag(" rd wr mr mw me nr wf dd dp \n", "dp"));
+    ck_assert(has_vm_flag(" dp", "dp"));
+    ck_assert(!has_vm_flag(" rd wr dd sd\n", "dp"));
+    ck_assert_int_eq(madvise(m, 6 * PAGE, MADV_WIPEONFORK), 0);
+    ck_assert_int_eq(madvise(m, 6 * PAGE, MADV_DONTDUMP), 0);
+    vm_flags_of(m, before);
+    ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m,
+                                             (uintptr_t)m + 6 * PAGE), 0);
+    vm_flags_of(m, after);
+    ck_assert_str_eq(before, after);
+    ck_assert(has_vm_flag(after, "wf") && has_vm_flag(after, "dd"));
+    drop = mmap(m + 2 * PAGE, PAGE, PROT_READ | PROT_WRITE,
+                MAP_DROPPABLE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (drop == MAP_FAILED) {
+        ck_assert_int_eq(errno, EINVAL);
+        printf("droppable: SKIP: the kernel has no MAP_DROPPABLE\n");
+        return;
+    }
+    ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m,
+                                             (uintptr_t)m + 6 * PAGE),
+                     -ENOTSUP);
+    ck_assert_int_eq(ww__check_not_droppable((uintptr_t)drop,
+                                             (uintptr_t)drop + PAGE),
+                     -ENOTSUP);
+    ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m,
+                                             (uintptr_t)m + 2 * PAGE), 0);
+    ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m + 3 * PAGE,
+                                             (uintptr_t)m + 6 * PAGE), 0);
+    /* Both walkers see private anonymous memory, as the kernel says. */
+    check_both((uintptr_t)drop, (uintptr_t)drop + PAGE, 0);
+    munmap(m, 6 * PAGE);
+}
+END_TEST
+
+/* The smaps reader on text the kernel could print: a header line longer
+ * than its buffer (a path) must not be taken for several lines. */
+START_TEST(test_smaps_reader_long_lines)
+{
+    char text[2048];
+    char path[700];
+    FILE *f;
+
+    memset(path, 'a', sizeof(path) - 1);
+    path[sizeof(path) - 1] = '\0';
+    /* Inside the path, a piece that would parse as a header of a VMA over
+     * the range, followed by a VmFlags line of the file's VMA. */
+    memcpy(path + 255, "2000-3000 rw-p", 14);
+    snprintf(text, sizeof(text),
+             "1000-2000 r--p 00000000 08:01 12 /%s\n"
+             "Size:                  4 kB\n"
+             "VmFlags: rd mr mw me dp \n"
+             "4000-5000 rw-p 00000000 00:00 0 \n"
+             "AnonHugePages:         0 kB\n"
+             "VmFlags: rd wr mr mw me ac \n"
+             "5000-6000 rw-p 00000000 00:00 0 \n"
+             "VmFlags: rd wr mr mw me nr wf dd dp \n", path);
+    f = fmemopen(text, strlen(text), "r");
+    ck_assert_int_eq(scan_smaps(f, 0x2000, 0x5000), 0);
+    rewind(f);
+    ck_assert_int_eq(scan_smaps(f, 0x2000, 0x5001), -ENOTSUP);
+    rewind(f);
+    ck_assert_int_eq(scan_smaps(f, 0x1fff, 0x2000), -ENOTSUP);
+    fclose(f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("internal");
@@ -192,6 +292,8 @@ int main(void)
     tcase_add_test(tc, test_sink_pages_and_ranges);
     tcase_add_test(tc, test_classify_memory);
     tcase_add_test(tc, test_walk_reports_protections);
+    tcase_add_test(tc, test_droppable_found_without_side_effects);
+    tcase_add_test(tc, test_smaps_reader_long_lines);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

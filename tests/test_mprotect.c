@@ -368,6 +368,50 @@ START_TEST(test_unwatch_under_writers)
 }
 END_TEST
 
+/* MAP_DROPPABLE (Linux 6.11, 64-bit kernels): the kernel may drop the
+ * contents of such memory whenever it likes (it reads back as zeros),
+ * which no write fault or written bit would show.  A mapping type of its
+ * own, like MAP_PRIVATE and MAP_SHARED, so it is not combined with
+ * MAP_PRIVATE. */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+
+START_TEST(test_droppable_memory_refused)
+{
+    ww_tracker *t = test_open();
+    char *drop = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+                      MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+    char *mem;
+
+    if (drop == MAP_FAILED) {
+        ck_assert_int_eq(errno, EINVAL);
+        printf("droppable[%s]: SKIP: the kernel has no MAP_DROPPABLE\n",
+               ww_backend_name(test_backend));
+        ww_tracker_close(t);
+        return;
+    }
+    ck_assert_int_eq(ww_watch(t, drop, 4 * PAGE, 0), -ENOTSUP);
+    ck_assert_int_eq(ww_watch(t, drop + PAGE, PAGE, 0), -ENOTSUP);
+    /* One droppable page inside ordinary memory: the whole range is
+     * refused, the ordinary part alone is not. */
+    mem = test_map(4);
+    ck_assert_ptr_eq(mmap(mem + PAGE, PAGE, PROT_READ | PROT_WRITE,
+                          MAP_DROPPABLE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+                     mem + PAGE);
+    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), -ENOTSUP);
+    ck_assert_int_eq(ww_watch(t, mem + 2 * PAGE, 2 * PAGE, 0), 0);
+    mem[3 * PAGE] = 1;
+    ck_assert_uint_eq(count_written(t, mem + 2 * PAGE, 2), 1);
+    /* Refused, and left as it was: still writable without a watch. */
+    drop[PAGE] = 1;
+    mem[PAGE] = 1;
+    ww_tracker_close(t);
+    munmap(drop, 4 * PAGE);
+    munmap(mem, 4 * PAGE);
+}
+END_TEST
+
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;      /* each test applies to both backends */
@@ -379,6 +423,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_overlap_across_trackers);
     tcase_add_test(tc, test_unwatch_under_writers);
     tcase_add_test(tc, test_vma_limit_every_other_page);
+    tcase_add_test(tc, test_droppable_memory_refused);
 }
 
 int main(void)
