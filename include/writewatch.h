@@ -31,8 +31,12 @@
  *     which writes the program allows.  A write the protection forbids
  *     faults as it would without the library (and is not reported).
  *   - Each written page between clean pages costs a kernel VMA.  Near
- *     vm.max_map_count (65 530 by default) a write may make neighbouring
- *     clean pages count as written too: over-reported, never lost.
+ *     vm.max_map_count (65 530 by default) a write may make clean pages
+ *     (neighbours, or in any watch) count as written too: over-reported,
+ *     never lost.  Pages the program made read-only stay so: if its own
+ *     mappings hold every VMA, a write that needs one (a writable page
+ *     between read-only ones) cannot run, and its SIGSEGV goes to the
+ *     previous handler as for a forbidden write.
  *   - Unmapping watched memory, or putting a new writable mapping over it
  *     (mmap MAP_FIXED), makes the watch stale (-ESTALE): every get and
  *     reset asks the kernel about the watch's mappings (one PROCMAP_QUERY

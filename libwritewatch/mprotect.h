@@ -69,8 +69,10 @@ void ww__mp_prot_recorded(struct ww__mp_watch *mw);
 
 /* Under the lock: mark pages [first, last) written and give each its
  * caller's protection, which makes it writable where the caller allows
- * writing; widen that (marking more pages written) when the kernel is out
- * of VMAs.  0 or -errno.  Async-signal-safe. */
+ * writing; when the kernel is out of VMAs, widen that (marking more pages
+ * written) or merge VMAs the library split, here or in other watches
+ * whose lock is free.  0 or -errno (-ENOMEM: the program's own mappings
+ * hold every VMA).  Async-signal-safe. */
 int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last);
 
 /* Under the lock: arm pages [from, to) whose bits are clear, i.e. take

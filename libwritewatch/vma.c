@@ -160,9 +160,9 @@ int ww__vma_walk(uintptr_t start, uintptr_t end, ww__vma_fn fn, void *arg)
  * program's MADV_WIPEONFORK or MADV_DONTDUMP.  So the flag is read where
  * the kernel prints it, the "dp" of VmFlags in /proc/self/smaps.  That
  * file is costly: the kernel formats every VMA and walks the page tables
- * of every one before the range (measured on 6.18: 0.1 ms for a small
- * process, about 25 ms per GiB of resident memory and 6 us per VMA below
- * the range).  Hence only for a new watch, only on kernels that know the
+ * of every one before the range (measured on a 6.18 VM: 0.1 ms for a
+ * small process, plus 7-9 us per VMA and 25-60 ms per GiB of resident
+ * memory below the range).  Hence only for a new watch, only on kernels that know the
  * flag, and only up to the end of the range. */
 
 /* 1000 * major + minor of the running kernel; 0 if unknown. */

@@ -45,7 +45,7 @@ int ww__check_private_anonymous(uintptr_t start, uintptr_t end);
  * without a write to show it; 0 if not, or if it cannot be known (no
  * /proc); another -errno (-EMFILE) if the kernel could not be asked.
  * Without side effects, but reads /proc/self/smaps up to the range, which
- * costs about 6 us per VMA below it and 25 ms per GiB resident there: ask
+ * costs 7-9 us per VMA below it and 25-60 ms per GiB resident there: ask
  * once per watch, not per query.  Free on kernels before 6.11.
  */
 int ww__check_not_droppable(uintptr_t start, uintptr_t end);

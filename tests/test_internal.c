@@ -3,7 +3,7 @@
  * ordering and lookups, the sink's merging and limits, and both ways of
  * classifying memory (PROCMAP_QUERY and the /proc/self/maps text fallback,
  * which this kernel would otherwise never run), and the protections they
- * report.
+ * report; the merges the mprotect backend makes at vm.max_map_count.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 
 /* The units under test, compiled in so their static functions are
  * reachable. */
+#include "mprotect-watch.c"
 #include "registry.c"
 #include "vma.c"
 
@@ -283,6 +284,106 @@ START_TEST(test_smaps_reader_long_lines)
 }
 END_TEST
 
+/* A watch of n pages at m, all read-write for the caller, armed, with the
+ * pages listed written (made writable as by a write fault). */
+static struct ww__mp_watch *armed_watch(char *m, size_t n, const size_t *w,
+                                        size_t k)
+{
+    struct ww__mp_watch *mw = ww__mp_watch_new((uintptr_t)m,
+                                               (uintptr_t)m + n * PAGE);
+
+    ck_assert_ptr_nonnull(mw);
+    ww__mp_set_prot(mw, 0, n, PROT_READ | PROT_WRITE);
+    ww__mp_prot_recorded(mw);
+    ck_assert_int_eq(ww__mp_arm(mw, 0, n), 0);
+    for (size_t i = 0; i < k; i++)
+        ck_assert_int_eq(ww__mp_make_writable(mw, w[i], w[i] + 1), 0);
+    return mw;
+}
+
+/* The merges that give VMAs back at vm.max_map_count, on their own: which
+ * runs they pick, and the mappings they leave.  Bits are only ever set. */
+START_TEST(test_merges_give_back_vmas)
+{
+    const int r = PROT_READ, rw = PROT_READ | PROT_WRITE;
+    char *m = test_map(8);
+    static const size_t written[] = { 2, 5 };
+    struct ww__mp_watch *mw = armed_watch(m, 8, written, 2);
+    size_t cursor = 0;
+
+    {
+        const size_t b[] = { 0, 2, 3, 5, 6, 8 };
+        const int p[] = { r, rw, r, rw, r };
+
+        check_walk(m, b, p, 5);
+    }
+    /* The armed run between the two written pages (the one at the start
+     * has no written page before it). */
+    ck_assert_int_eq(merge_armed_gap(mw, &cursor, SIZE_MAX), 1);
+    ck_assert_uint_eq(cursor, 5);
+    ck_assert_uint_eq(ww__mp_find(mw, 0, 8, 1), 2);
+    ck_assert_uint_eq(ww__mp_find(mw, 2, 8, 0), 6);
+    {
+        const size_t b[] = { 0, 2, 6, 8 };
+        const int p[] = { r, rw, r };
+
+        check_walk(m, b, p, 3);
+    }
+    ck_assert_int_eq(merge_armed_gap(mw, &cursor, SIZE_MAX), 0);
+    /* The written run between armed pages loses write permission and
+     * keeps its bits: one VMA again. */
+    cursor = 0;
+    ck_assert_int_eq(merge_written_run(mw, &cursor, 0, 0), 1);
+    {
+        const size_t b[] = { 0, 8 };
+        const int p[] = { r };
+
+        check_walk(m, b, p, 1);
+    }
+    ck_assert_uint_eq(ww__mp_find(mw, 0, 8, 1), 2);
+    ck_assert_uint_eq(ww__mp_find(mw, 2, 8, 0), 6);
+    ww__mp_watch_free(mw);
+    munmap(m, 8 * PAGE);
+}
+END_TEST
+
+/* Merges never make a page writable that the caller did not allow, and
+ * only take write permission where the neighbours end up alike. */
+START_TEST(test_merges_respect_caller_protections)
+{
+    const int r = PROT_READ, rw = PROT_READ | PROT_WRITE;
+    char *m = test_map(9);
+    static const size_t written[] = { 1, 4, 6 };
+    struct ww__mp_watch *mw = armed_watch(m, 9, written, 3);
+    size_t cursor = 0;
+
+    /* [RW][RW w][R][R][RW w][NONE][RW w][NONE][RW] */
+    ck_assert_int_eq(ww__mp_protect(mw, 2, 4, r), 0);
+    ck_assert_int_eq(ww__mp_protect(mw, 5, 6, PROT_NONE), 0);
+    ck_assert_int_eq(ww__mp_protect(mw, 7, 8, PROT_NONE), 0);
+    /* No armed run lies between written pages of its own protection. */
+    ck_assert_int_eq(merge_armed_gap(mw, &cursor, SIZE_MAX), 0);
+    /* Page 1 (between an armed RW page and a read-only one) qualifies;
+     * page 4 (read-only before, inaccessible after) and page 6 (between
+     * inaccessible pages) do not. */
+    cursor = 0;
+    ck_assert_int_eq(merge_written_run(mw, &cursor, 0, 0), 1);
+    ck_assert_uint_eq(cursor, 2);
+    ck_assert_int_eq(merge_written_run(mw, &cursor, 0, 0), 0);
+    /* Skipped when it is the run being made writable. */
+    cursor = 0;
+    ck_assert_int_eq(merge_written_run(mw, &cursor, 1, 2), 0);
+    {
+        const size_t b[] = { 0, 4, 5, 6, 7, 8, 9 };
+        const int p[] = { r, rw, PROT_NONE, rw, PROT_NONE, r };
+
+        check_walk(m, b, p, 6);
+    }
+    ww__mp_watch_free(mw);
+    munmap(m, 9 * PAGE);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("internal");
@@ -294,6 +395,8 @@ int main(void)
     tcase_add_test(tc, test_walk_reports_protections);
     tcase_add_test(tc, test_droppable_found_without_side_effects);
     tcase_add_test(tc, test_smaps_reader_long_lines);
+    tcase_add_test(tc, test_merges_give_back_vmas);
+    tcase_add_test(tc, test_merges_respect_caller_protections);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
