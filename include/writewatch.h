@@ -34,8 +34,12 @@
  *     which writes the program allows.  A write the protection forbids
  *     faults as it would without the library (and is not reported).
  *   - Each written page between clean pages costs a kernel VMA.  Near
- *     vm.max_map_count (65 530 by default) a write may make neighbouring
- *     clean pages count as written too: over-reported, never lost.
+ *     vm.max_map_count (65 530 by default) a write may make clean pages
+ *     (neighbours, or in any watch) count as written too: over-reported,
+ *     never lost.  Pages the program made read-only stay so: if its own
+ *     mappings hold every VMA, a write that needs one (a writable page
+ *     between read-only ones) cannot run, and its SIGSEGV goes to the
+ *     previous handler as for a forbidden write.
  *   - Unmapping watched memory, or putting a new writable mapping over it
  *     (mmap MAP_FIXED), makes the watch stale (-ESTALE): every get and
  *     reset asks the kernel about the watch's mappings (one PROCMAP_QUERY
@@ -156,9 +160,10 @@ WW_API size_t ww_page_size(void);
  *   was unmapped or replaced becomes stale instead, see -ESTALE, but one
  *   of this tracker's keeps the range until it is unwatched),
  *   -EFAULT (part of the range is not mapped), -ENOTSUP (the memory is not
- *   private anonymous: file, shared memory, hugetlb; with mprotect also
- *   memory that is writable but not readable), -ENOMEM (also: no kernel
- *   VMA left to protect it, mprotect), -ECHILD.
+ *   private anonymous: file, shared memory, hugetlb; droppable memory
+ *   (MAP_DROPPABLE), which the kernel may empty without a write; with
+ *   mprotect also memory that is writable but not readable), -ENOMEM
+ *   (also: no kernel VMA left to protect it, mprotect), -ECHILD.
  * Any protection is fine (PROT_NONE reservations included); with
  * mprotect, change it afterwards only with ww_protect().
  */

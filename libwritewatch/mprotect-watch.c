@@ -21,8 +21,12 @@
 #include "alloc.h"
 #include "backend.h"
 #include "mprotect.h"
+#include "vma.h"
 
 #define WORD_BITS (sizeof(unsigned long) * CHAR_BIT)
+
+static void hint_add(uintptr_t start);
+static void hint_remove(uintptr_t start);
 
 struct ww__mp_watch *ww__mp_watch_new(uintptr_t start, uintptr_t end)
 {
@@ -43,11 +47,16 @@ struct ww__mp_watch *ww__mp_watch_new(uintptr_t start, uintptr_t end)
     mw->end = end;
     mw->npages = npages;
     mw->uniform = PROT_NONE;            /* calloc */
+    /* Asked here because the kernel must be asked once per watch, not on
+     * every query (it costs a read of /proc/self/smaps). */
+    mw->refused = ww__check_not_droppable(start, end);
+    hint_add(start);
     return mw;
 }
 
 void ww__mp_watch_free(struct ww__mp_watch *mw)
 {
+    hint_remove(mw->start);
     free(mw->prot);
     free(mw->written);
     free(mw);
@@ -283,6 +292,8 @@ static int protect_writable_runs(struct ww__mp_watch *mw, size_t from,
 
 int ww__mp_arm(struct ww__mp_watch *mw, size_t from, size_t to)
 {
+    if (mw->refused)
+        return mw->refused;
     return protect_writable_runs(mw, from, to, ~PROT_WRITE);
 }
 
@@ -298,6 +309,209 @@ static int try_writable(struct ww__mp_watch *mw, size_t from, size_t to,
     return protect(mw, from, to, prot);
 }
 
+/* --- out of VMAs: merging what the library split -------------------------
+ * When a write needs a VMA the kernel no longer gives (vm.max_map_count),
+ * widening within the run (make_run_writable) cannot help where the
+ * caller's protection changes: [R][RW][R] armed is one read-only VMA, and
+ * the write needs it split in three.  Then the library gives back VMAs it
+ * caused itself, in this watch or any other: a VMA boundary inside a run
+ * of one caller's protection exists only because some pages are written
+ * (writable) and others armed.  Two ways remove such boundaries, each
+ * turning three VMAs into one:
+ *  - an armed run between two written pages of its protection is marked
+ *    written and made writable (over-reported: allowed, and what the
+ *    caller sees near the limit anyway);
+ *  - a written run between two pages with its protection minus
+ *    PROT_WRITE loses PROT_WRITE and keeps its bit (reported all the same;
+ *    its next write faults once more).
+ * Neither ever makes a page writable that the caller did not allow, nor a
+ * clear page writable.  The estimate of a page's protection from its bit
+ * can be wrong (a failed widening leaves bits set on read-only pages);
+ * then a merge frees nothing, and the next one is tried. */
+
+/* Merges are tried in this order: small over-reports, then extra faults,
+ * then over-reports of any size. */
+enum merge_kind { ARMED_GAPS_SMALL, WRITTEN_RUNS, ARMED_GAPS_ANY };
+#define SMALL_GAP 16    /* pages */
+
+static int page_written(const struct ww__mp_watch *w, size_t i)
+{
+    return ww__mp_find(w, i, i + 1, 1) == i;
+}
+
+/* The protection page i has now, as far as its bit tells. */
+static int effective_prot(const struct ww__mp_watch *w, size_t i)
+{
+    return page_written(w, i) ? w->prot[i] : w->prot[i] & ~PROT_WRITE;
+}
+
+/* Make the next armed run at or after *cursor that lies between two
+ * written pages of its own (writable) protection, at most max_len pages,
+ * written and writable.  1 if one was found, 0 if none is left. */
+static int merge_armed_gap(struct ww__mp_watch *w, size_t *cursor,
+                           size_t max_len)
+{
+    size_t n = w->npages, a = *cursor;
+
+    while ((a = ww__mp_find(w, a, n, 0)) < n) {
+        size_t b = ww__mp_find(w, a, n, 1);
+        int prot = a > 0 ? w->prot[a - 1] : PROT_NONE;
+
+        if (b == n)
+            break;              /* the run reaches the watch's end */
+        if (a > 0 && b - a <= max_len && (prot & PROT_WRITE) &&
+            w->prot[b] == prot && prot_run_end(w, a, b, prot) == b) {
+            *cursor = b;
+            (void)try_writable(w, a, b, prot);
+            return 1;
+        }
+        a = b;
+    }
+    *cursor = n;
+    return 0;
+}
+
+/* Take PROT_WRITE from the next written run at or after *cursor (of one
+ * writable protection, outside [skip_from, skip_to)) whose neighbours both
+ * have that protection without PROT_WRITE.  1 if one was found, 0 if none
+ * is left. */
+static int merge_written_run(struct ww__mp_watch *w, size_t *cursor,
+                             size_t skip_from, size_t skip_to)
+{
+    size_t n = w->npages, a = *cursor;
+
+    while ((a = ww__mp_find(w, a, n, 1)) < n) {
+        size_t end = ww__mp_find(w, a, n, 0);
+
+        for (size_t s = a, e; s < end; s = e) {
+            int prot = w->prot[s], armed = prot & ~PROT_WRITE;
+
+            e = same_prot_end(w, s, end);
+            if (s > 0 && e < n && (prot & PROT_WRITE) &&
+                (e <= skip_from || s >= skip_to) &&
+                effective_prot(w, s - 1) == armed &&
+                effective_prot(w, e) == armed) {
+                *cursor = e;
+                (void)protect(w, s, e, armed);
+                return 1;
+            }
+        }
+        a = end;
+    }
+    *cursor = n;
+    return 0;
+}
+
+/* Merge in watch w (held) and retry pages [first, last) of mw with prot
+ * after each merge, until the kernel says something else than ENOMEM or
+ * w has nothing of this kind left. */
+static int merge_and_retry(struct ww__mp_watch *mw, struct ww__mp_watch *w,
+                           enum merge_kind kind, size_t first, size_t last,
+                           int prot)
+{
+    size_t cursor = 0, skip_from = 0, skip_to = 0;
+    int r = -ENOMEM;
+
+    if (w == mw) {
+        skip_from = first;
+        skip_to = last;
+    }
+    while (r == -ENOMEM &&
+           (kind == WRITTEN_RUNS
+                ? merge_written_run(w, &cursor, skip_from, skip_to)
+                : merge_armed_gap(w, &cursor, kind == ARMED_GAPS_SMALL
+                                                  ? SMALL_GAP : SIZE_MAX)))
+        r = protect(mw, first, last, prot);
+    return r;
+}
+
+/* Where watches start, for finding the other watches of the process.
+ * Only addresses: the table (mprotect-table.c) says which watch is there
+ * now and keeps it alive while it is looked at, so a stale or lost hint
+ * costs a lookup or a missed chance, never a wrong access.  Watches past
+ * HINTS are not seen. */
+#define HINTS 256
+static atomic_uintptr_t hints[HINTS];
+
+static size_t hint_slot(uintptr_t start)
+{
+    return (start / ww__page_size()) % HINTS;
+}
+
+static void hint_add(uintptr_t start)
+{
+    size_t h = hint_slot(start);
+
+    for (size_t i = 0; i < HINTS; i++) {
+        uintptr_t empty = 0;
+
+        if (atomic_compare_exchange_strong(&hints[(h + i) % HINTS], &empty,
+                                           start))
+            return;
+    }
+    atomic_store(&hints[h], start);     /* full: take a slot */
+}
+
+static void hint_remove(uintptr_t start)
+{
+    size_t h = hint_slot(start);
+
+    for (size_t i = 0; i < HINTS; i++) {
+        uintptr_t mine = start;
+
+        if (atomic_compare_exchange_strong(&hints[(h + i) % HINTS], &mine, 0))
+            return;
+    }
+}
+
+/* Never waits: the holder of another watch's lock may be a fault handler
+ * waiting for ours. */
+static int trylock(struct ww__mp_watch *w)
+{
+    int free_ = 0;
+
+    return atomic_compare_exchange_strong(&w->lock, &free_, 1);
+}
+
+/* merge_and_retry() in every other watch whose lock is free. */
+static int merge_in_other_watches(struct ww__mp_watch *mw,
+                                  enum merge_kind kind, size_t first,
+                                  size_t last, int prot)
+{
+    unsigned ticket = ww__mp_table_enter();
+    int r = -ENOMEM;
+
+    for (size_t i = 0; i < HINTS && r == -ENOMEM; i++) {
+        uintptr_t start = atomic_load_explicit(&hints[i],
+                                               memory_order_relaxed);
+        struct ww__mp_watch *w = start ? ww__mp_table_find(start) : NULL;
+
+        if (!w || w == mw || !trylock(w))
+            continue;
+        if (!atomic_load(&w->dead))
+            r = merge_and_retry(mw, w, kind, first, last, prot);
+        ww__mp_unlock(w);
+    }
+    ww__mp_table_leave(ticket);
+    return r;
+}
+
+/* Free VMAs by merges of the given kinds, in this watch first, and retry
+ * pages [first, last) (bits set) with prot after each. */
+static int free_vmas_and_retry(struct ww__mp_watch *mw, size_t first,
+                               size_t last, int prot,
+                               const enum merge_kind *kinds, size_t nkinds)
+{
+    int r = -ENOMEM;
+
+    for (size_t k = 0; k < nkinds && r == -ENOMEM; k++) {
+        r = merge_and_retry(mw, mw, kinds[k], first, last, prot);
+        if (r == -ENOMEM)
+            r = merge_in_other_watches(mw, kinds[k], first, last, prot);
+    }
+    return r;
+}
+
 /*
  * Pages [first, last), all with the caller's protection prot (writable).
  *
@@ -308,16 +522,22 @@ static int try_writable(struct ww__mp_watch *mw, size_t from, size_t to,
  * moves the boundary between the two instead (measured on 6.18: it
  * succeeds at the limit).  So widen to the left edge of the armed run of
  * pages with the same protection, or the right one, whichever marks fewer
- * extra pages written, then to both, then to every page around with the
- * same protection, written or not.  Writing every other page at the limit
- * thus costs one extra reported page per write, never a lost one.  Pages
- * of another protection are never widened into: that would let writes
- * through that the caller forbade (or change what it may execute).
+ * extra pages written, then to both.  Writing every other page at the
+ * limit thus costs one extra reported page per write, never a lost one.
+ * Pages of another protection are never widened into: that would let
+ * writes through that the caller forbade (or change what it may execute).
+ * Where that is not enough, VMAs the library split are merged again
+ * (above), in this watch or others, then every page around with the same
+ * protection is made writable, written or not, then larger armed runs are
+ * merged.  Only when the program's own mappings hold every VMA does the
+ * write fail (ENOMEM: the fault goes to the previous handler).
  */
 static int make_run_writable(struct ww__mp_watch *mw, size_t first,
                              size_t last, int prot)
 {
-    size_t lo, hi, tries[4][2];
+    static const enum merge_kind cheap[] = { ARMED_GAPS_SMALL, WRITTEN_RUNS };
+    static const enum merge_kind last_resort[] = { ARMED_GAPS_ANY };
+    size_t lo, hi, tries[3][2], all_lo, all_hi;
     int r = try_writable(mw, first, last, prot);
 
     if (r != -ENOMEM)
@@ -332,14 +552,23 @@ static int make_run_writable(struct ww__mp_watch *mw, size_t first,
         tries[1][0] = lo;    tries[1][1] = last;
     }
     tries[2][0] = lo;        tries[2][1] = hi;
-    tries[3][0] = prot_run_start(mw, first, 0, prot);
-    tries[3][1] = prot_run_end(mw, last, mw->npages, prot);
-    for (int i = 0; i < 4 && r == -ENOMEM; i++) {
+    for (int i = 0; i < 3 && r == -ENOMEM; i++) {
         if (tries[i][0] == first && tries[i][1] == last)
             continue;               /* tried already */
         r = try_writable(mw, tries[i][0], tries[i][1], prot);
     }
-    return r;
+    if (r != -ENOMEM)
+        return r;
+    r = free_vmas_and_retry(mw, first, last, prot, cheap, 2);
+    if (r != -ENOMEM)
+        return r;
+    all_lo = prot_run_start(mw, first, 0, prot);
+    all_hi = prot_run_end(mw, last, mw->npages, prot);
+    if (all_lo != lo || all_hi != hi)
+        r = try_writable(mw, all_lo, all_hi, prot);
+    if (r != -ENOMEM)
+        return r;
+    return free_vmas_and_retry(mw, first, last, prot, last_resort, 1);
 }
 
 /* Run by run of equal caller's protection.  A page the caller may not

@@ -29,9 +29,14 @@ struct ww__mp_watch {
     unsigned char *prot;        /* per page: the PROT_* bits the caller
                                    asked for (PROT_WRITE implies PROT_READ) */
     int uniform;                /* what every prot[] byte is, or -1 */
+    int refused;                /* 0, or why the memory cannot be armed
+                                   (-ENOTSUP: droppable), learnt once */
 };
 
 /* --- mprotect-watch.c ---------------------------------------------------- */
+/* A watch of [start, end), not armed.  NULL if out of memory.  Memory the
+ * kernel may discard at any time (MAP_DROPPABLE) is found here, and such a
+ * watch never arms: ww__mp_arm() fails with mw->refused. */
 struct ww__mp_watch *ww__mp_watch_new(uintptr_t start, uintptr_t end);
 void ww__mp_watch_free(struct ww__mp_watch *mw);
 
@@ -64,13 +69,16 @@ void ww__mp_prot_recorded(struct ww__mp_watch *mw);
 
 /* Under the lock: mark pages [first, last) written and give each its
  * caller's protection, which makes it writable where the caller allows
- * writing; widen that (marking more pages written) when the kernel is out
- * of VMAs.  0 or -errno.  Async-signal-safe. */
+ * writing; when the kernel is out of VMAs, widen that (marking more pages
+ * written) or merge VMAs the library split, here or in other watches
+ * whose lock is free.  0 or -errno (-ENOMEM: the program's own mappings
+ * hold every VMA).  Async-signal-safe. */
 int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last);
 
 /* Under the lock: arm pages [from, to) whose bits are clear, i.e. take
  * PROT_WRITE out of the protection of those the caller lets write (pages
- * it does not are armed as they are).  0 or -errno. */
+ * it does not are armed as they are).  0 or -errno (mw->refused for
+ * memory that cannot be watched). */
 int ww__mp_arm(struct ww__mp_watch *mw, size_t from, size_t to);
 
 /* Under the lock: give pages [from, to) their caller's protection,

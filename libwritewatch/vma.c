@@ -4,15 +4,20 @@
  *
  * Linux >= 6.11 answers per VMA through the PROCMAP_QUERY ioctl on
  * /proc/self/maps; older kernels get the same answer by reading that file.
+ * Neither shows whether memory is droppable: that takes /proc/self/smaps.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "backend.h"
 #include "kernel-uapi.h"
 #include "vma.h"
@@ -144,7 +149,120 @@ int ww__vma_walk(uintptr_t start, uintptr_t end, ww__vma_fn fn, void *arg)
     return r;
 }
 
+/* --- droppable memory -------------------------------------------------
+ * MAP_DROPPABLE (Linux 6.11, 64-bit kernels; glibc's getrandom() state
+ * lives there) makes a private anonymous mapping whose pages the kernel
+ * may free under memory pressure without writing them anywhere: they read
+ * back as zeros, and no write fault or page-table bit ever shows it.  Such
+ * a VMA has VM_DROPPABLE, which PROCMAP_QUERY and /proc/self/maps do not
+ * show.  System calls that would tell (MADV_KEEPONFORK and MADV_DODUMP
+ * fail with EINVAL on it) change ordinary memory: they would clear a
+ * program's MADV_WIPEONFORK or MADV_DONTDUMP.  So the flag is read where
+ * the kernel prints it, the "dp" of VmFlags in /proc/self/smaps.  That
+ * file is costly: the kernel formats every VMA and walks the page tables
+ * of every one before the range (measured on a 6.18 VM: 0.1 ms for a
+ * small process, plus 7-9 us per VMA and 25-60 ms per GiB of resident
+ * memory below the range).  Hence only for a new watch, only on kernels that know the
+ * flag, and only up to the end of the range. */
+
+/* 1000 * major + minor of the running kernel; 0 if unknown. */
+static int kernel_version(void)
+{
+    static atomic_int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+
+    if (v < 0) {
+        struct utsname u;
+        unsigned major = 0, minor = 0;
+
+        if (uname(&u) < 0 ||
+            sscanf(u.release, "%u.%u", &major, &minor) != 2)
+            major = minor = 0;
+        v = (int)(major * 1000 + minor);
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return v;
+}
+
+/* Whether the flags of a VmFlags line (two letters each, separated by
+ * spaces) include flag. */
+static int has_vm_flag(const char *flags, const char *flag)
+{
+    for (const char *p = flags; *p; p++)
+        if (p[0] == flag[0] && p[1] == flag[1] && p > flags && p[-1] == ' ' &&
+            (p[2] == ' ' || p[2] == '\n' || p[2] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* -ENOTSUP if a VMA meeting [start, end) shows "dp" in /proc/self/smaps,
+ * else 0; reading stops at the first VMA past the range. */
+static int scan_smaps(FILE *f, uintptr_t start, uintptr_t end)
+{
+    char line[256];
+    int in_range = 0, line_start = 1;
+
+    while (fgets(line, sizeof(line), f)) {
+        int starts = line_start;
+        unsigned long lo, hi;
+        char perm;
+
+        /* A long line (a header with a path) comes in pieces: only the
+         * first piece of a line is looked at. */
+        line_start = strchr(line, '\n') != NULL;
+        if (!starts)
+            continue;
+        /* Header lines are "lo-hi perms ..."; no field name of smaps
+         * parses as that ("AnonHugePages:" stops at the 'n'). */
+        if (sscanf(line, "%lx-%lx %c", &lo, &hi, &perm) == 3) {
+            if (lo >= end)
+                break;
+            in_range = hi > start;
+        } else if (in_range && strncmp(line, "VmFlags:", 8) == 0 &&
+                   has_vm_flag(line + 8, "dp")) {
+            return -ENOTSUP;
+        }
+    }
+    return 0;
+}
+
+int ww__check_not_droppable(uintptr_t start, uintptr_t end)
+{
+    int v = kernel_version();
+    size_t bufsize = 64 * 1024;  /* fewer reads: 40 % less time per VMA */
+    char *buf;
+    FILE *f;
+    int r;
+
+    if (v != 0 && v < 6011)
+        return 0;               /* no VM_DROPPABLE before Linux 6.11 */
+    f = fopen("/proc/self/smaps", "re");
+    if (!f)
+        return errno == ENOENT || errno == EACCES ? 0 : -errno;
+    buf = ww__realloc(NULL, bufsize);
+    if (!buf) {
+        fclose(f);
+        return -ENOMEM;
+    }
+    setvbuf(f, buf, _IOFBF, bufsize);
+    r = scan_smaps(f, start, end);
+    fclose(f);
+    free(buf);
+    return r;
+}
+
 int ww__check_private_anonymous(uintptr_t start, uintptr_t end)
 {
-    return ww__vma_walk(start, end, NULL, NULL);
+    int r = ww__vma_walk(start, end, NULL, NULL);
+    int v;
+
+    if (r < 0)
+        return r;
+    /* For the uffd backend, whose UFFDIO_REGISTER refuses droppable
+     * memory since Linux 6.16 (not backported): before, its check looked
+     * at the wrong flags and let it through. */
+    v = kernel_version();
+    if (v == 0 || (v >= 6011 && v < 6016))
+        return ww__check_not_droppable(start, end);
+    return 0;
 }

@@ -34,7 +34,20 @@ typedef int (*ww__vma_fn)(const struct ww__vma *v, void *arg);
  */
 int ww__vma_walk(uintptr_t start, uintptr_t end, ww__vma_fn fn, void *arg);
 
-/* The walk's verdict alone: 0, -EFAULT or -ENOTSUP as above. */
+/* The walk's verdict alone: 0, -EFAULT or -ENOTSUP as above; and
+ * -ENOTSUP for droppable memory on kernels whose userfaultfd registers it
+ * (6.11 to 6.15: see ww__check_not_droppable).  For the uffd backend. */
 int ww__check_private_anonymous(uintptr_t start, uintptr_t end);
+
+/*
+ * -ENOTSUP if part of [start, end) is droppable memory (MAP_DROPPABLE,
+ * Linux >= 6.11), whose contents the kernel may discard at any time
+ * without a write to show it; 0 if not, or if it cannot be known (no
+ * /proc); another -errno (-EMFILE) if the kernel could not be asked.
+ * Without side effects, but reads /proc/self/smaps up to the range, which
+ * costs 7-9 us per VMA below it and 25-60 ms per GiB resident there: ask
+ * once per watch, not per query.  Free on kernels before 6.11.
+ */
+int ww__check_not_droppable(uintptr_t start, uintptr_t end);
 
 #endif /* WW_VMA_H */

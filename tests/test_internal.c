@@ -3,9 +3,11 @@
  * ordering and lookups, the sink's merging and limits, and both ways of
  * classifying memory (PROCMAP_QUERY and the /proc/self/maps text fallback,
  * which this kernel would otherwise never run), and the protections they
- * report; and every PAGEMAP_SCAN the uffd backend makes.
+ * report; every PAGEMAP_SCAN the uffd backend makes; and the merges the
+ * mprotect backend makes at vm.max_map_count.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,6 +39,7 @@ static void record_scan(const struct pm_scan_arg *arg)
 /* The units under test, compiled in so their static functions are
  * reachable.  uffd.c brings its own ww__uffd_ops, which the tracker then
  * uses instead of the library's. */
+#include "mprotect-watch.c"
 #include "registry.c"
 #include "vma.c"
 #include "uffd.c"
@@ -276,6 +279,201 @@ START_TEST(test_uffd_arms_with_vector)
     ck_assert_uint_gt(n_seen_scans, 0);    /* the seam is in the path */
     ww_tracker_close(t);
     munmap(mem, 2 * HUGE_2M);
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+
+/* The VmFlags of the VMA at addr, as /proc/self/smaps prints them. */
+static void vm_flags_of(void *addr, char out[512])
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int here = 0;
+
+    ck_assert_ptr_nonnull(f);
+    out[0] = '\0';
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        char perm;
+
+        if (sscanf(line, "%lx-%lx %c", &lo, &hi, &perm) == 3)
+            here = lo <= (uintptr_t)addr && (uintptr_t)addr < hi;
+        else if (here && strncmp(line, "VmFlags:", 8) == 0)
+            memcpy(out, line + 8, sizeof(line) - 8);
+    }
+    fclose(f);
+}
+
+/* Droppable memory is found, wherever it lies in the range, and asking
+ * changes nothing (unlike MADV_KEEPONFORK, which would also tell). */
+START_TEST(test_droppable_found_without_side_effects)
+{
+    char *m = test_map(6), *drop;
+    char before[512], after[512];
+
+    ck_assert(has_vm_flag(" rd wr mr mw me nr wf dd dp \n", "dp"));
+    ck_assert(has_vm_flag(" dp", "dp"));
+    ck_assert(!has_vm_flag(" rd wr dd sd\n", "dp"));
+    ck_assert_int_eq(madvise(m, 6 * PAGE, MADV_WIPEONFORK), 0);
+    ck_assert_int_eq(madvise(m, 6 * PAGE, MADV_DONTDUMP), 0);
+    vm_flags_of(m, before);
+    ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m,
+                                             (uintptr_t)m + 6 * PAGE), 0);
+    vm_flags_of(m, after);
+    ck_assert_str_eq(before, after);
+    ck_assert(has_vm_flag(after, "wf") && has_vm_flag(after, "dd"));
+    drop = mmap(m + 2 * PAGE, PAGE, PROT_READ | PROT_WRITE,
+                MAP_DROPPABLE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (drop == MAP_FAILED) {
+        ck_assert_int_eq(errno, EINVAL);
+        printf("droppable: SKIP: the kernel has no MAP_DROPPABLE\n");
+        return;
+    }
+    ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m,
+                                             (uintptr_t)m + 6 * PAGE),
+                     -ENOTSUP);
+    ck_assert_int_eq(ww__check_not_droppable((uintptr_t)drop,
+                                             (uintptr_t)drop + PAGE),
+                     -ENOTSUP);
+    ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m,
+                                             (uintptr_t)m + 2 * PAGE), 0);
+    ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m + 3 * PAGE,
+                                             (uintptr_t)m + 6 * PAGE), 0);
+    /* Both walkers see private anonymous memory, as the kernel says. */
+    check_both((uintptr_t)drop, (uintptr_t)drop + PAGE, 0);
+    munmap(m, 6 * PAGE);
+}
+END_TEST
+
+/* The smaps reader on text the kernel could print: a header line longer
+ * than its buffer (a path) must not be taken for several lines. */
+START_TEST(test_smaps_reader_long_lines)
+{
+    char text[2048];
+    char path[700];
+    FILE *f;
+
+    memset(path, 'a', sizeof(path) - 1);
+    path[sizeof(path) - 1] = '\0';
+    /* Inside the path, a piece that would parse as a header of a VMA over
+     * the range, followed by a VmFlags line of the file's VMA. */
+    memcpy(path + 255, "2000-3000 rw-p", 14);
+    snprintf(text, sizeof(text),
+             "1000-2000 r--p 00000000 08:01 12 /%s\n"
+             "Size:                  4 kB\n"
+             "VmFlags: rd mr mw me dp \n"
+             "4000-5000 rw-p 00000000 00:00 0 \n"
+             "AnonHugePages:         0 kB\n"
+             "VmFlags: rd wr mr mw me ac \n"
+             "5000-6000 rw-p 00000000 00:00 0 \n"
+             "VmFlags: rd wr mr mw me nr wf dd dp \n", path);
+    f = fmemopen(text, strlen(text), "r");
+    ck_assert_int_eq(scan_smaps(f, 0x2000, 0x5000), 0);
+    rewind(f);
+    ck_assert_int_eq(scan_smaps(f, 0x2000, 0x5001), -ENOTSUP);
+    rewind(f);
+    ck_assert_int_eq(scan_smaps(f, 0x1fff, 0x2000), -ENOTSUP);
+    fclose(f);
+}
+END_TEST
+
+/* A watch of n pages at m, all read-write for the caller, armed, with the
+ * pages listed written (made writable as by a write fault). */
+static struct ww__mp_watch *armed_watch(char *m, size_t n, const size_t *w,
+                                        size_t k)
+{
+    struct ww__mp_watch *mw = ww__mp_watch_new((uintptr_t)m,
+                                               (uintptr_t)m + n * PAGE);
+
+    ck_assert_ptr_nonnull(mw);
+    ww__mp_set_prot(mw, 0, n, PROT_READ | PROT_WRITE);
+    ww__mp_prot_recorded(mw);
+    ck_assert_int_eq(ww__mp_arm(mw, 0, n), 0);
+    for (size_t i = 0; i < k; i++)
+        ck_assert_int_eq(ww__mp_make_writable(mw, w[i], w[i] + 1), 0);
+    return mw;
+}
+
+/* The merges that give VMAs back at vm.max_map_count, on their own: which
+ * runs they pick, and the mappings they leave.  Bits are only ever set. */
+START_TEST(test_merges_give_back_vmas)
+{
+    const int r = PROT_READ, rw = PROT_READ | PROT_WRITE;
+    char *m = test_map(8);
+    static const size_t written[] = { 2, 5 };
+    struct ww__mp_watch *mw = armed_watch(m, 8, written, 2);
+    size_t cursor = 0;
+
+    {
+        const size_t b[] = { 0, 2, 3, 5, 6, 8 };
+        const int p[] = { r, rw, r, rw, r };
+
+        check_walk(m, b, p, 5);
+    }
+    /* The armed run between the two written pages (the one at the start
+     * has no written page before it). */
+    ck_assert_int_eq(merge_armed_gap(mw, &cursor, SIZE_MAX), 1);
+    ck_assert_uint_eq(cursor, 5);
+    ck_assert_uint_eq(ww__mp_find(mw, 0, 8, 1), 2);
+    ck_assert_uint_eq(ww__mp_find(mw, 2, 8, 0), 6);
+    {
+        const size_t b[] = { 0, 2, 6, 8 };
+        const int p[] = { r, rw, r };
+
+        check_walk(m, b, p, 3);
+    }
+    ck_assert_int_eq(merge_armed_gap(mw, &cursor, SIZE_MAX), 0);
+    /* The written run between armed pages loses write permission and
+     * keeps its bits: one VMA again. */
+    cursor = 0;
+    ck_assert_int_eq(merge_written_run(mw, &cursor, 0, 0), 1);
+    {
+        const size_t b[] = { 0, 8 };
+        const int p[] = { r };
+
+        check_walk(m, b, p, 1);
+    }
+    ck_assert_uint_eq(ww__mp_find(mw, 0, 8, 1), 2);
+    ck_assert_uint_eq(ww__mp_find(mw, 2, 8, 0), 6);
+    ww__mp_watch_free(mw);
+    munmap(m, 8 * PAGE);
+}
+END_TEST
+
+/* Merges never make a page writable that the caller did not allow, and
+ * only take write permission where the neighbours end up alike. */
+START_TEST(test_merges_respect_caller_protections)
+{
+    const int r = PROT_READ, rw = PROT_READ | PROT_WRITE;
+    char *m = test_map(9);
+    static const size_t written[] = { 1, 4, 6 };
+    struct ww__mp_watch *mw = armed_watch(m, 9, written, 3);
+    size_t cursor = 0;
+
+    /* [RW][RW w][R][R][RW w][NONE][RW w][NONE][RW] */
+    ck_assert_int_eq(ww__mp_protect(mw, 2, 4, r), 0);
+    ck_assert_int_eq(ww__mp_protect(mw, 5, 6, PROT_NONE), 0);
+    ck_assert_int_eq(ww__mp_protect(mw, 7, 8, PROT_NONE), 0);
+    /* No armed run lies between written pages of its own protection. */
+    ck_assert_int_eq(merge_armed_gap(mw, &cursor, SIZE_MAX), 0);
+    /* Page 1 (between an armed RW page and a read-only one) qualifies;
+     * page 4 (read-only before, inaccessible after) and page 6 (between
+     * inaccessible pages) do not. */
+    cursor = 0;
+    ck_assert_int_eq(merge_written_run(mw, &cursor, 0, 0), 1);
+    ck_assert_uint_eq(cursor, 2);
+    ck_assert_int_eq(merge_written_run(mw, &cursor, 0, 0), 0);
+    /* Skipped when it is the run being made writable. */
+    cursor = 0;
+    ck_assert_int_eq(merge_written_run(mw, &cursor, 1, 2), 0);
+    {
+        const size_t b[] = { 0, 4, 5, 6, 7, 8, 9 };
+        const int p[] = { r, rw, PROT_NONE, rw, PROT_NONE, r };
+
+        check_walk(m, b, p, 6);
+    }
+    ww__mp_watch_free(mw);
+    munmap(m, 9 * PAGE);
 }
 END_TEST
 
@@ -289,6 +487,10 @@ int main(void)
     tcase_add_test(tc, test_classify_memory);
     tcase_add_test(tc, test_walk_reports_protections);
     tcase_add_test(tc, test_uffd_arms_with_vector);
+    tcase_add_test(tc, test_droppable_found_without_side_effects);
+    tcase_add_test(tc, test_smaps_reader_long_lines);
+    tcase_add_test(tc, test_merges_give_back_vmas);
+    tcase_add_test(tc, test_merges_respect_caller_protections);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

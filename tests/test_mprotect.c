@@ -7,11 +7,13 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -368,6 +370,278 @@ START_TEST(test_unwatch_under_writers)
 }
 END_TEST
 
+/* MAP_DROPPABLE (Linux 6.11, 64-bit kernels): the kernel may drop the
+ * contents of such memory whenever it likes (it reads back as zeros),
+ * which no write fault or written bit would show.  A mapping type of its
+ * own, like MAP_PRIVATE and MAP_SHARED, so it is not combined with
+ * MAP_PRIVATE. */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+
+START_TEST(test_droppable_memory_refused)
+{
+    ww_tracker *t = test_open();
+    char *drop = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+                      MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+    char *mem;
+
+    if (drop == MAP_FAILED) {
+        ck_assert_int_eq(errno, EINVAL);
+        printf("droppable[%s]: SKIP: the kernel has no MAP_DROPPABLE\n",
+               ww_backend_name(test_backend));
+        ww_tracker_close(t);
+        return;
+    }
+    ck_assert_int_eq(ww_watch(t, drop, 4 * PAGE, 0), -ENOTSUP);
+    ck_assert_int_eq(ww_watch(t, drop + PAGE, PAGE, 0), -ENOTSUP);
+    /* One droppable page inside ordinary memory: the whole range is
+     * refused, the ordinary part alone is not. */
+    mem = test_map(4);
+    ck_assert_ptr_eq(mmap(mem + PAGE, PAGE, PROT_READ | PROT_WRITE,
+                          MAP_DROPPABLE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+                     mem + PAGE);
+    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), -ENOTSUP);
+    ck_assert_int_eq(ww_watch(t, mem + 2 * PAGE, 2 * PAGE, 0), 0);
+    mem[3 * PAGE] = 1;
+    ck_assert_uint_eq(count_written(t, mem + 2 * PAGE, 2), 1);
+    /* Refused, and left as it was: still writable without a watch. */
+    drop[PAGE] = 1;
+    mem[PAGE] = 1;
+    ww_tracker_close(t);
+    munmap(drop, 4 * PAGE);
+    munmap(mem, 4 * PAGE);
+}
+END_TEST
+
+/*
+ * Caller protections [R][RW][R] at vm.max_map_count.  Armed, the three
+ * pages are one read-only VMA; the write to the middle one needs two more,
+ * which the mprotect backend must find without letting a write through to
+ * the read-only neighbours.  Every test runs in a fork child (the VMAs stay
+ * used up until it exits) and checks there with child_expect.
+ */
+
+/* Map single pages of alternating protection (no two merge) until the
+ * kernel refuses: the process has no VMA left.  Returns how many. */
+static size_t exhaust_vmas(void)
+{
+    size_t n = 0;
+
+    while (mmap(NULL, PAGE, n % 2 ? PROT_READ : PROT_NONE,
+                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED)
+        n++;
+    child_expect(errno == ENOMEM);
+    return n;
+}
+
+static char *child_map(size_t n)
+{
+    char *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    child_expect(p != MAP_FAILED);
+    return p;
+}
+
+/* Watch n pages at p and give pages 0 and 2 the caller's protection
+ * PROT_READ. */
+static void watch_r_rw_r(ww_tracker *t, char *p, size_t n)
+{
+    child_expect(ww_watch(t, p, n * PAGE, 0) == 0);
+    child_expect(ww_protect(t, p, PAGE, PROT_READ) == 0);
+    child_expect(ww_protect(t, p + 2 * PAGE, PAGE, PROT_READ) == 0);
+}
+
+/* Whether a store to p kills a fork of this process with SIGSEGV. */
+static int store_faults(volatile char *p)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        struct rlimit no_core = { 0, 0 };
+
+        setrlimit(RLIMIT_CORE, &no_core);
+        *p = 1;
+        _exit(0);
+    }
+    return pid > 0 && waitpid(pid, &status, 0) == pid &&
+           WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+
+/* Whether a get (no reset) of n pages at base reports every page in
+ * idx[0..k) (others may be reported too: over-reporting is allowed). */
+static int reports_all(ww_tracker *t, char *base, size_t n, void **buf,
+                       const size_t *idx, size_t k)
+{
+    size_t count = n, found = 0;
+
+    if (ww_get(t, base, n * PAGE, 0, buf, &count) != 0)
+        return 0;
+    for (size_t i = 0, j = 0; i < count && j < k; i++) {
+        if (buf[i] == base + idx[j] * PAGE) {
+            found++;
+            j++;
+        }
+    }
+    return found == k;
+}
+
+/* Run body in a fork child; it must exit with status expect (0: all its
+ * checks passed), or be killed by signal -expect. */
+static void run_child(void (*body)(void), int expect)
+{
+    int status;
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    ck_assert_int_ne(pid, -1);
+    if (pid == 0) {
+        body();
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status))
+        ck_assert_msg(-WTERMSIG(status) == expect,
+                      "child killed by signal %d (%s)", WTERMSIG(status),
+                      strsignal(WTERMSIG(status)));
+    else
+        ck_assert_msg(WEXITSTATUS(status) == expect,
+                      "child exited with %d", WEXITSTATUS(status));
+}
+
+enum { BIG = 2000 };   /* pages whose every other one is written */
+
+/* One watch: [R][RW][R] then BIG pages, every other one written, then the
+ * rest of the VMAs used up by the program.  VMAs the library split in the
+ * same watch can be merged again. */
+static void child_limit_same_watch(void)
+{
+    ww_tracker *t = test_open();
+    char *m = child_map(3 + BIG);
+    void **buf = calloc(3 + BIG, sizeof(*buf));
+    size_t want[BIG / 2 + 1], k = 0;
+
+    child_expect(buf != NULL);
+    watch_r_rw_r(t, m, 3 + BIG);
+    for (size_t i = 4; i < 3 + BIG - 1; i += 2) {
+        m[i * PAGE] = 1;
+        want[k++] = i;
+    }
+    exhaust_vmas();
+    m[PAGE] = 1;                        /* killed here before the fix */
+    child_expect(m[PAGE] == 1);
+    child_expect(reports_all(t, m, 3, buf, (const size_t[]){ 1 }, 1));
+    child_expect(reports_all(t, m, 3 + BIG, buf, want, k));
+    child_expect(store_faults(m) && store_faults(m + 2 * PAGE));
+    _exit(0);
+}
+
+START_TEST(test_vma_limit_mixed_prot_same_watch)
+{
+    run_child(child_limit_same_watch, 0);
+}
+END_TEST
+
+/* The same with the VMAs split by writes into another watch. */
+static void child_limit_other_watch(void)
+{
+    ww_tracker *t = test_open();
+    char *small = child_map(3), *big = child_map(BIG);
+    void **buf = calloc(BIG, sizeof(*buf));
+    size_t want[BIG / 2], k = 0;
+
+    child_expect(buf != NULL);
+    watch_r_rw_r(t, small, 3);
+    child_expect(ww_watch(t, big, BIG * PAGE, 0) == 0);
+    for (size_t i = 1; i < BIG - 1; i += 2) {
+        big[i * PAGE] = 1;
+        want[k++] = i;
+    }
+    exhaust_vmas();
+    small[PAGE] = 1;                    /* killed here before the fix */
+    child_expect(reports_all(t, small, 3, buf, (const size_t[]){ 1 }, 1));
+    child_expect(reports_all(t, big, BIG, buf, want, k));
+    child_expect(store_faults(small) && store_faults(small + 2 * PAGE));
+    _exit(0);
+}
+
+START_TEST(test_vma_limit_mixed_prot_other_watch)
+{
+    run_child(child_limit_other_watch, 0);
+}
+END_TEST
+
+/* VMAs used up by the program, and a few written pages in a watch of
+ * another tracker: the VMAs the library caused there are all it can give
+ * back (how many each merge frees depends on the kernel: pages first
+ * written apart get anon_vmas that never merge, and a failed mprotect may
+ * leave a split behind).  Then the pages are written again in turn, each
+ * needing VMAs the others hold; no write may be lost or kill. */
+enum { OTHER = 33 };
+
+static void child_limit_own_mappings(void)
+{
+    ww_tracker *t = test_open(), *t2 = test_open();
+    char *small = child_map(3), *other = child_map(OTHER);
+    void *buf[OTHER];
+    size_t odd[OTHER / 2], k = 0;
+
+    watch_r_rw_r(t, small, 3);
+    child_expect(ww_watch(t2, other, OTHER * PAGE, 0) == 0);
+    for (size_t i = 1; i < OTHER; i += 2) {
+        other[i * PAGE] = 1;
+        odd[k++] = i;
+    }
+    exhaust_vmas();
+    small[PAGE] = 1;                    /* killed here before the fix */
+    for (size_t i = 0; i < k; i++)
+        other[odd[i] * PAGE] = 2;
+    small[PAGE] = 2;
+    child_expect(small[PAGE] == 2);
+    child_expect(reports_all(t, small, 3, buf, (const size_t[]){ 1 }, 1));
+    child_expect(reports_all(t2, other, OTHER, buf, odd, k));
+    child_expect(store_faults(small) && store_faults(small + 2 * PAGE));
+    _exit(0);
+}
+
+START_TEST(test_vma_limit_mixed_prot_own_mappings)
+{
+    run_child(child_limit_own_mappings, 0);
+}
+END_TEST
+
+/* VMAs used up by the program alone: the library split nothing it could
+ * merge again, and the write cannot run without letting writes through
+ * to the read-only neighbours.  Documented: ww_mark_written() fails with
+ * -ENOMEM, and the write's SIGSEGV goes to the handler installed before
+ * the library's (here the default action: death by SIGSEGV).  uffd needs
+ * no VMA for a write. */
+static void child_limit_own_mappings_only(void)
+{
+    ww_tracker *t = test_open();
+    char *small = child_map(3);
+    struct rlimit no_core = { 0, 0 };
+
+    setrlimit(RLIMIT_CORE, &no_core);
+    watch_r_rw_r(t, small, 3);
+    exhaust_vmas();
+    if (test_backend == WW_BACKEND_MPROTECT)
+        child_expect(ww_mark_written(t, small + PAGE, PAGE) == -ENOMEM);
+    small[PAGE] = 1;
+    child_expect(test_backend == WW_BACKEND_UFFD);
+    _exit(0);
+}
+
+START_TEST(test_vma_limit_mixed_prot_nothing_to_free)
+{
+    run_child(child_limit_own_mappings_only,
+              test_backend == WW_BACKEND_MPROTECT ? -SIGSEGV : 0);
+}
+END_TEST
+
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;      /* each test applies to both backends */
@@ -379,6 +653,11 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_overlap_across_trackers);
     tcase_add_test(tc, test_unwatch_under_writers);
     tcase_add_test(tc, test_vma_limit_every_other_page);
+    tcase_add_test(tc, test_droppable_memory_refused);
+    tcase_add_test(tc, test_vma_limit_mixed_prot_same_watch);
+    tcase_add_test(tc, test_vma_limit_mixed_prot_other_watch);
+    tcase_add_test(tc, test_vma_limit_mixed_prot_own_mappings);
+    tcase_add_test(tc, test_vma_limit_mixed_prot_nothing_to_free);
 }
 
 int main(void)
