@@ -10,7 +10,25 @@
 #ifndef WW_WIN32_MEM_H
 #define WW_WIN32_MEM_H
 
+/* The header's own Windows definitions, never Wine's: the library's
+ * objects, and so its ABI, must not depend on what the build machine has
+ * installed.  tests/win32_own_types.c checks them against Wine's. */
+#ifndef WW__WIN32_OWN_TYPES
+#define WW__WIN32_OWN_TYPES 1
+#endif
 #include "writewatch/win32.h"
+
+/* The NTSTATUS codes the layer uses beyond those of the public header,
+ * spelled as in Wine's ntstatus.h. */
+#define STATUS_UNSUCCESSFUL              ((NTSTATUS) 0xC0000001)
+#define STATUS_NO_MEMORY                 ((NTSTATUS) 0xC0000017)
+#define STATUS_CONFLICTING_ADDRESSES     ((NTSTATUS) 0xC0000018)
+#define STATUS_UNABLE_TO_FREE_VM         ((NTSTATUS) 0xC000001A)
+#define STATUS_ACCESS_DENIED             ((NTSTATUS) 0xC0000022)
+#define STATUS_NOT_COMMITTED             ((NTSTATUS) 0xC000002D)
+#define STATUS_FREE_VM_NOT_AT_BASE       ((NTSTATUS) 0xC000009F)
+#define STATUS_MEMORY_NOT_ALLOCATED      ((NTSTATUS) 0xC00000A0)
+#define STATUS_TOO_MANY_OPENED_FILES     ((NTSTATUS) 0xC000011F)
 
 /* NtAllocateVirtualMemory: *address in (requested, may be NULL) and out. */
 NTSTATUS ww__vm_allocate(void **address, SIZE_T size, ULONG type,

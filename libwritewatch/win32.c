@@ -15,23 +15,6 @@
 
 #include "win32-mem.h"
 
-/* The types are Wine's own: check that the public prototypes are exactly
- * Windows' (return type, parameters and calling convention). */
-#define SAME_TYPE(ours, theirs)                                             \
-    _Static_assert(__builtin_types_compatible_p(__typeof__(&ours),          \
-                                                __typeof__(&theirs)),       \
-                   #ours " differs from " #theirs)
-SAME_TYPE(ww_VirtualAlloc, VirtualAlloc);
-SAME_TYPE(ww_VirtualFree, VirtualFree);
-SAME_TYPE(ww_VirtualProtect, VirtualProtect);
-SAME_TYPE(ww_GetWriteWatch, GetWriteWatch);
-SAME_TYPE(ww_ResetWriteWatch, ResetWriteWatch);
-SAME_TYPE(ww_NtGetWriteWatch, NtGetWriteWatch);
-SAME_TYPE(ww_NtResetWriteWatch, NtResetWriteWatch);
-SAME_TYPE(ww_GetLastError, GetLastError);
-SAME_TYPE(ww_SetLastError, SetLastError);
-SAME_TYPE(ww_GetCurrentProcess, GetCurrentProcess);
-
 #define CURRENT_PROCESS ((HANDLE)~(ULONG_PTR)0)
 
 /* The thread's last error, reached only through last_error_slot(), which

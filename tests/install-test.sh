@@ -38,14 +38,12 @@ expected() {
     echo "$WW_LIBDIR/libwritewatch.so.0"
     (cd "$D$WW_LIBDIR" && ls libwritewatch.so.0.*) | sed "s|^|$WW_LIBDIR/|"
     echo "$WW_INCLUDEDIR/writewatch.h"
-    [ "$WW_WIN32" = no ] || echo "$WW_INCLUDEDIR/writewatch/win32.h"
+    echo "$WW_INCLUDEDIR/writewatch/win32.h"
     echo "$WW_PKGCONFIGDIR/libwritewatch.pc"
     echo "$WW_BINDIR/wwbench"
     echo "$WW_BINDIR/wwdemo"
     for page in "$srcdir"/man/*.[0-9]; do
         name=$(basename "$page")
-        # ww_ + a capital letter: the Win32 layer's pages.
-        case $name in ww_[A-Z]*) [ "$WW_WIN32" = no ] && continue ;; esac
         sec=${name##*.}
         # The page itself and one entry per name it documents.
         sed -n '/^\.Sh NAME/,/^\.Sh/s/^\.Nm \([A-Za-z0-9_]*\).*/\1/p' "$page" |
@@ -81,8 +79,7 @@ version=$(pc --modversion) || { fail "pkg-config cannot find libwritewatch"; exi
 mkdir "$dest/examples"
 cp "$srcdir"/examples/*.c "$dest/examples/"
 cd "$dest/examples"
-examples="frame-loop checkpoint"
-[ "$WW_WIN32" = no ] || examples="$examples windows-style"
+examples="frame-loop checkpoint windows-style"
 # shellcheck disable=SC2086  # the flags are word lists
 for ex in $examples; do
     $WW_CC $WW_CFLAGS -o "$ex" "$ex.c" $(pc --cflags) $WW_LDFLAGS $(pc --libs) ||

@@ -2,9 +2,9 @@
  * win32_standalone.c - <writewatch/win32.h> on its own: compiled without
  * Wine's headers on the include path, with the project's warning flags, it
  * must provide every type and constant its functions use, with Wine's
- * sizes and values and the same calling convention as the library (built
- * with Wine's headers): the round trip below would misread its arguments
- * otherwise.
+ * sizes and values (win32_own_types.c compares them with Wine's where
+ * Wine's headers are) and the library's calling convention: the round
+ * trip below would misread its arguments otherwise.
  */
 #include <writewatch/win32.h>
 

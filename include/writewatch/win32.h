@@ -26,7 +26,8 @@
  *     itself, with the same underlying C types as Wine's (LLP64: DWORD,
  *     ULONG, LONG are 32-bit, SIZE_T and ULONG_PTR are pointer-sized) and
  *     the same calling convention, so the two kinds of caller share one
- *     library.
+ *     library.  The library itself is built with these definitions, and
+ *     its tests check them against Wine's where Wine's headers exist.
  *
  * The functions are declared WINAPI, as on Windows: on x86-64 that is the
  * Microsoft x64 calling convention (__attribute__((ms_abi))), which the
@@ -80,7 +81,12 @@
 #include <writewatch.h>
 
 /* --- Windows types and constants ----------------------------------------- */
-#if defined(_WINDEF_)
+/* WW__WIN32_OWN_TYPES (internal: the library's build and its ABI test)
+ * selects this header's own definitions even where Wine's are reachable:
+ * the library is built with them, so it has one ABI, the same on every
+ * build machine. */
+#if defined(WW__WIN32_OWN_TYPES)
+#elif defined(_WINDEF_)
 #define WW__WINE_HEADERS 1
 #elif defined(__has_include)
 #if __has_include(<windef.h>) && __has_include(<winternl.h>) && \
