@@ -279,6 +279,9 @@ START_TEST(test_uffd_arms_with_vector)
     ck_assert_uint_gt(n_seen_scans, 0);    /* the seam is in the path */
     ww_tracker_close(t);
     munmap(mem, 2 * HUGE_2M);
+}
+END_TEST
+
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE 0x08
 #endif
