@@ -95,6 +95,10 @@ struct ww__backend_ops {
      * must fault as it would without the library, and not be reported. */
     int (*protect)(void *priv, struct ww__watch *w, uintptr_t start,
                    uintptr_t end, int prot);
+
+    /* Whether [start, end) of w is still the memory this backend armed:
+     * 1 yes, 0 no (unmapped, or replaced by another mapping), or -errno. */
+    int (*owns)(void *priv, struct ww__watch *w, uintptr_t start, uintptr_t end);
 };
 
 extern const struct ww__backend_ops ww__uffd_ops;

@@ -6,6 +6,7 @@
  * memory that cannot be watched, memory replaced under a watch (issue 11,
  * defects 3 and 8) and fork children, raw ones included (defect 9).
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "helpers.h"
 
@@ -65,6 +67,28 @@ static pid_t fork_kind(int raw)
 #else
     return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 #endif
+}
+
+/* Whether this process may have a userfaultfd.  Without one (seccomp,
+ * Linux < 5.13) the mprotect backend cannot tell its memory from a
+ * read-only mapping put in its place (see writewatch.h): the checks that
+ * need it are skipped, on that backend only. */
+static int marks_available(void)
+{
+    int fd;
+
+    if (test_backend != WW_BACKEND_MPROTECT)
+        return 1;
+    fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+    if (fd < 0)
+        fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "note: no userfaultfd here (%s): checks on "
+                "read-only replacements skipped\n", strerror(errno));
+        return 0;
+    }
+    close(fd);
+    return 1;
 }
 
 static void no_core_dump(void)
@@ -482,8 +506,9 @@ START_TEST(test_every_entry_point_sees_replacement)
 {
     static const int prots[] = { PROT_READ | PROT_WRITE, PROT_READ };
     ww_tracker *t = test_open();
+    size_t kinds = marks_available() ? 2 : 1;
 
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < kinds; k++) {
         for (int e = 0; e < N_ENTRIES; e++) {
             char *mem = test_map(8);
             int r, checked;
@@ -545,6 +570,10 @@ START_TEST(test_stale_watch_leaves_new_mapping_alone)
     char mode[32];
     int status;
 
+    if (!marks_available()) {
+        ww_tracker_close(t);
+        return;
+    }
     snprintf(mode, sizeof(mode), "stale-write:%s",
              ww_backend_name(test_backend));
     status = test_spawn_self(mode);
