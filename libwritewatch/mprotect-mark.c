@@ -31,16 +31,19 @@
  * through another userfaultfd fails), another userfaultfd could also
  * unregister our VMAs, which then look lost.  A sentinel that stops
  * answering (the program closed its descriptor or dup2()ed over it) is
- * noticed through the canary page, registered too: from then on the
- * marks cannot tell, and the backend does without them, as it does where
+ * noticed through two canary pages: one registered, which must look
+ * marked, one not, which must not (another file at the same number, a
+ * userfaultfd of the program's, says otherwise for one of them).  From
+ * then on the marks cannot tell, and the backend does without them, as it
+ * does where
  * userfaultfd is missing or denied (seccomp) and on kernels before 5.13
  * (no UFFDIO_CONTINUE).  Unregistering at unwatch walks the range's page
  * tables: ~84 ms per populated GiB here, against ~65 ms for the mprotect
  * that gives the memory its protection back.
  *
- * The canary page is also MADV_WIPEONFORK: it reads as zero in any fork
- * child, raw system call or not, which tells one with a single load where
- * getpid() would cost a system call on every fault.
+ * The canary pages are also MADV_WIPEONFORK: they read as zero in any
+ * fork child, raw system call or not, which tells one with a single load
+ * where getpid() would cost a system call on every fault.
  */
 #include "config.h"
 
@@ -67,14 +70,16 @@
 static atomic_int sentinel = -1;        /* the userfaultfd, or -1 */
 static atomic_int unusable;             /* the marks cannot tell, here */
 static atomic_int opening;              /* a spin lock for open_sentinel() */
-static volatile unsigned char *canary;  /* byte 0: 1 here, 0 in a child */
+/* Two pages: the first registered with the sentinel, the second never;
+ * byte 0 of the first is 1 here and 0 in a fork child. */
+static volatile unsigned char *canary;
 static int canary_wipes;                /* MADV_WIPEONFORK worked */
 static pid_t owner;                     /* without it: the process's pid */
 
 void ww__mp_mark_init(void)
 {
     size_t page = ww__page_size();
-    void *p = mmap(NULL, page, PROT_READ | PROT_WRITE,
+    void *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
     owner = getpid();
@@ -82,7 +87,7 @@ void ww__mp_mark_init(void)
         atomic_store(&unusable, 1);
         return;
     }
-    canary_wipes = madvise(p, page, MADV_WIPEONFORK) == 0;
+    canary_wipes = madvise(p, 2 * page, MADV_WIPEONFORK) == 0;
     canary = p;
     canary[0] = 1;
 }
@@ -110,11 +115,15 @@ static int query(int fd, uintptr_t start, uintptr_t end)
     return errno == ENOENT ? 0 : -1;
 }
 
-static int canary_marked(int fd)
+/* Whether fd is still the sentinel: it knows the first canary page for
+ * marked and the second for not. */
+static int answers(int fd)
 {
     uintptr_t c = (uintptr_t)canary;
+    size_t page = ww__page_size();
 
-    return canary && query(fd, c, c + ww__page_size()) == 1;
+    return canary && query(fd, c, c + page) == 1 &&
+           query(fd, c + page, c + 2 * page) == 0;
 }
 
 static int do_register(int fd, uintptr_t start, uintptr_t end)
@@ -146,12 +155,11 @@ static int new_sentinel(void)
     if (fd < 0)
         return -errno;
     r = ioctl(fd, UFFDIO_API, &api) == 0 ? 0 : -errno;
-    /* Unregistered, then registered: the question must tell the two. */
-    if (r == 0 && query(fd, c, c + ww__page_size()) != 0)
-        r = -ENOTSUP;
+    /* The question must tell registered from not: a kernel without
+     * UFFDIO_CONTINUE (< 5.13) answers EINVAL to everything. */
     if (r == 0)
         r = do_register(fd, c, c + ww__page_size());
-    if (r == 0 && !canary_marked(fd))
+    if (r == 0 && !answers(fd))
         r = -ENOTSUP;
     if (r < 0) {
         close(fd);
@@ -189,7 +197,7 @@ static int live_sentinel(void)
 
     if (fd < 0 || atomic_load(&unusable))
         return -1;
-    if (!canary_marked(fd)) {
+    if (!answers(fd)) {
         atomic_store(&unusable, 1);
         return -1;
     }
@@ -237,7 +245,7 @@ static int marked_by(int fd, uintptr_t start, uintptr_t end)
     }
     /* One page that is not marked, or a sentinel that no longer knows
      * anything (closed behind our back)? */
-    if (!canary_marked(fd)) {
+    if (!answers(fd)) {
         atomic_store(&unusable, 1);
         return -1;
     }
@@ -331,25 +339,27 @@ int ww__mp_marked_parts(uintptr_t start, uintptr_t end, ww__mp_part_fn fn,
     return cur < end ? parts_by_halves(fd, cur, end, fn, arg) : 0;
 }
 
+/* A userfaultfd whose process has exited. */
+static int gone_parent(int fd)
+{
+    struct uffdio_continue c = {
+        .range = { .start = (uintptr_t)canary, .len = ww__page_size() },
+        .mode = UFFDIO_CONTINUE_MODE_DONTWAKE,
+    };
+
+    return canary && ioctl(fd, UFFDIO_CONTINUE, &c) < 0 && errno == ESRCH;
+}
+
 void ww__mp_adopt(void)
 {
     int fd = atomic_load(&sentinel);
 
     /* The parent's sentinel, inherited: its questions go to the parent's
-     * memory (where the canary is registered, or ESRCH once the parent
-     * is gone).  Closed only if it is still that, not a descriptor the
-     * child has put at the same number since. */
-    if (fd >= 0) {
-        uintptr_t c = (uintptr_t)canary;
-        struct uffdio_continue q = {
-            .range = { .start = c, .len = ww__page_size() },
-            .mode = UFFDIO_CONTINUE_MODE_DONTWAKE,
-        };
-
-        if (ioctl(fd, UFFDIO_CONTINUE, &q) < 0 &&
-            (errno == EINVAL || errno == ESRCH))
-            close(fd);
-    }
+     * memory, where the canaries are as they were (or ESRCH once the
+     * parent is gone).  Closed only if it is still that, not a descriptor
+     * the child has put at the same number since. */
+    if (fd >= 0 && (answers(fd) || gone_parent(fd)))
+        close(fd);
     atomic_store(&sentinel, -1);
     atomic_store(&unusable, canary == NULL);
     atomic_store(&opening, 0);

@@ -701,6 +701,89 @@ START_TEST(test_raw_fork_child_own_protection_holds)
 }
 END_TEST
 
+/* Child mode "closed-fds:BACKEND": a program that closes every descriptor
+ * it did not open (daemons do), here the mprotect backend's userfaultfd,
+ * and reuses the numbers.  Watched memory must keep working: the marks
+ * stop answering and the backend does without them. */
+static int child_closed_fds(enum ww_backend backend)
+{
+    ww_tracker *t;
+    char *mem;
+    void *pages[4];
+    size_t count = 4;
+
+    child_expect(ww_tracker_open(&t, backend, 0) == 0);
+    child_expect(ww_alloc(t, 4 * PAGE, 0, (void **)&mem) == 0);
+    mem[0] = 1;
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    /* The lowest number first goes to another userfaultfd, which knows
+     * nothing of the backend's registrations (gone with its own). */
+    if (syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY) < 0)
+        child_expect(open("/dev/null", O_RDONLY) >= 0);
+    for (int i = 0; i < 4; i++)
+        child_expect(open("/dev/null", O_RDONLY) >= 0);
+    mem[PAGE] = 1;
+    mem[3 * PAGE] = 1;
+    child_expect(ww_get(t, mem, 4 * PAGE, WW_GET_RESET, pages, &count) == 0);
+    child_expect(count == 3 && pages[2] == mem + 3 * PAGE);
+    mem[2 * PAGE] = 1;
+    count = 4;
+    child_expect(ww_get(t, mem, 4 * PAGE, 0, pages, &count) == 0);
+    child_expect(count == 1 && pages[0] == mem + 2 * PAGE);
+    child_expect(ww_unwatch(t, mem, 4 * PAGE) == 0);
+    mem[PAGE] = 2;                      /* plain memory again */
+    child_expect(ww_watch(t, mem, 4 * PAGE, 0) == 0);
+    mem[0] = 2;
+    child_expect(ww_tracker_close(t) == 0);
+    mem[3 * PAGE] = 2;
+    return 0;
+}
+
+START_TEST(test_descriptors_closed_behind_the_library)
+{
+    char mode[32];
+    int status;
+
+    /* A uffd tracker is its descriptors: closing them breaks it. */
+    if (test_backend != WW_BACKEND_MPROTECT)
+        return;
+    snprintf(mode, sizeof(mode), "closed-fds:%s",
+             ww_backend_name(test_backend));
+    status = test_spawn_self(mode);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child %s: status %#x", mode, (unsigned)status);
+}
+END_TEST
+
+/* Memory the mprotect backend watched, then did not: the other backend
+ * can watch it (the backend's userfaultfd registration is gone with the
+ * watch), and the other way round. */
+START_TEST(test_memory_passes_between_backends)
+{
+    ww_tracker *mp, *uf;
+    char *mem = test_map(8);
+
+    if (ww_backend_available(WW_BACKEND_UFFD) != 0 ||
+        ww_backend_available(WW_BACKEND_MPROTECT) != 0)
+        return;
+    ck_assert_int_eq(ww_tracker_open(&mp, WW_BACKEND_MPROTECT, 0), 0);
+    ck_assert_int_eq(ww_tracker_open(&uf, WW_BACKEND_UFFD, 0), 0);
+    ck_assert_int_eq(ww_watch(mp, mem, 8 * PAGE, 0), 0);
+    mem[PAGE] = 1;
+    ck_assert_int_eq(ww_unwatch(mp, mem, 8 * PAGE), 0);
+    ck_assert_int_eq(ww_watch(uf, mem, 8 * PAGE, 0), 0);
+    mem[2 * PAGE] = 1;
+    ck_assert_uint_eq(count_written(uf, mem, 8), 1);
+    ck_assert_int_eq(ww_unwatch(uf, mem, 8 * PAGE), 0);
+    ck_assert_int_eq(ww_watch(mp, mem, 8 * PAGE, 0), 0);
+    mem[3 * PAGE] = 1;
+    ck_assert_uint_eq(count_written(mp, mem, 8), 1);
+    ww_tracker_close(mp);
+    ww_tracker_close(uf);
+}
+END_TEST
+
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;      /* each test applies to both backends */
@@ -718,6 +801,8 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_new_watch_over_lost_watch);
     tcase_add_test(tc, test_fork_child_own_protection_holds);
     tcase_add_test(tc, test_raw_fork_child_own_protection_holds);
+    tcase_add_test(tc, test_descriptors_closed_behind_the_library);
+    tcase_add_test(tc, test_memory_passes_between_backends);
 }
 
 int main(int argc, char **argv)
@@ -730,6 +815,8 @@ int main(int argc, char **argv)
             return child_stale_write(WW_BACKEND_UFFD);
         if (strcmp(mode, "stale-write:mprotect") == 0)
             return child_stale_write(WW_BACKEND_MPROTECT);
+        if (strcmp(mode, "closed-fds:mprotect") == 0)
+            return child_closed_fds(WW_BACKEND_MPROTECT);
         fprintf(stderr, "unknown child mode %s\n", mode);
         return 2;
     }
