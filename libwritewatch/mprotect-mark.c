@@ -74,7 +74,7 @@ static atomic_int opening;              /* a spin lock for open_sentinel() */
  * byte 0 of the first is 1 here and 0 in a fork child. */
 static volatile unsigned char *canary;
 static int canary_wipes;                /* MADV_WIPEONFORK worked */
-static pid_t owner;                     /* without it: the process's pid */
+static _Atomic pid_t owner;             /* without it: the process's pid */
 
 void ww__mp_mark_init(void)
 {
@@ -82,7 +82,7 @@ void ww__mp_mark_init(void)
     void *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-    owner = getpid();
+    atomic_store(&owner, getpid());
     if (p == MAP_FAILED) {
         atomic_store(&unusable, 1);
         return;
@@ -94,9 +94,12 @@ void ww__mp_mark_init(void)
 
 int ww__mp_forked(void)
 {
+    pid_t o;
+
     if (canary_wipes)
         return canary[0] == 0;
-    return owner != 0 && getpid() != owner;
+    o = atomic_load(&owner);
+    return o != 0 && getpid() != o;
 }
 
 /* 1 if [start, end) lies inside one VMA registered with a userfaultfd, 0
@@ -363,7 +366,7 @@ void ww__mp_adopt(void)
     atomic_store(&sentinel, -1);
     atomic_store(&unusable, canary == NULL);
     atomic_store(&opening, 0);
-    owner = getpid();
+    atomic_store(&owner, getpid());
     if (canary)
         canary[0] = 1;
 }
