@@ -13,14 +13,29 @@
  *
  * Two arrays of the same capacity take turns (the spare is the one no
  * handler reads), so removing a watch never allocates and cannot fail.
+ *
+ * Fork.  A child's inherited watches are not the library's any more (the
+ * trackers refuse to work there), but its memory is still armed, and the
+ * inherited handler would still apply the parent's recorded protections
+ * over whatever the child did to it.  So the child releases them: each
+ * gets its caller's protection back and the table is emptied.  fork()
+ * runs the pthread_atfork child handler, where nothing can have changed
+ * yet; a raw fork (syscall, _Fork(), clone) runs none, so every entry
+ * point and the fault handler also look (ww__mp_fork_check(): one load of
+ * a MADV_WIPEONFORK page) and release at the first chance.  The writer
+ * lock is a futex word, not a pthread mutex, so a raw fork child can reset
+ * it: whoever held it did not survive the fork.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include <linux/futex.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "mprotect.h"
@@ -32,9 +47,35 @@ struct table {
 
 static _Atomic(struct table *) current;
 static struct table *spare;             /* same cap as current, unread */
-static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int writer;               /* 0 free, 1 held, 2 with waiters */
 static atomic_uint epoch;
 static atomic_long readers[2];
+static atomic_int releaser;             /* tid of the thread releasing */
+static atomic_uint generation;          /* releases so far */
+
+/* The writer lock (Drepper's three-state futex mutex).  Writers are rare
+ * and hold it briefly. */
+void ww__mp_table_lock(void)
+{
+    int c = 0;
+
+    if (atomic_compare_exchange_strong(&writer, &c, 1))
+        return;
+    if (c != 2)
+        c = atomic_exchange(&writer, 2);
+    while (c != 0) {
+        syscall(SYS_futex, (int *)&writer, FUTEX_WAIT_PRIVATE, 2, NULL,
+                NULL, 0);
+        c = atomic_exchange(&writer, 2);
+    }
+}
+
+void ww__mp_table_unlock(void)
+{
+    if (atomic_exchange(&writer, 0) == 2)
+        syscall(SYS_futex, (int *)&writer, FUTEX_WAKE_PRIVATE, 1, NULL,
+                NULL, 0);
+}
 
 unsigned ww__mp_table_enter(void)
 {
@@ -83,7 +124,7 @@ struct ww__mp_watch *ww__mp_table_find(uintptr_t addr)
 }
 
 /* Make next the table handlers see, and wait until none reads the one it
- * replaces.  Under writer_lock. */
+ * replaces.  Under the writer lock. */
 static void publish(struct table *next)
 {
     unsigned old;
@@ -103,17 +144,38 @@ static struct table *table_alloc(size_t cap)
     return t;
 }
 
-int ww__mp_table_overlaps(uintptr_t start, uintptr_t end)
+/* Publish cur without the watches that were retired, kept in next (the
+ * spare, which no handler reads) while they were looked at. */
+static void publish_kept(struct table *cur, struct table *next, size_t n)
 {
-    struct table *t;
-    size_t i;
-    int r;
+    next->n = n;
+    publish(next);
+    spare = cur;
+}
 
-    pthread_mutex_lock(&writer_lock);
-    t = atomic_load(&current);
-    i = t ? first_ending_after(t, start) : 0;
-    r = t && i < t->n && t->v[i]->start < end;
-    pthread_mutex_unlock(&writer_lock);
+int ww__mp_table_claim(uintptr_t start, uintptr_t end)
+{
+    struct table *cur = atomic_load(&current), *next = spare;
+    size_t n = 0;
+    int r = 0;
+
+    if (!cur)
+        return 0;
+    for (size_t k = 0; k < cur->n; k++) {
+        struct ww__mp_watch *mw = cur->v[k];
+
+        if (r == 0 && mw->start < end && start < mw->end) {
+            uintptr_t lo = mw->start > start ? mw->start : start;
+            uintptr_t hi = mw->end < end ? mw->end : end;
+
+            if (ww__mp_retire_lost(mw, lo, hi))
+                continue;
+            r = -EEXIST;
+        }
+        next->v[n++] = mw;
+    }
+    if (n < cur->n)
+        publish_kept(cur, next, n);
     return r;
 }
 
@@ -121,16 +183,12 @@ int ww__mp_table_insert(struct ww__mp_watch *mw)
 {
     struct table *cur, *next, *next_spare = NULL;
     size_t n, i;
-    int r = 0;
 
-    pthread_mutex_lock(&writer_lock);
     cur = atomic_load(&current);
     n = cur ? cur->n : 0;
     i = cur ? first_ending_after(cur, mw->start) : 0;
-    if (i < n && cur->v[i]->start < mw->end) {
-        r = -EEXIST;
-        goto out;
-    }
+    if (i < n && cur->v[i]->start < mw->end)
+        return -EEXIST;
     if (!cur || n == cur->cap) {
         size_t cap = cur ? 2 * cur->cap : 8;
 
@@ -139,8 +197,7 @@ int ww__mp_table_insert(struct ww__mp_watch *mw)
         if (!next || !next_spare) {
             free(next);
             free(next_spare);
-            r = -ENOMEM;
-            goto out;
+            return -ENOMEM;
         }
     } else {
         next = spare;
@@ -159,9 +216,7 @@ int ww__mp_table_insert(struct ww__mp_watch *mw)
     } else {
         spare = cur;
     }
-out:
-    pthread_mutex_unlock(&writer_lock);
-    return r;
+    return 0;
 }
 
 void ww__mp_table_remove(struct ww__mp_watch *mw)
@@ -169,7 +224,7 @@ void ww__mp_table_remove(struct ww__mp_watch *mw)
     struct table *cur, *next;
     size_t n = 0;
 
-    pthread_mutex_lock(&writer_lock);
+    ww__mp_table_lock();
     cur = atomic_load(&current);
     if (cur) {
         next = spare;
@@ -180,33 +235,108 @@ void ww__mp_table_remove(struct ww__mp_watch *mw)
         publish(next);
         spare = cur;
     }
-    pthread_mutex_unlock(&writer_lock);
+    ww__mp_table_unlock();
 }
 
 /* fork: no table change may be half-done in the child, so fork waits for
- * the one in progress.  (Handlers never take writer_lock.) */
+ * the one in progress.  (Handlers never take the writer lock.)  And watches
+ * that lost memory are retired now, while the marks can still tell which
+ * of their memory is the backend's: the child inherits only watches whose
+ * memory is all the backend's, and gives it all back. */
 void ww__mp_table_fork_prepare(void)
 {
-    pthread_mutex_lock(&writer_lock);
+    struct table *cur, *next = spare;
+    size_t n = 0;
+
+    ww__mp_table_lock();
+    cur = atomic_load(&current);
+    for (size_t k = 0; cur && k < cur->n; k++) {
+        struct ww__mp_watch *mw = cur->v[k];
+
+        if (!mw->marked || !ww__mp_retire_lost(mw, mw->start, mw->end))
+            next->v[n++] = mw;
+    }
+    if (cur && n < cur->n)
+        publish_kept(cur, next, n);
 }
 
 void ww__mp_table_fork_parent(void)
 {
-    pthread_mutex_unlock(&writer_lock);
+    ww__mp_table_unlock();
 }
 
-/* In the child only the forking thread exists.  Handlers and queries that
- * were running in other threads left their counters raised and maybe a
- * watch locked; nobody will release them, so start from zero.  (A page may
- * be half-way through a transition: harmless, as the child can no longer
- * query its watches, and its writes still go through the handler.) */
-void ww__mp_table_fork_child(void)
+/* The lock on releasing: a tid, so that one inherited from a thread of
+ * the parent (which forked while releasing) can be taken over. */
+static void releaser_lock(void)
 {
-    struct table *t = atomic_load(&current);
+    int me = (int)syscall(SYS_gettid);
+
+    for (;;) {
+        int holder = 0;
+
+        if (atomic_compare_exchange_strong(&releaser, &holder, me))
+            return;
+        if (syscall(SYS_tgkill, getpid(), holder, 0) < 0 && errno == ESRCH &&
+            atomic_compare_exchange_strong(&releaser, &holder, me))
+            return;
+        sched_yield();
+    }
+}
+
+/* Release every inherited watch and empty the table.  Only the thread
+ * that forked existed at the fork, and every path into the backend comes
+ * through here first: nobody in this process holds the writer lock, a
+ * watch's lock or a reader's count, whatever the copies say. */
+static void release(int eager)
+{
+    struct table *cur = atomic_load(&current);
 
     atomic_store(&readers[0], 0);
     atomic_store(&readers[1], 0);
-    for (size_t k = 0; t && k < t->n; k++)
-        atomic_store(&t->v[k]->lock, 0);
-    pthread_mutex_unlock(&writer_lock);
+    for (size_t k = 0; cur && k < cur->n; k++) {
+        atomic_store(&cur->v[k]->lock, 0);
+        ww__mp_release(cur->v[k], eager);
+    }
+    if (cur) {
+        spare->n = 0;
+        atomic_store(&current, spare);
+        spare = cur;
+    }
+    ww__mp_adopt();
+    atomic_fetch_add(&generation, 1);
+}
+
+/* After fork(): the prepare handler holds the writer lock for us. */
+void ww__mp_table_fork_child(void)
+{
+    atomic_store(&releaser, 0);
+    if (ww__mp_forked())
+        release(1);
+    atomic_store(&writer, 0);
+}
+
+int ww__mp_fork_check(void)
+{
+    sigset_t all, saved;
+    int released = 0;
+
+    if (!ww__mp_forked())
+        return 0;
+    /* No handler may interrupt the release and fault into it. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    releaser_lock();
+    if (ww__mp_forked()) {
+        atomic_store(&writer, 0);
+        release(0);
+        released = 1;
+    }
+    atomic_store(&releaser, 0);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    return released;
+}
+
+unsigned ww__mp_generation(void)
+{
+    return atomic_load(&generation);
 }

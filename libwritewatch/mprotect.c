@@ -57,16 +57,32 @@
  * interleave.  The handler finds the watch in the process-wide table
  * (mprotect-table.c) without a lock.  Trackers need no state of their own.
  *
+ * Whose memory.  The backend never changes the protection of memory it
+ * did not arm, nor resolves a fault there: a mapping put where a watch was
+ * (munmap + mmap, mmap MAP_FIXED, mremap) takes none of the watch's
+ * treatment.  It knows its own memory by the mark it registered
+ * (mprotect-mark.c: one system call per VMA, async-signal-safe).  The
+ * handler asks before it unprotects a page; every entry point (get, reset,
+ * mark, protect, unwatch, owns) asks, under the same hold of the watch's
+ * lock as the change it then makes, about everything that change touches
+ * (check_owned).  Memory found not to be the backend's makes the watch
+ * stale (-ESTALE), for good; unwatch then gives back only the parts that
+ * still are the backend's.  Where the marks cannot tell (no userfaultfd,
+ * see mprotect-mark.c), the old rule applies: a hole, or a writable
+ * mapping over a clean page, makes the watch stale, and pages are given
+ * back where their mapping still has the protection the backend left.
+ *
  * Limits (see include/writewatch.h): the kernel's own writes into armed
- * pages fail with EFAULT (ww_mark_written() first); an unmapped part of a
- * watch, or a writable mapping put over it (MAP_FIXED), is detected by
- * get and reset and makes the watch stale (check_still_ours); near
- * vm.max_map_count pages may be reported without having been written,
- * never the reverse.
+ * pages fail with EFAULT (ww_mark_written() first); near vm.max_map_count
+ * pages may be reported without having been written, never the reverse
+ * (and a widening there does not ask about the neighbours it unprotects);
+ * another thread replacing memory while a call or fault is on it races
+ * with it, as it would with mprotect(2).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +91,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "backend.h"
 #include "inject.h"
 #include "mprotect.h"
@@ -84,6 +101,11 @@
  * the bounce buffer (1 KiB) and how long a faulting writer may wait. */
 #define BOUNCE_RUNS 64
 
+/* A tracker: only which process opened it (see ww__mp_generation). */
+struct mp_tracker {
+    unsigned generation;
+};
+
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result;
 
@@ -91,6 +113,7 @@ static int init_result;
  * removed, so they are installed once, on first use, and stay. */
 static void init(void)
 {
+    ww__mp_mark_init();
     init_result = ww__mp_signal_install();
     if (init_result == 0)
         pthread_atfork(ww__mp_table_fork_prepare, ww__mp_table_fork_parent,
@@ -101,6 +124,14 @@ static int mp_init(void)
 {
     pthread_once(&init_once, init);
     return init_result;
+}
+
+/* Every operation starts here: a fork child releases what it inherited
+ * first, and a tracker of the parent's refuses. */
+static int enter_op(const struct mp_tracker *tr)
+{
+    ww__mp_fork_check();
+    return tr->generation == ww__mp_generation() ? 0 : -ECHILD;
 }
 
 /*
@@ -119,24 +150,173 @@ static int page_writable_now(uintptr_t addr)
                    FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0)) >= 0;
 }
 
+static uintptr_t page_addr(const struct ww__mp_watch *mw, size_t i)
+{
+    return (uintptr_t)ww__mp_page_addr(mw, i, ww__page_size());
+}
+
+static size_t page_index(const struct ww__mp_watch *mw, uintptr_t addr)
+{
+    return (addr - mw->start) / ww__page_size();
+}
+
+/* --- whose memory ---------------------------------------------------------- */
+
+/* The end of the run of pages from `from` on (below to) with the same
+ * caller's protection: eight bytes at a time, for big reservations. */
+static size_t same_prot_end(const struct ww__mp_watch *mw, size_t from,
+                            size_t to)
+{
+    const unsigned char prot = mw->prot[from];
+    const uint64_t same = 0x0101010101010101ull * prot;
+
+    if (mw->uniform >= 0)
+        return to;
+    while (to - from >= 8) {
+        uint64_t w;
+
+        memcpy(&w, mw->prot + from, sizeof(w));
+        if (w != same)
+            break;
+        from += 8;
+    }
+    while (from < to && mw->prot[from] == prot)
+        from++;
+    return from;
+}
+
+/* The end of the run of pages from `from` on that the backend left with
+ * one protection: one VMA, unless the kernel did not merge. */
+static size_t mapping_run_end(const struct ww__mp_watch *mw, size_t from,
+                              size_t to)
+{
+    size_t end = same_prot_end(mw, from, to);
+
+    if (mw->prot[from] & PROT_WRITE) {
+        int written = ww__mp_find(mw, from, from + 1, 1) == from;
+
+        end = ww__mp_find(mw, from, end, !written);
+    }
+    return end;
+}
+
+/* Under the lock: 1 if pages [from, to) all carry the backend's mark, 0
+ * if one does not, -1 if the marks cannot tell. */
+static int marked_runs(const struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    if (!mw->marked)
+        return -1;
+    while (from < to) {
+        size_t end = mapping_run_end(mw, from, to);
+        int r = ww__mp_marked(page_addr(mw, from), page_addr(mw, end));
+
+        if (r != 1)
+            return r;
+        from = end;
+    }
+    return 1;
+}
+
+/* Without marks: a writable VMA over a page whose bit is clear is a
+ * mapping put over the watch, since the backend never leaves one behind
+ * while it holds the watch's lock (the handler, widening and ww_protect
+ * set a page's bit before they make it writable; re-arming clears bits
+ * and re-protects in one hold).  One PROCMAP_QUERY per VMA. */
+static int check_writable_vma(const struct ww__vma *v, void *arg)
+{
+    struct ww__mp_watch *mw = arg;
+    size_t to = page_index(mw, v->end);
+
+    if (v->prot == WW__VMA_PROT_UNKNOWN || !(v->prot & PROT_WRITE))
+        return 0;
+    return ww__mp_find(mw, page_index(mw, v->start), to, 0) < to ? -ESTALE
+                                                                 : 0;
+}
+
+/* Under the lock: 1 if [from, to) is still the memory the backend armed,
+ * 0 if not (unmapped, or replaced), -errno if nobody could tell. */
+static int owned(struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    int r = marked_runs(mw, from, to);
+
+    if (r >= 0)
+        return r;
+    r = ww__vma_walk(page_addr(mw, from), page_addr(mw, to),
+                     check_writable_vma, mw);
+    if (r == -EFAULT || r == -ENOTSUP || r == -ESTALE)
+        return 0;
+    return r < 0 ? r : 1;
+}
+
+/* Under the lock, before every change: 0 if [from, to) may be touched;
+ * -ESTALE if the watch lost memory (now or before: stale is for good);
+ * -ECHILD in a fork child; another -errno if nobody could tell. */
+static int check_owned(struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    int r;
+
+    if (atomic_load(&mw->orphaned))
+        return -ECHILD;
+    if (atomic_load(&mw->lost) || atomic_load(&mw->dead))
+        return -ESTALE;
+    r = owned(mw, from, to);
+    if (r == 0) {
+        atomic_store(&mw->lost, 1);
+        return -ESTALE;
+    }
+    return r < 0 ? r : 0;
+}
+
+/* The result of an operation: a lost watch is stale for the front too; a
+ * change that failed on a hole found the watch lost. */
+static int settle(struct ww__watch *w, uintptr_t start, uintptr_t end, int r)
+{
+    struct ww__mp_watch *mw = w->priv;
+
+    if (r < 0 && r != -ESTALE && r != -ECHILD &&
+        ww__range_mapped(start, end) < 0)
+        atomic_store(&mw->lost, 1);
+    if (atomic_load(&mw->lost) && r != -ECHILD)
+        return ww__mark_stale(w);
+    return r;
+}
+
+/* --- the fault ------------------------------------------------------------- */
+
 int ww__mp_fault(uintptr_t addr)
 {
-    unsigned ticket = ww__mp_table_enter();
-    struct ww__mp_watch *mw = ww__mp_table_find(addr);
+    unsigned ticket;
+    struct ww__mp_watch *mw;
     int handled = 0;
 
+    /* A fork child's first fault: its watches are released first, and
+     * the page is its own again (or never was ours). */
+    if (ww__mp_fork_check())
+        return page_writable_now(addr);
+    ticket = ww__mp_table_enter();
+    mw = ww__mp_table_find(addr);
     if (mw) {
         size_t i = (addr - mw->start) / ww__page_size();
+        uintptr_t page = addr & ~(uintptr_t)(ww__page_size() - 1);
 
         ww__mp_lock(mw);
-        /* A write the caller forbade is the program's fault, not ours.
-         * A dead watch is being unwatched and its pages were given the
-         * caller's protection: let the write run again.  The watch leaves
+        /* A write the caller forbade is the program's fault, not ours.  A
+         * dead watch gave its pages back (unwatch, retired): the write
+         * runs again if that made the page writable, and the watch leaves
          * the table right after, so a fault that is not ours cannot loop
-         * for long. */
-        if (mw->prot[i] & PROT_WRITE)
-            handled = atomic_load(&mw->dead) ||
-                      ww__mp_make_writable(mw, i, i + 1) == 0;
+         * for long.  A page that is not the backend's any more (the
+         * watch's memory was replaced) is left as it is: the fault is the
+         * program's, as it would be without the library. */
+        if (atomic_load(&mw->dead)) {
+            handled = page_writable_now(addr);
+        } else if (mw->prot[i] & PROT_WRITE) {
+            if (!mw->marked || ww__mp_marked(page, page + ww__page_size()))
+                handled = ww__mp_make_writable(mw, i, i + 1) == 0;
+            else {
+                atomic_store(&mw->lost, 1);
+                handled = page_writable_now(addr);
+            }
+        }
         ww__mp_unlock(mw);
     }
     ww__mp_table_leave(ticket);
@@ -149,27 +329,7 @@ int ww__mp_fault(uintptr_t addr)
     return handled;
 }
 
-static uintptr_t page_addr(const struct ww__mp_watch *mw, size_t i)
-{
-    return (uintptr_t)ww__mp_page_addr(mw, i, ww__page_size());
-}
-
-static size_t page_index(const struct ww__mp_watch *mw, uintptr_t addr)
-{
-    return (addr - mw->start) / ww__page_size();
-}
-
-static int mp_open(void **priv)
-{
-    *priv = NULL;
-    return mp_init();
-}
-
-static void mp_close(void *priv, int forked)
-{
-    (void)priv;
-    (void)forked;
-}
+/* --- giving memory back ---------------------------------------------------- */
 
 /* Give pages [from, to) their caller's protection; where that fails (a
  * hole stops mprotect at the hole), page by page, so that whatever is
@@ -182,27 +342,149 @@ static void restore_run(struct ww__mp_watch *mw, size_t from, size_t to)
         ww__mp_restore(mw, i, i + 1);
 }
 
-/* Stop handling faults in the watch and give its pages the caller's
- * protection back: per protection normally; for a watch with holes
- * (stale), armed run by armed run, since what is left of the mapping is
- * still the caller's memory. */
-static void disarm(struct ww__mp_watch *mw)
+/* All of it: per protection, or armed run by armed run if a hole stops
+ * that. */
+static void restore_all(struct ww__mp_watch *mw)
 {
     size_t n = mw->npages;
+
+    if (ww__mp_restore(mw, 0, n) == 0)
+        return;
+    for (size_t a = ww__mp_find(mw, 0, n, 0); a < n;
+         a = ww__mp_find(mw, a, n, 0)) {
+        size_t b = ww__mp_find(mw, a, n, 1);
+
+        restore_run(mw, a, b);
+        a = b;
+    }
+}
+
+/* Without marks to tell: only armed pages whose mapping still has the
+ * protection the backend left them (the caller's without PROT_WRITE).
+ * A mapping put there with another protection, or changed by the program
+ * since, is not touched; one with the same protection cannot be told
+ * apart.  Without PROCMAP_QUERY, all of it. */
+static void restore_consistent(struct ww__mp_watch *mw)
+{
+    int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    size_t n = mw->npages, from = 0;
+
+    if (maps < 0) {
+        restore_all(mw);
+        return;
+    }
+    while (from < n) {
+        size_t end = mapping_run_end(mw, from, n);
+        int prot = mw->prot[from];
+        int armed = ww__mp_find(mw, from, from + 1, 1) != from;
+
+        for (size_t cur = from; armed && (prot & PROT_WRITE) && cur < end;) {
+            struct ww__mp_vma v;
+            size_t hi;
+            int r = ww__mp_vma_at(maps, page_addr(mw, cur), &v);
+
+            if (r == -ENOTTY) {
+                close(maps);
+                restore_all(mw);
+                return;
+            }
+            if (r < 0 || v.start >= page_addr(mw, end))
+                break;
+            if (v.start > page_addr(mw, cur)) {
+                cur = page_index(mw, v.start);          /* a hole */
+                continue;
+            }
+            hi = v.end < page_addr(mw, end) ? page_index(mw, v.end) : end;
+            if (v.prot == (prot & ~PROT_WRITE))
+                restore_run(mw, cur, hi);
+            cur = hi;
+        }
+        from = end;
+    }
+    close(maps);
+}
+
+static void restore_part(uintptr_t start, uintptr_t end, void *arg)
+{
+    struct ww__mp_watch *mw = arg;
+
+    restore_run(mw, page_index(mw, start), page_index(mw, end));
+    ww__mp_unmark(start, end);
+}
+
+/* Under the lock: stop arming the watch and give what is still the
+ * backend's its caller's protection and its mark back; leave the rest
+ * alone.  Whatever the state: also for a watch whose arming failed. */
+static void disarm(struct ww__mp_watch *mw)
+{
+    int r = marked_runs(mw, 0, mw->npages);
+
+    atomic_store(&mw->dead, 1);
+    if (r == 1) {
+        restore_all(mw);
+        ww__mp_unmark(mw->start, mw->end);
+    } else if (r == 0) {
+        atomic_store(&mw->lost, 1);
+        if (ww__mp_marked_parts(mw->start, mw->end, restore_part, mw) < 0)
+            restore_consistent(mw);
+    } else {
+        restore_consistent(mw);
+    }
+}
+
+int ww__mp_retire_lost(struct ww__mp_watch *mw, uintptr_t start,
+                       uintptr_t end)
+{
     sigset_t saved;
+    int retired = 0;
 
     ww__mp_lock_nosig(mw, &saved);
-    atomic_store(&mw->dead, 1);
-    if (ww__mp_restore(mw, 0, n) < 0) {
-        for (size_t a = ww__mp_find(mw, 0, n, 0); a < n;
-             a = ww__mp_find(mw, a, n, 0)) {
-            size_t b = ww__mp_find(mw, a, n, 1);
-
-            restore_run(mw, a, b);
-            a = b;
-        }
+    if (atomic_load(&mw->live) && !atomic_load(&mw->dead) &&
+        owned(mw, page_index(mw, start), page_index(mw, end)) == 0) {
+        atomic_store(&mw->lost, 1);
+        disarm(mw);
+        retired = 1;
     }
     ww__mp_unlock_nosig(mw, &saved);
+    return retired;
+}
+
+void ww__mp_release(struct ww__mp_watch *mw, int eager)
+{
+    /* Right after fork() the prepare handler has retired the watches
+     * that lost memory, so a marked watch is all the backend's.  A dead
+     * one gave its pages back already, unless a raw fork caught it half
+     * way. */
+    if (!eager)
+        restore_consistent(mw);
+    else if (!atomic_load(&mw->dead))
+        mw->marked ? restore_all(mw) : restore_consistent(mw);
+    atomic_store(&mw->dead, 1);
+    atomic_store(&mw->orphaned, 1);
+}
+
+/* --- the operations ---------------------------------------------------------- */
+
+static int mp_open(void **priv)
+{
+    struct mp_tracker *tr;
+    int r = mp_init();
+
+    if (r < 0)
+        return r;
+    ww__mp_fork_check();
+    tr = ww__calloc(1, sizeof(*tr));
+    if (!tr)
+        return -ENOMEM;
+    tr->generation = ww__mp_generation();
+    *priv = tr;
+    return 0;
+}
+
+static void mp_close(void *priv, int forked)
+{
+    (void)forked;
+    free(priv);
 }
 
 /* ww__vma_walk() callback: one VMA's protection is the caller's. */
@@ -224,28 +506,51 @@ static int record_vma(const struct ww__vma *v, void *arg)
     return 0;
 }
 
+/*
+ * Under the table's writer lock, so that no other watch can come or go
+ * in between: free the range (a lost watch of any tracker there is
+ * retired, one that still owns its part refuses), learn the caller's
+ * protections (only now: a retired watch gave its pages back), mark the
+ * memory, and enter the watch for the handler.
+ */
+static int enter_watch(struct ww__mp_watch *mw)
+{
+    int r = ww__mp_table_claim(mw->start, mw->end);
+
+    if (r == 0)
+        r = ww__vma_walk(mw->start, mw->end, record_vma, mw);
+    if (r < 0)
+        return r;
+    ww__mp_prot_recorded(mw);
+    /* No mark (no userfaultfd here, or another one has the memory): the
+     * watch does without, as the backend did before marks.  Out of VMAs
+     * (the registration splits at the range's ends) is out of VMAs. */
+    r = ww__mp_mark(mw->start, mw->end);
+    if (r == -ENOMEM)
+        return r;
+    mw->marked = r == 0;
+    r = ww__mp_table_insert(mw);
+    if (r < 0 && mw->marked)
+        ww__mp_unmark(mw->start, mw->end);
+    return r;
+}
+
 static int mp_watch(void *priv, struct ww__watch *w)
 {
     struct ww__mp_watch *mw;
     sigset_t saved;
-    int r;
+    int r = enter_op(priv);
 
-    (void)priv;
-    /* Overlap first: another tracker's armed pages would be recorded as
-     * the caller's read-only memory. */
-    if (ww__mp_table_overlaps(w->start, w->end))
-        return -EEXIST;
-    r = ww__range_mapped(w->start, w->end);
+    if (r == 0)
+        r = ww__range_mapped(w->start, w->end);
     if (r < 0)
         return r;
     mw = ww__mp_watch_new(w->start, w->end);
     if (!mw)
         return -ENOMEM;
-    r = ww__vma_walk(w->start, w->end, record_vma, mw);
-    if (r == 0) {
-        ww__mp_prot_recorded(mw);
-        r = ww__mp_table_insert(mw);
-    }
+    ww__mp_table_lock();
+    r = enter_watch(mw);
+    ww__mp_table_unlock();
     if (r < 0) {
         ww__mp_watch_free(mw);
         return r;
@@ -257,9 +562,12 @@ static int mp_watch(void *priv, struct ww__watch *w)
     /* Armed only now that the handler can find the watch. */
     ww__mp_lock_nosig(mw, &saved);
     r = ww__mp_arm(mw, 0, mw->npages);
+    if (r == 0)
+        atomic_store(&mw->live, 1);
+    else
+        disarm(mw);
     ww__mp_unlock_nosig(mw, &saved);
     if (r < 0) {
-        disarm(mw);
         ww__mp_table_remove(mw);
         ww__mp_watch_free(mw);
         return r;
@@ -268,16 +576,23 @@ static int mp_watch(void *priv, struct ww__watch *w)
     return 0;
 }
 
-/* In a fork child too: mprotect changes only this process's mappings, so
- * the child's copy becomes plain memory again and the parent's watch is
- * untouched. */
+/* In a fork child too: by then the child has released the watch (its
+ * memory is the child's own), and only the bookkeeping is left.  A stale
+ * watch gives back what is still the backend's and nothing else.  May run
+ * from another tracker's ww_watch while a query on w is in flight: that
+ * query finds the watch dead under the lock. */
 static void mp_disarm(void *priv, struct ww__watch *w, int forked)
 {
     struct ww__mp_watch *mw = w->priv;
+    sigset_t saved;
 
     (void)priv;
     (void)forked;
-    disarm(mw);
+    ww__mp_fork_check();
+    ww__mp_lock_nosig(mw, &saved);
+    if (!atomic_load(&mw->dead))
+        disarm(mw);
+    ww__mp_unlock_nosig(mw, &saved);
     ww__mp_table_remove(mw);
 }
 
@@ -286,6 +601,37 @@ static void mp_free_watch(void *priv, struct ww__watch *w)
     (void)priv;
     ww__mp_watch_free(w->priv);
     w->priv = NULL;
+}
+
+/* Undo of a failed RESET: a set bit is a written page (and one that is
+ * still armed faults once more, harmlessly).  Needs no lock. */
+static void mp_unreset(void *priv, struct ww__watch *w, uintptr_t start,
+                       uintptr_t end)
+{
+    struct ww__mp_watch *mw = w->priv;
+
+    (void)priv;
+    ww__mp_set_bits(mw, page_index(mw, start), page_index(mw, end));
+}
+
+static int mp_owns(void *priv, struct ww__watch *w, uintptr_t start,
+                   uintptr_t end)
+{
+    struct ww__mp_watch *mw = w->priv;
+    sigset_t saved;
+    int r;
+
+    (void)priv;
+    ww__mp_fork_check();
+    ww__mp_lock_nosig(mw, &saved);
+    if (atomic_load(&mw->orphaned) || atomic_load(&mw->dead))
+        r = 0;
+    else
+        r = owned(mw, page_index(mw, start), page_index(mw, end));
+    if (r == 0)
+        atomic_store(&mw->lost, 1);
+    ww__mp_unlock_nosig(mw, &saved);
+    return r;
 }
 
 /* A get without RESET changes nothing: it reads the bitmap without the
@@ -308,12 +654,27 @@ static void get_only(struct ww__mp_watch *mw, size_t from, size_t to,
     }
 }
 
+/* Check [from, to) under one hold of the lock: for what a call reads
+ * without changing (get without RESET), or did not reach (a get whose
+ * sink filled up). */
+static int check_locked(struct ww__mp_watch *mw, size_t from, size_t to)
+{
+    sigset_t saved;
+    int r;
+
+    ww__mp_lock_nosig(mw, &saved);
+    r = check_owned(mw, from, to);
+    ww__mp_unlock_nosig(mw, &saved);
+    return r;
+}
+
 /*
  * Re-arm the written runs of [*from, to) under one hold of the lock, at
  * most max_runs runs and max_pages pages, recording them in bounce.
- * Returns how many, or -errno; *from moves past what was looked at.  A
- * run that mprotect cannot re-arm for lack of VMAs is still reported: its
- * bits stay set and it is reported again next time.
+ * Returns how many, or -errno; *from moves past what was looked at, which
+ * is first checked to be the backend's, in the same hold.  A run that
+ * mprotect cannot re-arm for lack of VMAs is still reported: its bits
+ * stay set and it is reported again next time.
  */
 static long rearm_chunk(struct ww__mp_watch *mw, size_t *from, size_t to,
                         size_t max_runs, size_t max_pages,
@@ -340,50 +701,18 @@ static long rearm_chunk(struct ww__mp_watch *mw, size_t *from, size_t to,
         max_pages -= b - a;
         pos = b;
     }
-    r = -ww__injected(WW__SITE_SCAN);
-    if (r == 0)
-        r = ww__mp_rearm(mw, bounce, n);
-    if (r < 0)
-        for (size_t i = 0; i < n; i++)
-            ww__mp_set_bits(mw, bounce[i].from, bounce[i].to);
+    r = pos > *from ? check_owned(mw, *from, pos) : 0;
+    if (r == 0) {
+        r = -ww__injected(WW__SITE_SCAN);
+        if (r == 0)
+            r = ww__mp_rearm(mw, bounce, n);
+        if (r < 0)
+            for (size_t i = 0; i < n; i++)
+                ww__mp_set_bits(mw, bounce[i].from, bounce[i].to);
+    }
     ww__mp_unlock_nosig(mw, &saved);
     *from = pos;
     return r < 0 ? r : (long)n;
-}
-
-/* A mapping put over the watch (mmap MAP_FIXED) would take writes that
- * never fault.  It shows as a writable VMA over a page whose bit is clear,
- * which this backend never leaves behind while it holds the watch's lock:
- * the handler, widening and ww_protect set a page's bit before they make
- * it writable, and re-arming clears bits and re-protects in one hold of
- * the lock.  One PROCMAP_QUERY per VMA of the range. */
-static int check_writable_vma(const struct ww__vma *v, void *arg)
-{
-    struct ww__mp_watch *mw = arg;
-    size_t to = page_index(mw, v->end);
-
-    if (v->prot == WW__VMA_PROT_UNKNOWN || !(v->prot & PROT_WRITE))
-        return 0;
-    return ww__mp_find(mw, page_index(mw, v->start), to, 0) < to ? -ESTALE
-                                                                 : 0;
-}
-
-/* 0 if [start, end) is still the memory this backend armed; -ESTALE (the
- * watch marked stale) if part of it was unmapped or replaced; another
- * -errno if the kernel could not be asked. */
-static int check_still_ours(struct ww__watch *w, uintptr_t start,
-                            uintptr_t end)
-{
-    struct ww__mp_watch *mw = w->priv;
-    sigset_t saved;
-    int r;
-
-    ww__mp_lock_nosig(mw, &saved);
-    r = ww__vma_walk(start, end, check_writable_vma, mw);
-    ww__mp_unlock_nosig(mw, &saved);
-    if (r == -EFAULT || r == -ENOTSUP || r == -ESTALE)
-        return ww__mark_stale(w);
-    return r;
 }
 
 static int mp_get(void *priv, struct ww__watch *w, uintptr_t start,
@@ -391,16 +720,15 @@ static int mp_get(void *priv, struct ww__watch *w, uintptr_t start,
 {
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
+    int r = enter_op(priv);
 
-    int r;
-
-    (void)priv;
-    r = check_still_ours(w, start, end);
     if (r < 0)
         return r;
     if (!reset) {
-        get_only(mw, from, to, sink);
-        return 0;
+        r = check_locked(mw, from, to);
+        if (r == 0)
+            get_only(mw, from, to, sink);
+        return settle(w, start, end, r);
     }
     while (from < to && !ww__sink_full(sink)) {
         struct ww__mp_run bounce[BOUNCE_RUNS];
@@ -410,14 +738,16 @@ static int mp_get(void *priv, struct ww__watch *w, uintptr_t start,
                              ww__sink_room_pages(sink), bounce);
 
         if (n < 0)
-            return ww__range_mapped(start, end) < 0 ? ww__mark_stale(w)
-                                                    : (int)n;
+            return settle(w, start, end, (int)n);
         /* Unlocked: these stores may fault into our own handler. */
         for (long i = 0; i < n; i++)
             ww__sink_put(sink, page_addr(mw, bounce[i].from),
                          page_addr(mw, bounce[i].to));
     }
-    return 0;
+    /* The sink filled up before the end: the rest is not reported, but
+     * a lost page there still makes the whole call stale (and the front
+     * then undoes what it re-armed). */
+    return settle(w, start, end, from < to ? check_locked(mw, from, to) : 0);
 }
 
 static int mp_reset(void *priv, struct ww__watch *w, uintptr_t start,
@@ -426,85 +756,51 @@ static int mp_reset(void *priv, struct ww__watch *w, uintptr_t start,
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
     struct ww__mp_run bounce[BOUNCE_RUNS];
-    int r;
+    int r = enter_op(priv);
 
-    (void)priv;
-    r = check_still_ours(w, start, end);
-    if (r < 0)
-        return r;
-    while (from < to) {
+    while (r == 0 && from < to) {
         long n = rearm_chunk(mw, &from, to, BOUNCE_RUNS, SIZE_MAX, bounce);
 
         if (n < 0)
-            return ww__range_mapped(start, end) < 0 ? ww__mark_stale(w)
-                                                    : (int)n;
+            r = (int)n;
     }
-    return 0;
-}
-
-/* Whether [start, end) is still the memory this backend armed: no hole,
- * and no writable mapping over a page it keeps armed. */
-static int mp_owns(void *priv, struct ww__watch *w, uintptr_t start,
-                   uintptr_t end)
-{
-    struct ww__mp_watch *mw = w->priv;
-    sigset_t saved;
-    int r;
-
-    (void)priv;
-    ww__mp_lock_nosig(mw, &saved);
-    r = ww__vma_walk(start, end, check_writable_vma, mw);
-    ww__mp_unlock_nosig(mw, &saved);
-    if (r == -EFAULT || r == -ENOTSUP || r == -ESTALE)
-        return 0;
-    return r < 0 ? r : 1;
-}
-
-/* Undo of a failed RESET: a set bit is a written page (and one that is
- * still armed faults once more, harmlessly).  Needs no lock. */
-static void mp_unreset(void *priv, struct ww__watch *w, uintptr_t start,
-                       uintptr_t end)
-{
-    struct ww__mp_watch *mw = w->priv;
-
-    (void)priv;
-    ww__mp_set_bits(mw, page_index(mw, start), page_index(mw, end));
+    return settle(w, start, end, r);
 }
 
 static int mp_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
                            uintptr_t end)
 {
     struct ww__mp_watch *mw = w->priv;
+    size_t from = page_index(mw, start), to = page_index(mw, end);
     sigset_t saved;
-    int r;
+    int r = enter_op(priv);
 
-    (void)priv;
-    if (ww__range_mapped(start, end) < 0)
-        return ww__mark_stale(w);
+    if (r < 0)
+        return r;
     ww__mp_lock_nosig(mw, &saved);
-    r = ww__mp_make_writable(mw, page_index(mw, start), page_index(mw, end));
+    r = check_owned(mw, from, to);
+    if (r == 0)
+        r = ww__mp_make_writable(mw, from, to);
     ww__mp_unlock_nosig(mw, &saved);
-    if (r < 0 && ww__range_mapped(start, end) < 0)
-        return ww__mark_stale(w);
-    return r;
+    return settle(w, start, end, r);
 }
 
 static int mp_protect(void *priv, struct ww__watch *w, uintptr_t start,
                       uintptr_t end, int prot)
 {
     struct ww__mp_watch *mw = w->priv;
+    size_t from = page_index(mw, start), to = page_index(mw, end);
     sigset_t saved;
-    int r;
+    int r = enter_op(priv);
 
-    (void)priv;
-    if (ww__range_mapped(start, end) < 0)
-        return ww__mark_stale(w);
+    if (r < 0)
+        return r;
     ww__mp_lock_nosig(mw, &saved);
-    r = ww__mp_protect(mw, page_index(mw, start), page_index(mw, end), prot);
+    r = check_owned(mw, from, to);
+    if (r == 0)
+        r = ww__mp_protect(mw, from, to, prot);
     ww__mp_unlock_nosig(mw, &saved);
-    if (r < 0 && ww__range_mapped(start, end) < 0)
-        return ww__mark_stale(w);
-    return r;
+    return settle(w, start, end, r);
 }
 
 /* The real thing on a scratch page: install the handler, arm, write (the
@@ -512,6 +808,7 @@ static int mp_protect(void *priv, struct ww__watch *w, uintptr_t start,
 static int mp_probe(void)
 {
     size_t page = ww__page_size();
+    struct mp_tracker tr;
     struct ww__watch w;
     void *found[2];
     struct ww__sink sink = { .pages = found, .cap = 2 };
@@ -520,6 +817,8 @@ static int mp_probe(void)
 
     if (r < 0)
         return -ENOTSUP;
+    ww__mp_fork_check();
+    tr.generation = ww__mp_generation();
     mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
@@ -527,14 +826,14 @@ static int mp_probe(void)
     memset(&w, 0, sizeof(w));
     w.start = (uintptr_t)mem;
     w.end = w.start + 2 * page;
-    r = mp_watch(NULL, &w);
+    r = mp_watch(&tr, &w);
     if (r == 0) {
         ((volatile char *)mem)[page] = 1;
-        r = mp_get(NULL, &w, w.start, w.end, 1, &sink);
+        r = mp_get(&tr, &w, w.start, w.end, 1, &sink);
         if (r == 0 && (sink.n != 1 || found[0] != mem + page))
             r = -ENOTSUP;
-        mp_disarm(NULL, &w, 0);
-        mp_free_watch(NULL, &w);
+        mp_disarm(&tr, &w, 0);
+        mp_free_watch(&tr, &w);
     }
     munmap(mem, 2 * page);
     /* Out of fds (reading /proc/self/maps) or memory is no verdict on the
@@ -551,12 +850,13 @@ const struct ww__backend_ops ww__mprotect_ops = {
     .open = mp_open,
     .close = mp_close,
     .watch = mp_watch,
-    .owns = mp_owns,
     .disarm = mp_disarm,
+    .in_child = ww__mp_fork_check,
     .free_watch = mp_free_watch,
     .get = mp_get,
     .reset = mp_reset,
     .mark_written = mp_mark_written,
     .unreset = mp_unreset,
     .protect = mp_protect,
+    .owns = mp_owns,
 };

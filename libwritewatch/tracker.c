@@ -249,8 +249,11 @@ static int enter(ww_tracker *t, const void *addr, size_t len, uintptr_t *start,
     r = check_range(addr, len, start, end);
     if (r < 0)
         return r;
-    if (forked_since_open(t))
+    if (forked_since_open(t)) {
+        if (t->ops->in_child)
+            t->ops->in_child();
         return -ECHILD;
+    }
     return 0;
 }
 

@@ -559,6 +559,10 @@ START_TEST(test_mremap_under_watch)
     a[PAGE] = b[PAGE] = 1;
     ck_assert_ptr_eq(mremap(a, 16 * PAGE, 8 * PAGE, 0), a);
     ck_assert_int_eq(ww_get(t, a, 16 * PAGE, 0, pages, &count), -ESTALE);
+    /* One mapping to move: the mprotect backend keeps written and clean
+     * pages in mappings of their own, and a move of several needs Linux
+     * 6.17 and no userfaultfd registration (its marks have one). */
+    ck_assert_int_eq(ww_mark_written(t, b, 16 * PAGE), 0);
     moved = mremap(b, 16 * PAGE, 16 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
                    dst);
     ck_assert_ptr_eq(moved, dst);
