@@ -596,6 +596,11 @@ static void mp_disarm(void *priv, struct ww__watch *w, int forked)
     ww__mp_table_remove(mw);
 }
 
+static void mp_in_child(void)
+{
+    (void)ww__mp_fork_check();
+}
+
 static void mp_free_watch(void *priv, struct ww__watch *w)
 {
     (void)priv;
@@ -851,7 +856,7 @@ const struct ww__backend_ops ww__mprotect_ops = {
     .close = mp_close,
     .watch = mp_watch,
     .disarm = mp_disarm,
-    .in_child = ww__mp_fork_check,
+    .in_child = mp_in_child,
     .free_watch = mp_free_watch,
     .get = mp_get,
     .reset = mp_reset,

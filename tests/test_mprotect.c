@@ -490,6 +490,9 @@ START_TEST(test_droppable_memory_refused)
     ww_tracker_close(t);
     munmap(drop, 4 * PAGE);
     munmap(mem, 4 * PAGE);
+}
+END_TEST
+
 /*
  * Issue 11, defect 3: a writable mapping put over page 1 (MAP_FIXED) and
  * written, then ww_protect over the whole watch and a get+RESET.  The
@@ -894,6 +897,10 @@ START_TEST(test_vma_limit_mixed_prot_nothing_to_free)
 {
     run_child(child_limit_own_mappings_only,
               test_backend == WW_BACKEND_MPROTECT ? -SIGSEGV : 0);
+}
+END_TEST
+
+/*
  * Issue 11, defect 9, natively: in a fork child the inherited watches are
  * no longer the library's.  Writes to inherited armed pages still land,
  * and a protection the child sets itself holds: its forbidden store
