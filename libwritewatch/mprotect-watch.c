@@ -100,19 +100,29 @@ void ww__mp_unlock(struct ww__mp_watch *mw)
         futex_wake_one(&mw->lock);
 }
 
+/* The raw system call, not pthread_sigmask: glibc's drops its reserved
+ * signals from the mask it sets, and signal 32 in a thread's mask is how
+ * mprotect-signal.c marks "SIGSEGV blocked in a chained handler".  A
+ * library call made in such a handler must give that mark back intact. */
+static void set_mask(const sigset_t *set, sigset_t *old)
+{
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, set, old, _NSIG / 8);
+}
+
 void ww__mp_lock_nosig(struct ww__mp_watch *mw, sigset_t *saved)
 {
     sigset_t all;
 
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, saved);
+    sigemptyset(saved);
+    set_mask(&all, saved);
     ww__mp_lock(mw);
 }
 
 void ww__mp_unlock_nosig(struct ww__mp_watch *mw, const sigset_t *saved)
 {
     ww__mp_unlock(mw);
-    pthread_sigmask(SIG_SETMASK, saved, NULL);
+    set_mask(saved, NULL);
 }
 
 /* --- the bitmap ------------------------------------------------------------

@@ -150,6 +150,8 @@ static atomic_int thread_in_handler, main_faulted;
 static enum handler_task {
     TASK_FIX,           /* make own_page writable: the store runs again */
     TASK_NESTED_FAULT,  /* store to other_page first: a fault of its own */
+    TASK_CALL_THEN_FAULT, /* a library call (it saves and restores the
+                           signal mask), then TASK_NESTED_FAULT */
     TASK_JUMP,          /* siglongjmp to jump_back */
     TASK_RAISE,         /* raise(SIGSEGV) first: pending until it returns */
     TASK_WAIT,          /* wait until the main thread faulted, then fix */
@@ -179,6 +181,9 @@ static void count_fault(const void *addr)
     switch (task) {
     case TASK_FIX:
         break;
+    case TASK_CALL_THEN_FAULT:
+        (void)ww_mark_written(counter_tracker, counter_mem + 3 * PAGE, PAGE);
+        /* fall through */
     case TASK_NESTED_FAULT:
         other_page[0] = 1;
         break;
@@ -386,6 +391,16 @@ static int child_counter_nested(int flags, int altstack)
     return 0;
 }
 
+/* The same with a library call in the handler before its own fault: the
+ * call's signal mask dance must keep SIGSEGV "blocked" there. */
+static int child_call_then_nested(void)
+{
+    setup_counter(SA_SIGINFO, TASK_CALL_THEN_FAULT);
+    store_own_page();
+    child_expect(!"the handler's own fault did not kill");
+    return 0;
+}
+
 /* SA_RESETHAND: the first fault reaches the handler, which may write to
  * watched memory; the next one gets the default action. */
 static int child_counter_resethand(void)
@@ -544,6 +559,8 @@ static int run_child(const char *mode)
         return child_counter_jump_unblock(1);
     if (strcmp(mode, "counter-nested") == 0)
         return child_counter_nested(SA_SIGINFO, 0);
+    if (strcmp(mode, "call-then-nested") == 0)
+        return child_call_then_nested();
     if (strcmp(mode, "counter-nested-altstack") == 0)
         return child_counter_nested(SA_SIGINFO, 1);
     if (strcmp(mode, "counter-nested-nodefer") == 0)
@@ -659,6 +676,15 @@ static void assert_nested_fault_kills(const char *mode)
 START_TEST(test_fault_in_previous_handler_kills)
 {
     assert_nested_fault_kills("counter-nested");
+}
+END_TEST
+
+/* Found by the signal-chaining review: ww__mp_lock_nosig restored the mask
+ * through pthread_sigmask, which drops glibc's reserved signal 32 and so
+ * ended the emulated block early: the handler's own fault re-entered it. */
+START_TEST(test_fault_after_library_call_in_previous_handler_kills)
+{
+    assert_nested_fault_kills("call-then-nested");
 }
 END_TEST
 
@@ -803,6 +829,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_previous_handler_longjmp_then_unblock_altstack);
     tcase_add_test(tc, test_fault_in_previous_handler_kills);
     tcase_add_test(tc, test_fault_in_previous_handler_kills_altstack);
+    tcase_add_test(tc, test_fault_after_library_call_in_previous_handler_kills);
     tcase_add_test(tc, test_fault_in_nodefer_previous_handler_nests);
     tcase_add_test(tc, test_resethand_previous_handler);
     tcase_add_test(tc, test_raise_in_previous_handler_is_deferred);
