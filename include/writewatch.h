@@ -36,10 +36,11 @@
  *   - Each written page between clean pages costs a kernel VMA.  Near
  *     vm.max_map_count (65 530 by default) a write may make clean pages
  *     (neighbours, or in any watch) count as written too: over-reported,
- *     never lost.  Pages the program made read-only stay so: if its own
- *     mappings hold every VMA, a write that needs one (a writable page
- *     between read-only ones) cannot run, and its SIGSEGV goes to the
- *     previous handler as for a forbidden write.
+ *     never lost.  Pages the program made read-only stay so, and keep
+ *     their VMA boundaries while armed; only without a userfaultfd, if
+ *     the program's own mappings hold every VMA, can a write that needs
+ *     one (a writable page between read-only ones) not run: its SIGSEGV
+ *     goes to the previous handler as for a forbidden write.
  *   - Unmapping watched memory, or putting a new mapping over it (mmap
  *     MAP_FIXED, mremap), makes the watch stale (-ESTALE) at the next call
  *     on it, and the backend never touches the new mapping: no protection

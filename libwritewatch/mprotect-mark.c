@@ -68,6 +68,9 @@
 #endif
 
 static atomic_int sentinel = -1;        /* the userfaultfd, or -1 */
+/* A second one, for what the caller lets write, or -1 (then the sentinel
+ * registers everything).  See ww__mp_mark(). */
+static atomic_int sentinel_w = -1;
 static atomic_int unusable;             /* the marks cannot tell, here */
 static atomic_int opening;              /* a spin lock for open_sentinel() */
 /* Two pages: the first registered with the sentinel, the second never;
@@ -139,6 +142,27 @@ static int do_register(int fd, uintptr_t start, uintptr_t end)
     return ioctl(fd, UFFDIO_REGISTER, &reg) == 0 ? 0 : -errno;
 }
 
+/* A userfaultfd with the API handshake done: its fd, or -errno. */
+static int new_userfaultfd(struct uffdio_api *api)
+{
+    /* UFFD_USER_MODE_ONLY lets an unprivileged process have one when
+     * vm.unprivileged_userfaultfd = 0; kernels before 5.11 refuse it. */
+    int fd = (int)syscall(SYS_userfaultfd,
+                          O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+
+    if (fd < 0 && errno == EINVAL)
+        fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    if (ioctl(fd, UFFDIO_API, api) < 0) {
+        int r = -errno;
+
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
 /* A userfaultfd that answers as described above, with the canary
  * registered: its fd, or -errno. */
 static int new_sentinel(void)
@@ -149,15 +173,10 @@ static int new_sentinel(void)
 
     if (!canary)
         return -ENOTSUP;
-    /* UFFD_USER_MODE_ONLY lets an unprivileged process have one when
-     * vm.unprivileged_userfaultfd = 0; kernels before 5.11 refuse it. */
-    fd = (int)syscall(SYS_userfaultfd,
-                      O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
-    if (fd < 0 && errno == EINVAL)
-        fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+    fd = new_userfaultfd(&api);
     if (fd < 0)
-        return -errno;
-    r = ioctl(fd, UFFDIO_API, &api) == 0 ? 0 : -errno;
+        return fd;
+    r = 0;
     /* The question must tell registered from not: a kernel without
      * UFFDIO_CONTINUE (< 5.13) answers EINVAL to everything. */
     if (r == 0)
@@ -184,8 +203,13 @@ static int open_sentinel(void)
     fd = atomic_load(&sentinel);
     if (fd < 0 && !atomic_load(&unusable)) {
         fd = new_sentinel();
-        if (fd >= 0)
+        if (fd >= 0) {
+            struct uffdio_api api = { .api = UFFD_API, .features = 0 };
+            int w = new_userfaultfd(&api);
+
+            atomic_store(&sentinel_w, w >= 0 ? w : -1);
             atomic_store(&sentinel, fd);
+        }
         else if (fd != -EMFILE && fd != -ENFILE && fd != -ENOMEM)
             atomic_store(&unusable, 1);
     }
@@ -207,7 +231,23 @@ static int live_sentinel(void)
     return fd;
 }
 
-int ww__mp_mark(uintptr_t start, uintptr_t end)
+/*
+ * Two registrations, by whether the caller lets the memory be written:
+ * armed, a read-write page and a read-only one have the same protection,
+ * and the kernel would merge them into one VMA, which a write to the
+ * read-write page must split again -- impossible at vm.max_map_count, and
+ * the program may have taken the VMAs the merge set free.  VMAs of two
+ * userfaultfds never merge, so watched memory keeps the boundaries the
+ * caller's protections gave it, as it would unwatched.
+ */
+static int class_fd(int fd, int writable)
+{
+    int w = atomic_load(&sentinel_w);
+
+    return writable && w >= 0 ? w : fd;
+}
+
+int ww__mp_mark(uintptr_t start, uintptr_t end, int writable)
 {
     int fd = open_sentinel();
 
@@ -215,16 +255,53 @@ int ww__mp_mark(uintptr_t start, uintptr_t end)
         return fd;
     if (live_sentinel() < 0)
         return -ENOTSUP;
-    return do_register(fd, start, end);
+    return do_register(class_fd(fd, writable), start, end);
+}
+
+static int unregister_with(int fd, uintptr_t start, uintptr_t end)
+{
+    struct uffdio_range range = { .start = start, .len = end - start };
+
+    return fd >= 0 && ioctl(fd, UFFDIO_UNREGISTER, &range) == 0 ? 0 : -1;
+}
+
+/* Since Linux 6.16 only the userfaultfd that registered a VMA may
+ * unregister it: a range of both classes goes by halves. */
+static void unregister_any(int fd, uintptr_t start, uintptr_t end)
+{
+    size_t page = ww__page_size();
+    uintptr_t mid;
+
+    if (unregister_with(fd, start, end) == 0 ||
+        unregister_with(atomic_load(&sentinel_w), start, end) == 0 ||
+        end - start <= page)
+        return;
+    mid = start + (end - start) / page / 2 * page;
+    unregister_any(fd, start, mid);
+    unregister_any(fd, mid, end);
 }
 
 void ww__mp_unmark(uintptr_t start, uintptr_t end)
 {
-    struct uffdio_range range = { .start = start, .len = end - start };
     int fd = live_sentinel();
 
     if (fd >= 0)
-        (void)ioctl(fd, UFFDIO_UNREGISTER, &range);
+        unregister_any(fd, start, end);
+}
+
+int ww__mp_remark(uintptr_t start, uintptr_t end, int writable)
+{
+    int fd = live_sentinel();
+
+    if (fd < 0)
+        return -ENOTSUP;
+    if (atomic_load(&sentinel_w) < 0)
+        return 0;                       /* one class: nothing changes */
+    unregister_any(fd, start, end);
+    if (do_register(class_fd(fd, writable), start, end) == 0)
+        return 0;
+    return do_register(class_fd(fd, !writable), start, end) == 0 ? -ENOMEM
+                                                                : -ESTALE;
 }
 
 /* ww__mp_marked() on an open sentinel: halves a range that spans VMAs
@@ -361,9 +438,13 @@ void ww__mp_adopt(void)
      * memory, where the canaries are as they were (or ESRCH once the
      * parent is gone).  Closed only if it is still that, not a descriptor
      * the child has put at the same number since. */
-    if (fd >= 0 && (answers(fd) || gone_parent(fd)))
+    if (fd >= 0 && (answers(fd) || gone_parent(fd))) {
         close(fd);
+        if (atomic_load(&sentinel_w) >= 0)
+            close(atomic_load(&sentinel_w));
+    }
     atomic_store(&sentinel, -1);
+    atomic_store(&sentinel_w, -1);
     atomic_store(&unusable, canary == NULL);
     atomic_store(&opening, 0);
     atomic_store(&owner, getpid());

@@ -506,6 +506,48 @@ static int record_vma(const struct ww__vma *v, void *arg)
     return 0;
 }
 
+/* Mark the watch run by run of the caller's protection, each in the class
+ * of its write permission (see ww__mp_mark()).  All or nothing. */
+static int mark_by_class(struct ww__mp_watch *mw)
+{
+    for (size_t a = 0, b; a < mw->npages; a = b) {
+        int r;
+
+        b = same_prot_end(mw, a, mw->npages);
+        r = ww__mp_mark(page_addr(mw, a), page_addr(mw, b),
+                        (mw->prot[a] & PROT_WRITE) != 0);
+        if (r < 0) {
+            if (a > 0)
+                ww__mp_unmark(mw->start, page_addr(mw, a));
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* Under the lock, before the caller's protection of [from, to) becomes
+ * prot: the runs whose write permission changes change class, so that
+ * the watch keeps one VMA boundary wherever the caller's protections put
+ * one.  0, or -ENOMEM / -ESTALE from ww__mp_remark(). */
+static int remark_by_class(struct ww__mp_watch *mw, size_t from, size_t to,
+                           int prot)
+{
+    int writable = (prot & PROT_WRITE) != 0;
+
+    for (size_t a = from, b; mw->marked && a < to; a = b) {
+        b = same_prot_end(mw, a, to);
+        if (((mw->prot[a] & PROT_WRITE) != 0) != writable) {
+            int r = ww__mp_remark(page_addr(mw, a), page_addr(mw, b),
+                                  writable);
+            if (r == -ESTALE)
+                atomic_store(&mw->lost, 1);
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
 /*
  * Under the table's writer lock, so that no other watch can come or go
  * in between: free the range (a lost watch of any tracker there is
@@ -525,7 +567,7 @@ static int enter_watch(struct ww__mp_watch *mw)
     /* No mark (no userfaultfd here, or another one has the memory): the
      * watch does without, as the backend did before marks.  Out of VMAs
      * (the registration splits at the range's ends) is out of VMAs. */
-    r = ww__mp_mark(mw->start, mw->end);
+    r = mark_by_class(mw);
     if (r == -ENOMEM)
         return r;
     mw->marked = r == 0;
@@ -802,6 +844,8 @@ static int mp_protect(void *priv, struct ww__watch *w, uintptr_t start,
         return r;
     ww__mp_lock_nosig(mw, &saved);
     r = check_owned(mw, from, to);
+    if (r == 0)
+        r = remark_by_class(mw, from, to, prot);
     if (r == 0)
         r = ww__mp_protect(mw, from, to, prot);
     ww__mp_unlock_nosig(mw, &saved);

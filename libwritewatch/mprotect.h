@@ -177,11 +177,15 @@ int ww__mp_forked(void);
  * sentinel go; the process is its own now.  Async-signal-safe. */
 void ww__mp_adopt(void);
 
-/* Register [start, end) with the sentinel (opened on first use): 0, or
- * -errno and the range is not marked (-ENOTSUP: no marks here). */
-int ww__mp_mark(uintptr_t start, uintptr_t end);
+/* Register [start, end) with the sentinel (opened on first use), in the
+ * class of memory the caller lets write or not (writable): 0, or -errno
+ * and the range is not marked (-ENOTSUP: no marks here). */
+int ww__mp_mark(uintptr_t start, uintptr_t end, int writable);
 /* Unregister it: only ever for a range found marked. */
 void ww__mp_unmark(uintptr_t start, uintptr_t end);
+/* Move a marked range of one class to the other: 0; -ENOMEM (no VMA
+ * left: still marked, in its old class); -ESTALE (no longer marked). */
+int ww__mp_remark(uintptr_t start, uintptr_t end, int writable);
 
 /* 1 if every page of [start, end) is marked, 0 if one is not (unmapped or
  * replaced), -1 if the marks cannot tell (no sentinel here, or it stopped
