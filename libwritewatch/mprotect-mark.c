@@ -56,7 +56,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "internal.h"
 #include "kernel-uapi.h"
 #include "mprotect.h"
 

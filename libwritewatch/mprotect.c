@@ -468,10 +468,10 @@ void ww__mp_release(struct ww__mp_watch *mw, int eager)
 static int mp_open(void **priv)
 {
     struct mp_tracker *tr;
-    int r = mp_init();
 
-    if (r < 0)
-        return r;
+    /* Without its handler the backend cannot run here at all. */
+    if (mp_init() < 0)
+        return -ENOTSUP;
     ww__mp_fork_check();
     tr = ww__calloc(1, sizeof(*tr));
     if (!tr)
@@ -808,50 +808,9 @@ static int mp_protect(void *priv, struct ww__watch *w, uintptr_t start,
     return settle(w, start, end, r);
 }
 
-/* The real thing on a scratch page: install the handler, arm, write (the
- * handler must catch it), and see the write reported. */
-static int mp_probe(void)
-{
-    size_t page = ww__page_size();
-    struct mp_tracker tr;
-    struct ww__watch w;
-    void *found[2];
-    struct ww__sink sink = { .pages = found, .cap = 2 };
-    char *mem;
-    int r = mp_init();
-
-    if (r < 0)
-        return -ENOTSUP;
-    ww__mp_fork_check();
-    tr.generation = ww__mp_generation();
-    mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED)
-        return -ENOMEM;
-    memset(&w, 0, sizeof(w));
-    w.start = (uintptr_t)mem;
-    w.end = w.start + 2 * page;
-    r = mp_watch(&tr, &w);
-    if (r == 0) {
-        ((volatile char *)mem)[page] = 1;
-        r = mp_get(&tr, &w, w.start, w.end, 1, &sink);
-        if (r == 0 && (sink.n != 1 || found[0] != mem + page))
-            r = -ENOTSUP;
-        mp_disarm(&tr, &w, 0);
-        mp_free_watch(&tr, &w);
-    }
-    munmap(mem, 2 * page);
-    /* Out of fds (reading /proc/self/maps) or memory is no verdict on the
-     * mechanism: say so, and tracker.c will not remember it. */
-    if (r == 0 || r == -EMFILE || r == -ENFILE || r == -ENOMEM)
-        return r;
-    return -ENOTSUP;
-}
-
 const struct ww__backend_ops ww__mprotect_ops = {
     .id = WW_BACKEND_MPROTECT,
     .name = "mprotect",
-    .probe = mp_probe,
     .open = mp_open,
     .close = mp_close,
     .watch = mp_watch,

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "internal.h"
 
 struct ww__registry {
     struct ww__watch **v;       /* sorted by start; ranges never overlap */

@@ -58,6 +58,56 @@ static const struct ww__backend_ops *find_backend(enum ww_backend id)
 
 static int choose_backend(enum ww_backend *backend);
 
+/* Out of fds or memory says nothing about the kernel: such a probe result
+ * is not cached, and asked again next time rather than give up on the
+ * backend for good. */
+static int says_nothing(int r)
+{
+    return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
+}
+
+/*
+ * Whether a backend works in this process: the real thing on a scratch
+ * mapping, through its own operations, since some kernels (and seccomp
+ * sandboxes) pass every feature check and still fail later.  Map two
+ * pages, watch, write the second, get+RESET: exactly that page must come
+ * back.  The backend's open says why it cannot run; any later failure
+ * means it does not work here (-ENOTSUP), unless it says nothing.
+ */
+static int probe(const struct ww__backend_ops *ops)
+{
+    size_t page = ww__page_size();
+    struct ww__watch w = { 0 };
+    struct ww__sink sink;
+    void *found[2], *priv;
+    char *mem;
+    int r = ops->open(&priv);
+
+    if (r < 0)
+        return r;
+    mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+        ops->close(priv, 0);
+        return -ENOMEM;
+    }
+    w.start = (uintptr_t)mem;
+    w.end = w.start + 2 * page;
+    ww__sink_init(&sink, found, NULL, 2);
+    r = ops->watch(priv, &w);
+    if (r == 0) {
+        ((volatile char *)mem)[page] = 1;
+        r = ops->get(priv, &w, w.start, w.end, 1, &sink);
+        if (r == 0 && (sink.n != 1 || found[0] != mem + page))
+            r = -ENOTSUP;
+        ops->disarm(priv, &w, 0);
+        ops->free_watch(priv, &w);
+    }
+    munmap(mem, 2 * page);
+    ops->close(priv, 0);
+    return r == 0 || says_nothing(r) ? r : -ENOTSUP;
+}
+
 /* Probe results, cached per process: a probe maps memory and opens fds,
  * which is too much to do on every open.  INT_MIN = not probed yet; two
  * threads probing at once compute the same answer. */
@@ -79,10 +129,8 @@ int ww_backend_available(enum ww_backend backend)
         return -EINVAL;
     r = atomic_load(&probe_cache[backend]);
     if (r == INT_MIN) {
-        r = ops->probe();
-        /* Out of fds or memory says nothing about the kernel: ask again
-         * next time rather than give up on the backend for good. */
-        if (r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+        r = probe(ops);
+        if (!says_nothing(r))
             atomic_store(&probe_cache[backend], r);
     }
     return r;
@@ -125,18 +173,7 @@ const char *ww_backend_name(enum ww_backend backend)
     return "?";
 }
 
-size_t ww__page_size(void)
-{
-    static atomic_size_t page;
-    size_t p = atomic_load_explicit(&page, memory_order_relaxed);
-
-    if (!p) {
-        p = (size_t)sysconf(_SC_PAGESIZE);
-        atomic_store_explicit(&page, p, memory_order_relaxed);
-    }
-    return p;
-}
-
+/* The public name of the one page size (internal.c). */
 size_t ww_page_size(void)
 {
     return ww__page_size();
@@ -417,27 +454,24 @@ struct get_args {
  * written again, so the next get reports it.  Over-reporting a page the
  * call had found clean is impossible: only found runs are in the sink.
  */
+struct undo {
+    ww_tracker *t;
+    struct ww__watch *w;
+};
+
+static void undo_run(uintptr_t start, uintptr_t end, void *arg)
+{
+    struct undo *u = arg;
+
+    u->t->ops->unreset(u->t->priv, u->w, start, end);
+}
+
 static void undo_reset(ww_tracker *t, struct ww__watch *w,
                        const struct ww__sink *s)
 {
-    size_t page = ww__page_size();
+    struct undo u = { t, w };
 
-    for (size_t i = 0; i < s->n;) {
-        uintptr_t a, e;
-
-        if (s->pages) {
-            a = (uintptr_t)s->pages[i++];
-            e = a + page;
-            while (i < s->n && (uintptr_t)s->pages[i] == e) {
-                e += page;
-                i++;
-            }
-        } else {
-            a = (uintptr_t)s->ranges[i].addr;
-            e = a + s->ranges[i++].len;
-        }
-        t->ops->unreset(t->priv, w, a, e);
-    }
+    ww__sink_for_each_run(s, undo_run, &u);
 }
 
 static int query_get(ww_tracker *t, struct ww__watch *w, uintptr_t start,
@@ -454,16 +488,14 @@ static int query_get(ww_tracker *t, struct ww__watch *w, uintptr_t start,
 static int get_common(ww_tracker *t, void *addr, size_t len, unsigned flags,
                       void **pages, struct ww_range *ranges, size_t *count)
 {
-    struct get_args g = { 0 };
+    struct get_args g;
     int r;
 
     if ((!pages && !ranges) || !count || *count == 0 ||
         (flags & ~WW_GET_RESET))
         return -EINVAL;
     g.reset = (flags & WW_GET_RESET) != 0;
-    g.sink.pages = pages;
-    g.sink.ranges = ranges;
-    g.sink.cap = *count;
+    ww__sink_init(&g.sink, pages, ranges, *count);
     r = run_query(t, addr, len, query_get, &g);
     if (r == 0)
         *count = g.sink.n;
@@ -520,25 +552,6 @@ int ww_protect(ww_tracker *t, void *addr, size_t len, int prot)
         ((prot & PROT_WRITE) && !(prot & PROT_READ)))
         return -EINVAL;
     return run_query(t, addr, len, query_protect, &prot);
-}
-
-void ww__sink_put(struct ww__sink *s, uintptr_t start, uintptr_t end)
-{
-    size_t page = ww__page_size();
-
-    if (s->pages) {
-        for (uintptr_t p = start; p < end && s->n < s->cap; p += page)
-            s->pages[s->n++] = (void *)p;
-        return;
-    }
-    if (s->n > 0 && start == s->last_end) {
-        s->ranges[s->n - 1].len += end - start;
-    } else if (s->n < s->cap) {
-        s->ranges[s->n].addr = (void *)start;
-        s->ranges[s->n].len = end - start;
-        s->n++;
-    }
-    s->last_end = end;
 }
 
 const char *ww_strerror(int err)

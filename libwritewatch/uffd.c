@@ -212,7 +212,7 @@ static int uffd_watch(void *priv, struct ww__watch *w)
     struct uffdio_range range = reg.range;
     /* With WP_ASYNC the kernel accepts shared and file mappings too, but a
      * write through another mapping of the same object would never show. */
-    int r = ww__check_private_anonymous(w->start, w->end);
+    int r = ww__vma_check_private_anonymous(w->start, w->end);
 
     if (r < 0)
         return r;
@@ -310,30 +310,22 @@ static int uffd_owns(void *priv, struct ww__watch *w, uintptr_t start,
     return 1;
 }
 
-/* Page mode, the hot loop of a get: expand the regions of one scan into
- * the caller's array.  The kernel reports regions inside [cur, end) and at
- * most max_pages (the room left) pages; one check per region keeps the
- * array safe should it ever not.  Going through ww__sink_put() here, with
- * its check per page, cost ~10% of a whole get with every other page
- * written (wwbench scenario 2). */
+/* Page mode, the hot loop of a get: the regions of one scan into the
+ * caller's array, through the sink's fast path.  The kernel reports
+ * regions inside [cur, end) and at most max_pages (the room left) pages;
+ * one check per region keeps the array safe should it ever not. */
 static int put_pages(struct ww__sink *sink, const struct page_region *vec,
                      long n, uintptr_t cur, uintptr_t end)
 {
     unsigned shift = (unsigned)__builtin_ctzl(ww__page_size());
-    size_t room = sink->cap - sink->n;
-    void **out = sink->pages + sink->n;
 
     for (long i = 0; i < n; i++) {
         uintptr_t p = vec[i].start, e = vec[i].end;
-        size_t k = (e - p) >> shift;
 
-        if (p < cur || e > end || p >= e || k > room)
+        if (p < cur || e > end || p >= e ||
+            ww__sink_put_pages(sink, p, e, shift) < 0)
             return -EIO;
-        room -= k;
-        for (; p < e; p += (uintptr_t)1 << shift)
-            *out++ = (void *)p;
     }
-    sink->n = (size_t)(out - sink->pages);
     return 0;
 }
 
@@ -372,14 +364,14 @@ static int uffd_get(void *priv, struct ww__watch *w, uintptr_t start,
             memset(vec, 0, vec_len * sizeof(vec[0]));
         n = scan_written(u->pagemap, cur, end, flags, vec, vec_len,
                          pages == SIZE_MAX ? 0 : pages, &walk_end);
-        if (n >= 0 && sink->pages && put_pages(sink, vec, n, cur, end) < 0)
+        if (n >= 0 && ww__sink_page_mode(sink) && put_pages(sink, vec, n, cur, end) < 0)
             n = -EIO;           /* the kernel broke its contract */
         if (n < 0) {
             if (reset)
                 keep_rearmed(sink, vec, vec_len, cur, end);
             return n == -EPERM ? ww__mark_stale(w) : (int)n;
         }
-        for (long i = 0; !sink->pages && i < n; i++) {
+        for (long i = 0; !ww__sink_page_mode(sink) && i < n; i++) {
             uintptr_t s = vec[i].start < cur ? cur : vec[i].start;
             uintptr_t e = vec[i].end > end ? end : vec[i].end;
             if (s < e)
@@ -451,46 +443,9 @@ static int uffd_protect(void *priv, struct ww__watch *w, uintptr_t start,
     return ww__range_mapped(start, end) < 0 ? ww__mark_stale(w) : r;
 }
 
-/* The real thing on a scratch page: some kernels (and seccomp sandboxes)
- * pass the feature checks and still fail later, so watch, write, scan. */
-static int uffd_probe(void)
-{
-    size_t page = ww__page_size();
-    struct ww__watch w = { 0 };
-    void *found[2];
-    struct ww__sink sink = { .pages = found, .cap = 2 };
-    void *priv, *mem;
-    int r = uffd_open(&priv);
-
-    if (r < 0)
-        return r;
-    mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) {
-        uffd_close(priv, 0);
-        return -ENOMEM;
-    }
-    w.start = (uintptr_t)mem;
-    w.end = w.start + 2 * page;
-    r = uffd_watch(priv, &w);
-    if (r == 0) {
-        ((volatile char *)mem)[page] = 1;
-        r = uffd_get(priv, &w, w.start, w.end, 1, &sink);
-        if (r == 0 && (sink.n != 1 || found[0] != (char *)mem + page))
-            r = -ENOTSUP;
-        uffd_disarm(priv, &w, 0);
-    }
-    munmap(mem, 2 * page);
-    uffd_close(priv, 0);
-    if (r == -ENOMEM || r == 0)
-        return r;
-    return -ENOTSUP;
-}
-
 const struct ww__backend_ops ww__uffd_ops = {
     .id = WW_BACKEND_UFFD,
     .name = "uffd",
-    .probe = uffd_probe,
     .open = uffd_open,
     .close = uffd_close,
     .watch = uffd_watch,

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "backend.h"
+#include "internal.h"
 #include "kernel-uapi.h"
 #include "vma.h"
 
@@ -251,7 +251,7 @@ int ww__check_not_droppable(uintptr_t start, uintptr_t end)
     return r;
 }
 
-int ww__check_private_anonymous(uintptr_t start, uintptr_t end)
+int ww__vma_check_private_anonymous(uintptr_t start, uintptr_t end)
 {
     int r = ww__vma_walk(start, end, NULL, NULL);
     int v;

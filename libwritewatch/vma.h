@@ -37,7 +37,7 @@ int ww__vma_walk(uintptr_t start, uintptr_t end, ww__vma_fn fn, void *arg);
 /* The walk's verdict alone: 0, -EFAULT or -ENOTSUP as above; and
  * -ENOTSUP for droppable memory on kernels whose userfaultfd registers it
  * (6.11 to 6.15: see ww__check_not_droppable).  For the uffd backend. */
-int ww__check_private_anonymous(uintptr_t start, uintptr_t end);
+int ww__vma_check_private_anonymous(uintptr_t start, uintptr_t end);
 
 /*
  * -ENOTSUP if part of [start, end) is droppable memory (MAP_DROPPABLE,

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "backend.h"
+#include "internal.h"
 
 /* The table's lock.  Taken after a tracker's lock, never before.  In a
  * fork child the first call forgets the parent's table (its watches

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 
+#include "internal.h"
 #include "win32-mem.h"
 
 #define CURRENT_PROCESS ((HANDLE)~(ULONG_PTR)0)
@@ -144,7 +145,7 @@ NTSTATUS WW_WINAPI ww_NtGetWriteWatch(HANDLE process, ULONG flags, PVOID base,
     status = ww__vm_get_write_watch(flags & WRITE_WATCH_FLAG_RESET, base,
                                     size, addresses, count);
     if (status == STATUS_SUCCESS)
-        *granularity = (ULONG)ww_page_size();
+        *granularity = (ULONG)ww__page_size();
     return status;
 }
 
