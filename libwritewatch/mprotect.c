@@ -772,8 +772,15 @@ static int mp_reset(void *priv, struct ww__watch *w, uintptr_t start,
     return settle(w, start, end, r);
 }
 
-static int mp_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
-                           uintptr_t end)
+/* What change_owned() does for ww_mark_written (any other value is a
+ * caller's protection, for ww_protect). */
+#define MAKE_WRITTEN (-1)
+
+/* mark_written and protect: one change of [start, end) under one hold of
+ * the lock, after the check, in the same hold, that it is still the
+ * backend's. */
+static int change_owned(void *priv, struct ww__watch *w, uintptr_t start,
+                        uintptr_t end, int prot)
 {
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
@@ -784,28 +791,24 @@ static int mp_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
         return r;
     ww__mp_lock_nosig(mw, &saved);
     r = check_owned(mw, from, to);
-    if (r == 0)
+    if (r == 0 && prot == MAKE_WRITTEN)
         r = ww__mp_make_writable(mw, from, to);
+    else if (r == 0)
+        r = ww__mp_protect(mw, from, to, prot);
     ww__mp_unlock_nosig(mw, &saved);
     return settle(w, start, end, r);
+}
+
+static int mp_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
+                           uintptr_t end)
+{
+    return change_owned(priv, w, start, end, MAKE_WRITTEN);
 }
 
 static int mp_protect(void *priv, struct ww__watch *w, uintptr_t start,
                       uintptr_t end, int prot)
 {
-    struct ww__mp_watch *mw = w->priv;
-    size_t from = page_index(mw, start), to = page_index(mw, end);
-    sigset_t saved;
-    int r = enter_op(priv);
-
-    if (r < 0)
-        return r;
-    ww__mp_lock_nosig(mw, &saved);
-    r = check_owned(mw, from, to);
-    if (r == 0)
-        r = ww__mp_protect(mw, from, to, prot);
-    ww__mp_unlock_nosig(mw, &saved);
-    return settle(w, start, end, r);
+    return change_owned(priv, w, start, end, prot);
 }
 
 const struct ww__backend_ops ww__mprotect_ops = {

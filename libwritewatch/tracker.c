@@ -276,7 +276,7 @@ static int check_range(const void *addr, size_t len, uintptr_t *start,
 }
 
 /* Common prologue of every call that touches the tracker's watches. */
-static int enter(ww_tracker *t, const void *addr, size_t len, uintptr_t *start,
+static int begin_call(ww_tracker *t, const void *addr, size_t len, uintptr_t *start,
                  uintptr_t *end)
 {
     int r;
@@ -326,7 +326,7 @@ int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
 {
     struct ww__watch *w;
     uintptr_t start, end;
-    int r = enter(t, addr, len, &start, &end);
+    int r = begin_call(t, addr, len, &start, &end);
 
     if (r < 0)
         return r;
@@ -368,7 +368,7 @@ int ww_unwatch(ww_tracker *t, void *addr, size_t len)
 {
     struct ww__watch *w;
     uintptr_t start, end;
-    int r = enter(t, addr, len, &start, &end);
+    int r = begin_call(t, addr, len, &start, &end);
 
     if (r < 0)
         return r;
@@ -417,33 +417,11 @@ int ww_free(ww_tracker *t, void *addr, size_t len)
 /* --- queries --------------------------------------------------------------
  * Each query holds the lock shared from the lookup to the end of the
  * backend call, so the watch it found stays alive. */
-typedef int (*query_fn)(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                        uintptr_t end, void *arg);
-
-static int run_query(ww_tracker *t, const void *addr, size_t len, query_fn fn,
-                     void *arg)
-{
-    struct ww__watch *w;
-    uintptr_t start, end;
-    int r = enter(t, addr, len, &start, &end);
-
-    if (r < 0)
-        return r;
-    pthread_rwlock_rdlock(&t->lock);
-    w = ww__registry_find(&t->watches, start, end);
-    if (!w)
-        r = -ENOENT;
-    else if (atomic_load(&w->stale))
-        r = -ESTALE;
-    else
-        r = fn(t, w, start, end, arg);
-    pthread_rwlock_unlock(&t->lock);
-    return r;
-}
-
-struct get_args {
-    int reset;
-    struct ww__sink sink;
+struct query {
+    enum { QUERY_GET, QUERY_RESET, QUERY_MARK, QUERY_PROTECT } op;
+    int reset;                  /* QUERY_GET: WW_GET_RESET */
+    int prot;                   /* QUERY_PROTECT */
+    struct ww__sink sink;       /* QUERY_GET */
 };
 
 /*
@@ -466,39 +444,69 @@ static void undo_run(uintptr_t start, uintptr_t end, void *arg)
     u->t->ops->unreset(u->t->priv, u->w, start, end);
 }
 
-static void undo_reset(ww_tracker *t, struct ww__watch *w,
-                       const struct ww__sink *s)
+static int backend_get(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                       uintptr_t end, struct query *q)
 {
+    int r = t->ops->get(t->priv, w, start, end, q->reset, &q->sink);
     struct undo u = { t, w };
 
-    ww__sink_for_each_run(s, undo_run, &u);
+    if (r < 0 && q->reset)
+        ww__sink_for_each_run(&q->sink, undo_run, &u);
+    return r;
 }
 
-static int query_get(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                     uintptr_t end, void *arg)
+/* The backend's operation for q, on [start, end) of w. */
+static int call_backend(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                        uintptr_t end, struct query *q)
 {
-    struct get_args *g = arg;
-    int r = t->ops->get(t->priv, w, start, end, g->reset, &g->sink);
+    switch (q->op) {
+    case QUERY_GET:
+        return backend_get(t, w, start, end, q);
+    case QUERY_RESET:
+        return t->ops->reset(t->priv, w, start, end);
+    case QUERY_MARK:
+        return t->ops->mark_written(t->priv, w, start, end);
+    case QUERY_PROTECT:
+        return t->ops->protect(t->priv, w, start, end, q->prot);
+    }
+    return -EINVAL;
+}
 
-    if (r < 0 && g->reset)
-        undo_reset(t, w, &g->sink);
+static int run_query(ww_tracker *t, const void *addr, size_t len,
+                     struct query *q)
+{
+    struct ww__watch *w;
+    uintptr_t start, end;
+    int r = begin_call(t, addr, len, &start, &end);
+
+    if (r < 0)
+        return r;
+    pthread_rwlock_rdlock(&t->lock);
+    w = ww__registry_find(&t->watches, start, end);
+    if (!w)
+        r = -ENOENT;
+    else if (atomic_load(&w->stale))
+        r = -ESTALE;
+    else
+        r = call_backend(t, w, start, end, q);
+    pthread_rwlock_unlock(&t->lock);
     return r;
 }
 
 static int get_common(ww_tracker *t, void *addr, size_t len, unsigned flags,
                       void **pages, struct ww_range *ranges, size_t *count)
 {
-    struct get_args g;
+    struct query q = { .op = QUERY_GET };
     int r;
 
     if ((!pages && !ranges) || !count || *count == 0 ||
         (flags & ~WW_GET_RESET))
         return -EINVAL;
-    g.reset = (flags & WW_GET_RESET) != 0;
-    ww__sink_init(&g.sink, pages, ranges, *count);
-    r = run_query(t, addr, len, query_get, &g);
+    q.reset = (flags & WW_GET_RESET) != 0;
+    ww__sink_init(&q.sink, pages, ranges, *count);
+    r = run_query(t, addr, len, &q);
     if (r == 0)
-        *count = g.sink.n;
+        *count = q.sink.n;
     return r;
 }
 
@@ -514,44 +522,30 @@ int ww_get_ranges(ww_tracker *t, void *addr, size_t len, unsigned flags,
     return get_common(t, addr, len, flags, NULL, ranges, count);
 }
 
-static int query_reset(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                       uintptr_t end, void *arg)
-{
-    (void)arg;
-    return t->ops->reset(t->priv, w, start, end);
-}
-
 int ww_reset(ww_tracker *t, void *addr, size_t len)
 {
-    return run_query(t, addr, len, query_reset, NULL);
-}
+    struct query q = { .op = QUERY_RESET };
 
-static int query_mark(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                      uintptr_t end, void *arg)
-{
-    (void)arg;
-    return t->ops->mark_written(t->priv, w, start, end);
+    return run_query(t, addr, len, &q);
 }
 
 int ww_mark_written(ww_tracker *t, void *addr, size_t len)
 {
-    return run_query(t, addr, len, query_mark, NULL);
-}
+    struct query q = { .op = QUERY_MARK };
 
-static int query_protect(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                         uintptr_t end, void *arg)
-{
-    return t->ops->protect(t->priv, w, start, end, *(const int *)arg);
+    return run_query(t, addr, len, &q);
 }
 
 int ww_protect(ww_tracker *t, void *addr, size_t len, int prot)
 {
+    struct query q = { .op = QUERY_PROTECT, .prot = prot };
+
     /* No write-only pages: a backend arms a page by taking PROT_WRITE
      * away, and what is left must still be what the caller can read. */
     if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) ||
         ((prot & PROT_WRITE) && !(prot & PROT_READ)))
         return -EINVAL;
-    return run_query(t, addr, len, query_protect, &prot);
+    return run_query(t, addr, len, &q);
 }
 
 const char *ww_strerror(int err)

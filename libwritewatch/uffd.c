@@ -108,13 +108,14 @@ static long scan_written(int pagemap, uintptr_t start, uintptr_t end,
  * path in brackets): populated 10.8 (7.8), every other page 8.9 (6.3),
  * untouched 5.4 (5.4), already clean 0.5 (0.5), THP-backed 0.1 (0.1).
  */
-static int arm_range(int pagemap, uintptr_t start, uintptr_t end)
+static int arm_range(const struct uffd_tracker *u, uintptr_t start,
+                     uintptr_t end)
 {
     struct page_region vec[SCAN_CHUNK];
     uintptr_t cur = start, walk_end;
 
     while (cur < end) {
-        long n = scan_written(pagemap, cur, end, PM_SCAN_WP_MATCHING, vec,
+        long n = scan_written(u->pagemap, cur, end, PM_SCAN_WP_MATCHING, vec,
                               SCAN_CHUNK, 0, &walk_end);
 
         if (n < 0)
@@ -129,14 +130,15 @@ static int arm_range(int pagemap, uintptr_t start, uintptr_t end)
 }
 
 /* Clear the write-protect bit: the pages read as written from now on. */
-static int unprotect_range(int uffd, uintptr_t start, uintptr_t end)
+static int unprotect_range(const struct uffd_tracker *u, uintptr_t start,
+                           uintptr_t end)
 {
     struct uffdio_writeprotect wp = {
         .range = { .start = start, .len = end - start },
         .mode = 0,
     };
 
-    while (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) < 0) {
+    while (ioctl(u->uffd, UFFDIO_WRITEPROTECT, &wp) < 0) {
         if (errno != EAGAIN)
             return -errno;
     }
@@ -235,7 +237,7 @@ static int uffd_watch(void *priv, struct ww__watch *w)
         r = -ENOTSUP;
         goto fail;
     }
-    r = arm_range(u->pagemap, w->start, w->end);
+    r = arm_range(u, w->start, w->end);
     if (r == 0)
         return 0;
 fail:
@@ -386,28 +388,33 @@ static int uffd_get(void *priv, struct ww__watch *w, uintptr_t start,
     return 0;
 }
 
+/*
+ * reset and mark_written: change [start, end) with fn.  A hole, found
+ * first, makes the watch stale; so does the error (gone) by which fn
+ * says a VMA is no longer registered with a userfaultfd: a mapping put
+ * over the watch.
+ */
+static int change_range(void *priv, struct ww__watch *w, uintptr_t start,
+                        uintptr_t end,
+                        int (*fn)(const struct uffd_tracker *u,
+                                  uintptr_t start, uintptr_t end),
+                        int gone)
+{
+    int r = ww__range_mapped(start, end) < 0 ? gone : fn(priv, start, end);
+
+    return r == gone ? ww__mark_stale(w) : r;
+}
+
 static int uffd_reset(void *priv, struct ww__watch *w, uintptr_t start,
                       uintptr_t end)
 {
-    struct uffd_tracker *u = priv;
-    int r;
-
-    if (ww__range_mapped(start, end) < 0)
-        return ww__mark_stale(w);
-    r = arm_range(u->pagemap, start, end);
-    return r == -EPERM ? ww__mark_stale(w) : r;
+    return change_range(priv, w, start, end, arm_range, -EPERM);
 }
 
 static int uffd_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
                              uintptr_t end)
 {
-    struct uffd_tracker *u = priv;
-    int r;
-
-    if (ww__range_mapped(start, end) < 0)
-        return ww__mark_stale(w);
-    r = unprotect_range(u->uffd, start, end);
-    return r == -ENOENT ? ww__mark_stale(w) : r;
+    return change_range(priv, w, start, end, unprotect_range, -ENOENT);
 }
 
 /* Undo of a failed RESET: clearing the write-protect bits is what a
@@ -418,7 +425,7 @@ static void uffd_unreset(void *priv, struct ww__watch *w, uintptr_t start,
     struct uffd_tracker *u = priv;
 
     (void)w;
-    (void)unprotect_range(u->uffd, start, end);
+    (void)unprotect_range(u, start, end);
 }
 
 /* The kernel keeps each page's uffd-wp bit across mprotect(2), and never
