@@ -23,7 +23,7 @@ size_t ww__page_size(void)
     return p;
 }
 
-/* --- the result sink ---------------------------------------------------------- */
+/* --- the result sink ----------------------------------------------------- */
 void ww__sink_init(struct ww__sink *s, void **pages, struct ww_range *ranges,
                    size_t cap)
 {
@@ -77,7 +77,7 @@ void ww__sink_for_each_run(const struct ww__sink *s,
     }
 }
 
-/* --- sorted arrays -------------------------------------------------------------- */
+/* --- sorted arrays ------------------------------------------------------- */
 void *ww__array_grow(void *v, size_t n, size_t *cap, size_t size)
 {
     size_t more = *cap ? 2 * *cap : 8;

@@ -23,12 +23,12 @@
 
 #include "writewatch.h"
 
-/* --- the page size ---------------------------------------------------------- */
+/* --- the page size ------------------------------------------------------- */
 
 /* The page size, read once.  Async-signal-safe. */
 size_t ww__page_size(void);
 
-/* --- a watch ------------------------------------------------------------------ */
+/* --- a watch ------------------------------------------------------------- */
 
 /* One watched range: an entry of its tracker's registry and, while it is
  * live, of the process-wide table (watches.h). */
@@ -58,7 +58,7 @@ static inline int ww__mark_stale(struct ww__watch *w)
     return -ESTALE;
 }
 
-/* --- the result sink ------------------------------------------------------------
+/* --- the result sink --------------------------------------------------------
  * Where a get puts what it finds.  The backend asks how much room is left
  * before each kernel operation, so it never finds (and resets) more than
  * the caller can receive, then hands over runs with ww__sink_put() (or,

@@ -128,7 +128,7 @@ static int mp_init(void)
 
 /* Every operation starts here: a fork child releases what it inherited
  * first, and a tracker of the parent's refuses. */
-static int enter_op(const struct mp_tracker *tr)
+static int check_process(const struct mp_tracker *tr)
 {
     ww__mp_fork_check();
     return tr->generation == ww__mp_generation() ? 0 : -ECHILD;
@@ -511,9 +511,9 @@ static int record_vma(const struct ww__vma *v, void *arg)
  * in between: free the range (a lost watch of any tracker there is
  * retired, one that still owns its part refuses), learn the caller's
  * protections (only now: a retired watch gave its pages back), mark the
- * memory, and enter the watch for the handler.
+ * memory, and put the watch in the table for the handler.
  */
-static int enter_watch(struct ww__mp_watch *mw)
+static int install_watch(struct ww__mp_watch *mw)
 {
     int r = ww__mp_table_claim(mw->start, mw->end);
 
@@ -539,7 +539,7 @@ static int mp_watch(void *priv, struct ww__watch *w)
 {
     struct ww__mp_watch *mw;
     sigset_t saved;
-    int r = enter_op(priv);
+    int r = check_process(priv);
 
     if (r == 0)
         r = ww__range_mapped(w->start, w->end);
@@ -549,7 +549,7 @@ static int mp_watch(void *priv, struct ww__watch *w)
     if (!mw)
         return -ENOMEM;
     ww__mp_table_lock();
-    r = enter_watch(mw);
+    r = install_watch(mw);
     ww__mp_table_unlock();
     if (r < 0) {
         ww__mp_watch_free(mw);
@@ -725,7 +725,7 @@ static int mp_get(void *priv, struct ww__watch *w, uintptr_t start,
 {
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
-    int r = enter_op(priv);
+    int r = check_process(priv);
 
     if (r < 0)
         return r;
@@ -761,7 +761,7 @@ static int mp_reset(void *priv, struct ww__watch *w, uintptr_t start,
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
     struct ww__mp_run bounce[BOUNCE_RUNS];
-    int r = enter_op(priv);
+    int r = check_process(priv);
 
     while (r == 0 && from < to) {
         long n = rearm_chunk(mw, &from, to, BOUNCE_RUNS, SIZE_MAX, bounce);
@@ -785,7 +785,7 @@ static int change_owned(void *priv, struct ww__watch *w, uintptr_t start,
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
     sigset_t saved;
-    int r = enter_op(priv);
+    int r = check_process(priv);
 
     if (r < 0)
         return r;

@@ -294,6 +294,28 @@ static int begin_call(ww_tracker *t, const void *addr, size_t len, uintptr_t *st
     return 0;
 }
 
+/* begin_call, then the tracker's lock (exclusive for unwatch, shared for
+ * queries) and the watch that holds all of [*start, *end): 0 with the
+ * lock held, or -errno without it. */
+static int begin_on_watch(ww_tracker *t, const void *addr, size_t len,
+                          int exclusive, struct ww__watch **w,
+                          uintptr_t *start, uintptr_t *end)
+{
+    int r = begin_call(t, addr, len, start, end);
+
+    if (r < 0)
+        return r;
+    if (exclusive)
+        pthread_rwlock_wrlock(&t->lock);
+    else
+        pthread_rwlock_rdlock(&t->lock);
+    *w = ww__registry_find(&t->watches, *start, *end);
+    if (*w)
+        return 0;
+    pthread_rwlock_unlock(&t->lock);
+    return -ENOENT;
+}
+
 /* --- watches -------------------------------------------------------------
  * A new watch takes its range in the process-wide table.  A live watch
  * there that overlaps it either still holds its memory (then the range
@@ -368,18 +390,18 @@ int ww_unwatch(ww_tracker *t, void *addr, size_t len)
 {
     struct ww__watch *w;
     uintptr_t start, end;
-    int r = begin_call(t, addr, len, &start, &end);
+    int r = begin_on_watch(t, addr, len, 1, &w, &start, &end);
 
     if (r < 0)
         return r;
-    pthread_rwlock_wrlock(&t->lock);
-    w = ww__registry_find_exact(&t->watches, start, end);
-    if (w) {
+    if (w->start == start && w->end == end) {
         ww__registry_remove(&t->watches, w);
         release_watch(t, w, 0);
+    } else {
+        r = -ENOENT;            /* only part of a watch */
     }
     pthread_rwlock_unlock(&t->lock);
-    return w ? 0 : -ENOENT;
+    return r;
 }
 
 int ww_alloc(ww_tracker *t, size_t len, unsigned flags, void **out)
@@ -477,18 +499,11 @@ static int run_query(ww_tracker *t, const void *addr, size_t len,
 {
     struct ww__watch *w;
     uintptr_t start, end;
-    int r = begin_call(t, addr, len, &start, &end);
+    int r = begin_on_watch(t, addr, len, 0, &w, &start, &end);
 
     if (r < 0)
         return r;
-    pthread_rwlock_rdlock(&t->lock);
-    w = ww__registry_find(&t->watches, start, end);
-    if (!w)
-        r = -ENOENT;
-    else if (atomic_load(&w->stale))
-        r = -ESTALE;
-    else
-        r = call_backend(t, w, start, end, q);
+    r = atomic_load(&w->stale) ? -ESTALE : call_backend(t, w, start, end, q);
     pthread_rwlock_unlock(&t->lock);
     return r;
 }

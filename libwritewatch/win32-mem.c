@@ -297,7 +297,7 @@ static int map_reserved(uintptr_t at, size_t len, uintptr_t *out)
 }
 
 /* Reserve [want rounded down to GRANULARITY, want+size rounded up to a
- * page), or size bytes anywhere for want == 0, and enter it in the table. */
+ * page), or size bytes anywhere for want == 0, and add it to the table. */
 static NTSTATUS reserve(uintptr_t want, SIZE_T size, int watch,
                         struct region **out)
 {
@@ -483,7 +483,7 @@ NTSTATUS ww__vm_protect(void *address, SIZE_T size, ULONG protect,
 
 /* [base, base+size) widened to pages, inside one watched region, with the
  * table lock held shared on success; -ENOENT (lock released) if not. */
-static int enter_watched(void *base, SIZE_T size, uintptr_t *start,
+static int lock_watched(void *base, SIZE_T size, uintptr_t *start,
                          uintptr_t *end)
 {
     struct region *r;
@@ -505,7 +505,7 @@ NTSTATUS ww__vm_get_write_watch(int reset, void *base, SIZE_T size,
     uintptr_t start, end;
     ww_tracker *t;
     size_t n = *count;
-    int err = enter_watched(base, size, &start, &end);
+    int err = lock_watched(base, size, &start, &end);
 
     if (err < 0)
         return ww__status_from_errno(err);
@@ -523,7 +523,7 @@ NTSTATUS ww__vm_reset_write_watch(void *base, SIZE_T size)
 {
     uintptr_t start, end;
     ww_tracker *t;
-    int err = enter_watched(base, size, &start, &end);
+    int err = lock_watched(base, size, &start, &end);
 
     if (err < 0)
         return ww__status_from_errno(err);

@@ -75,8 +75,9 @@ static DWORD win32_error(NTSTATUS status)
     return ERROR_GEN_FAILURE;
 }
 
-/* Win32's convention: a failure sets the last error, success leaves it. */
-static int failed(NTSTATUS status)
+/* Whether status is a failure, which it then records as the thread's last
+ * error (Win32's convention: success leaves the last error as it was). */
+static int note_failure(NTSTATUS status)
 {
     if (status == STATUS_SUCCESS)
         return 0;
@@ -104,14 +105,14 @@ HANDLE WW_WINAPI ww_GetCurrentProcess(void)
 LPVOID WW_WINAPI ww_VirtualAlloc(LPVOID address, SIZE_T size, DWORD type,
                                  DWORD protect)
 {
-    if (failed(ww__vm_allocate(&address, size, type, protect)))
+    if (note_failure(ww__vm_allocate(&address, size, type, protect)))
         return NULL;
     return address;
 }
 
 BOOL WW_WINAPI ww_VirtualFree(LPVOID address, SIZE_T size, DWORD type)
 {
-    return !failed(ww__vm_free(address, size, type));
+    return !note_failure(ww__vm_free(address, size, type));
 }
 
 BOOL WW_WINAPI ww_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect,
@@ -120,8 +121,8 @@ BOOL WW_WINAPI ww_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect,
     ULONG previous;
 
     if (!old)
-        return !failed(STATUS_ACCESS_VIOLATION);
-    if (failed(ww__vm_protect(address, size, protect, &previous)))
+        return !note_failure(STATUS_ACCESS_VIOLATION);
+    if (note_failure(ww__vm_protect(address, size, protect, &previous)))
         return FALSE;
     *old = previous;
     return TRUE;
@@ -163,7 +164,7 @@ UINT WW_WINAPI ww_GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size,
                                 LPVOID *addresses, ULONG_PTR *count,
                                 ULONG *granularity)
 {
-    if (failed(ww_NtGetWriteWatch(CURRENT_PROCESS, flags, base, size,
+    if (note_failure(ww_NtGetWriteWatch(CURRENT_PROCESS, flags, base, size,
                                   addresses, count, granularity)))
         return ~0u;
     return 0;
@@ -171,7 +172,7 @@ UINT WW_WINAPI ww_GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size,
 
 UINT WW_WINAPI ww_ResetWriteWatch(LPVOID base, SIZE_T size)
 {
-    if (failed(ww_NtResetWriteWatch(CURRENT_PROCESS, base, size)))
+    if (note_failure(ww_NtResetWriteWatch(CURRENT_PROCESS, base, size)))
         return ~0u;
     return 0;
 }
