@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mprotect-table.c - every watch of the mprotect backend in this process,
  * whichever tracker owns it, as the SIGSEGV handler sees them.
+ * Owns the handler's table, its writer lock and the release of a fork
+ * child's inherited watches.
  *
  * The handler may take no lock that other code holds, so the table is
  * read-copy-update: a sorted array that is never changed once published.

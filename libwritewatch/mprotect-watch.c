@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mprotect-watch.c - one watch of the mprotect backend: a bitmap of written
  * pages, the caller's protection of each page, a lock the SIGSEGV handler
@@ -5,6 +6,8 @@
  * protection without PROT_WRITE; written = bit set, the caller's
  * protection).  Why the transitions are ordered as they are: see
  * mprotect.c.
+ * Owns struct ww__mp_watch's bitmap, protections and lock, and every
+ * mprotect(2) of watched pages by the mprotect backend.
  */
 #include "config.h"
 

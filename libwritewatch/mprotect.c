@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mprotect.c - the fallback backend: write-protection with mprotect(2) and
  * a SIGSEGV handler, for kernels and sandboxes without userfaultfd.
+ * Owns ww__mprotect_ops, the fault decision (ww__mp_fault), whose memory a
+ * watch still is, and giving memory back.
  *
  * Every watched page has the caller's protection: what the program wants
  * it to allow (PROT_NONE, PROT_READ or PROT_READ|PROT_WRITE, perhaps with

@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * registry.c - a tracker's watches, as a sorted array of pointers.
+ * Owns a tracker's list of watches (the process-wide table, watches.c, is
+ * one too).
  *
  * An array beats a tree here: watches are created rarely and looked up on
  * every query, and a binary search over a contiguous array is as fast as

@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * tracker.c - the public native API: argument checks, the tracker's life
  * cycle, backend choice, locking, and fork safety.  Everything below the
  * backend table (backend.h) is somebody else's concern.
+ * Owns struct ww_tracker, every function writewatch.h declares
+ * (ww_page_size is internal.c's page size under its public name), and
+ * the backend probe and its cache.
  */
 #include <errno.h>
 #include <limits.h>

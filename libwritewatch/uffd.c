@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * uffd.c - the kernel backend: userfaultfd asynchronous write-protect
  * (UFFD_FEATURE_WP_ASYNC, Linux 6.7) and the PAGEMAP_SCAN ioctl.
+ * Owns ww__uffd_ops and every userfaultfd and PAGEMAP_SCAN call of the
+ * library except the mprotect backend's marks (mprotect-mark.c).
  *
  * Arming a page sets its uffd-wp bit.  A later write is resolved inside the
  * kernel, which clears the bit: no message, no thread, no signal.

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vma.c - is a range private anonymous memory, and how is it protected?
  * Asked once per watch.
+ * Owns the per-watch questions to /proc (PROCMAP_QUERY, maps, smaps); the
+ * mprotect backend's single-VMA look-up is mprotect-mark.c's.
  *
  * Linux >= 6.11 answers per VMA through the PROCMAP_QUERY ioctl on
  * /proc/self/maps; older kernels get the same answer by reading that file.

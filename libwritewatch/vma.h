@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vma.h - what kind of memory a range is, and with which protection,
  * asked of the kernel.
+ * Declares vma.c's questions.
  */
 #ifndef WW_VMA_H
 #define WW_VMA_H

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * win32-mem.c - the Win32 layer's memory: an allocation table in the
  * manner of Windows' address descriptors, and the NT-level operations on
  * it (reserve, commit, decommit, release, protect, write-watch queries).
+ * Owns the Win32 layer's allocation table and its one tracker.
  *
  * Every allocation is one private anonymous mapping, reserved PROT_NONE.
  * The table keeps one byte per page: 0 while the page is only reserved,

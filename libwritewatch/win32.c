@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * win32.c - the Win32 and NT entry points of the Windows layer.
+ * Owns the Win32/NT entry points, the thread's last error and both error
+ * translations.
  *
  * Built as Windows is: each Win32 function calls the NT-level operation
  * (win32-mem.c) and turns a failing NTSTATUS into the thread's last error.
