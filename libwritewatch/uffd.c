@@ -318,19 +318,24 @@ static int uffd_owns(void *priv, struct ww__watch *w, uintptr_t start,
 /* Page mode, the hot loop of a get: the regions of one scan into the
  * caller's array, through the sink's fast path.  The kernel reports
  * regions inside [cur, end) and at most max_pages (the room left) pages;
- * one check per region keeps the array safe should it ever not. */
+ * checking that first keeps the array safe should it ever not, and
+ * stores nothing then (keep_rearmed() hands the regions over again). */
 static int put_pages(struct ww__sink *sink, const struct page_region *vec,
                      long n, uintptr_t cur, uintptr_t end)
 {
     unsigned shift = (unsigned)__builtin_ctzl(ww__page_size());
+    size_t pages = 0;
 
     for (long i = 0; i < n; i++) {
-        uintptr_t p = vec[i].start, e = vec[i].end;
-
-        if (p < cur || e > end || p >= e ||
-            ww__sink_put_pages(sink, p, e, shift) < 0)
+        if (vec[i].start < cur || vec[i].end > end ||
+            vec[i].start >= vec[i].end)
             return -EIO;
+        pages += (size_t)((vec[i].end - vec[i].start) >> shift);
     }
+    if (pages > ww__sink_room_pages(sink))
+        return -EIO;
+    for (long i = 0; i < n; i++)
+        (void)ww__sink_put_pages(sink, vec[i].start, vec[i].end, shift);
     return 0;
 }
 
