@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * writewatch.h - which pages of watched memory were written?
+ * Owns the public native API: every ww_* declaration but the Win32
+ * layer's.
  *
  * libwritewatch gives Linux programs the semantics of the Windows write-watch
  * API (GetWriteWatch / ResetWriteWatch): every page of a watched range starts

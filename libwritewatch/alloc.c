@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * alloc.c - the library's allocation seam: every allocation goes through
  * here, so that a test build can make any one of them fail (inject.h).
+ * Owns the library's only calls to calloc and realloc.
  */
 #include <errno.h>
 #include <stdlib.h>

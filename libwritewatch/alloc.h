@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * alloc.h - every allocation the library makes goes through these, so a
  * test build can make the n-th one fail (see tests/ and --enable-fault-
  * injection) and prove that each error path returns cleanly and leaks
  * nothing.
+ * Declares alloc.c's seam; no other allocator exists in the library.
  */
 #ifndef WW_ALLOC_H
 #define WW_ALLOC_H

@@ -1,77 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * backend.h - the only thing tracker.c knows about a backend.
+ * backend.h - the backend operations table: the only thing tracker.c
+ * knows about a backend, and the only way it calls one.  Backends never
+ * call up into tracker.c.
  *
  * A backend is a table of operations.  tracker.c validates every argument,
  * finds the watch, holds the tracker's lock (shared for get/reset/mark/
  * protect, exclusive for watch/unwatch/open/close) and only then calls
- * down, so a
- * backend may assume: ranges are page-aligned, non-empty and lie inside
- * the watch it is given; the watch stays alive for the whole call.
- * Backends return 0 or a negative errno, like the public API.
+ * down, so a backend may assume: ranges are page-aligned, non-empty and
+ * lie inside the watch it is given; the watch stays alive for the whole
+ * call.  Backends return 0 or a negative errno, like the public API.
+ *
+ * Words, as every file of the library uses them:
+ *   armed        a page whose next write the backend will see (uffd-wp bit
+ *                set; mprotect: bit clear, PROT_WRITE taken away).
+ *   written      a page written since it was last armed: a get reports it.
+ *   stale        a watch whose mapping is (partly) lost: its writes can no
+ *                longer be known, so queries fail with -ESTALE; for good.
+ *   lost         (mprotect) memory of a watch that is no longer what the
+ *                backend armed: unmapped, or replaced.  Makes it stale.
+ *   owned, marked  (mprotect) memory the backend armed and still holds,
+ *                known by the mark it registered (mprotect-mark.c).
+ *   superseded   a stale watch whose range a new watch took: disarmed and
+ *                out of the process-wide table (watches.h).
+ *   disarmed     given back as plain memory; the backend never acts on
+ *                that range again (ops->disarm).
+ *   dead         (mprotect) disarmed, as the fault handler sees it.
+ *   caller's protection  the PROT_* bits the program wants a page to
+ *                have (learnt at watch, changed by ww_protect); an armed
+ *                page has them without PROT_WRITE.
+ *   uniform      (mprotect) every page of a watch has the same caller's
+ *                protection.
  */
 #ifndef WW_BACKEND_H
 #define WW_BACKEND_H
 
-#include <errno.h>
-#include <stdatomic.h>
-#include <stddef.h>
 #include <stdint.h>
-#include <sys/mman.h>
 
-#include "writewatch.h"
-
-/* One watched range: an entry of its tracker's registry and, while it is
- * live, of the process-wide table (watches.h). */
-struct ww__watch {
-    uintptr_t start, end;       /* [start, end), page-aligned */
-    unsigned flags;             /* WW_WATCH_* */
-    atomic_int stale;           /* set once the mapping is known lost */
-    int disarmed;               /* the backend's disarm has run (under
-                                   the process-wide table's lock) */
-    struct ww_tracker *owner;   /* the tracker whose registry holds it */
-    void *priv;                 /* the backend's own per-watch state */
-};
-
-/*
- * Where a get puts what it finds.  The backend asks how much room is left
- * before each kernel operation, so it never finds (and resets) more than
- * the caller can receive, then hands over runs with ww__sink_put().
- */
-struct ww__sink {
-    void **pages;               /* page mode: one address per page, or */
-    struct ww_range *ranges;    /* range mode: one entry per run */
-    size_t cap, n;              /* capacity and entries stored */
-    uintptr_t last_end;         /* end of the last run (range merging) */
-};
-
-/* Pages the sink can still take; SIZE_MAX in range mode (no page limit). */
-static inline size_t ww__sink_room_pages(const struct ww__sink *s)
-{
-    return s->pages ? s->cap - s->n : SIZE_MAX;
-}
-
-/* Runs the sink can still take without merging; SIZE_MAX in page mode. */
-static inline size_t ww__sink_room_runs(const struct ww__sink *s)
-{
-    return s->pages ? SIZE_MAX : s->cap - s->n;
-}
-
-static inline int ww__sink_full(const struct ww__sink *s)
-{
-    return s->n == s->cap;
-}
-
-/* Store the written run [start, end).  The backend guarantees (by asking
- * for room first) that it fits; runs arrive in ascending order. */
-void ww__sink_put(struct ww__sink *s, uintptr_t start, uintptr_t end);
+#include "internal.h"
 
 struct ww__backend_ops {
     enum ww_backend id;
     const char *name;
-
-    /* Whether the backend can run in this process: 0 or -errno.  Called
-     * once per process (the result is cached by tracker.c). */
-    int (*probe)(void);
 
     /* Create / destroy the backend's per-tracker state in *priv.  With
      * forked != 0 the call comes from a fork child whose kernel objects
@@ -134,24 +104,5 @@ struct ww__backend_ops {
 
 extern const struct ww__backend_ops ww__uffd_ops;
 extern const struct ww__backend_ops ww__mprotect_ops;
-
-/* 0 if every page of [start, end) is mapped, else -EFAULT.  msync only
- * walks VMAs: cheap. */
-static inline int ww__range_mapped(uintptr_t start, uintptr_t end)
-{
-    if (msync((void *)start, end - start, MS_ASYNC) == 0)
-        return 0;
-    return errno == ENOMEM ? -EFAULT : -errno;
-}
-
-/* The watch's mapping is lost: its writes can no longer be known. */
-static inline int ww__mark_stale(struct ww__watch *w)
-{
-    atomic_store(&w->stale, 1);
-    return -ESTALE;
-}
-
-/* The page size, read once. */
-size_t ww__page_size(void);
 
 #endif /* WW_BACKEND_H */

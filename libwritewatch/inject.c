@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * inject.c - the fault injection hooks a test build exports (inject.h):
  *   ww_debug_fail_alloc_after(n)      the n-th allocation from now on
@@ -5,6 +6,7 @@
  *   ww_debug_fail_scan_after(n, err)  the n-th re-arming kernel call of a
  *                                     get or reset fails with err, once.
  * n < 0 disarms a hook.  Release builds have neither symbol.
+ * Owns the hooks' countdowns; inject.h owns the sites.
  */
 #include "config.h"
 

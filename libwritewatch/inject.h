@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * inject.h - fault injection seams.  A test build (--enable-fault-injection)
  * can make the n-th call at a site fail, to prove that every error path
  * returns cleanly, leaks nothing and loses no write; release builds
  * compile the seams away.
+ * Owns the list of injection sites and the test that asks about them.
  */
 #ifndef WW_INJECT_H
 #define WW_INJECT_H

@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * kernel-uapi.h - the userfaultfd and PAGEMAP_SCAN definitions of Linux 6.7,
  * for systems whose kernel headers predate them (Debian bookworm ships
  * linux-libc-dev 6.1).  Every definition is used only when the system's own
  * <linux/fs.h> and <linux/userfaultfd.h> lack it, so newer headers win.
  * Values are the kernel ABI (include/uapi/linux/fs.h, userfaultfd.h).
+ * Owns every kernel ABI definition the library (and wwbench) uses beyond
+ * the system's headers.
  */
 #ifndef WW_KERNEL_UAPI_H
 #define WW_KERNEL_UAPI_H

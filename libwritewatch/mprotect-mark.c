@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mprotect-mark.c - which memory is the mprotect backend's own, and which
  * process is.
+ * Owns the sentinel userfaultfd, the marks, the fork canary pages and
+ * ww__mp_vma_at (one VMA from /proc/self/maps); no other file registers
+ * memory with the sentinel.
  *
  * Anonymous memory has no identity a process can see: a mapping put where
  * a watch was (munmap + mmap, mmap MAP_FIXED) looks like the one the
@@ -56,7 +60,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "internal.h"
 #include "kernel-uapi.h"
 #include "mprotect.h"
 

@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mprotect-signal.c - the process's SIGSEGV handler for the mprotect
  * backend.  It knows nothing of watches: a write fault on a read-only page
  * goes to ww__mp_fault(); everything it does not claim goes to the handler
  * that was installed before, as if that one had been called by the kernel,
  * with one difference: SIGSEGV is never blocked while it runs.
+ * Owns the library's SIGSEGV handler and the handler it chains to; no
+ * other file calls sigaction.
  *
  * The kernel would run the previous handler with its sa_mask and, unless
  * SA_NODEFER, SIGSEGV itself added to the interrupted code's mask.  Really

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mprotect-table.c - every watch of the mprotect backend in this process,
  * whichever tracker owns it, as the SIGSEGV handler sees them.
+ * Owns the handler's table, its writer lock and the release of a fork
+ * child's inherited watches.
  *
  * The handler may take no lock that other code holds, so the table is
  * read-copy-update: a sorted array that is never changed once published.
@@ -38,6 +41,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "internal.h"
 #include "mprotect.h"
 
 struct table {
@@ -97,19 +101,16 @@ void ww__mp_table_leave(unsigned ticket)
     atomic_fetch_sub(&readers[ticket], 1);
 }
 
-/* Index of the first watch that ends above addr (t->n if none). */
+static uintptr_t watch_end(const void *v, size_t i)
+{
+    return ((struct ww__mp_watch *const *)v)[i]->end;
+}
+
+/* Index of the first watch that ends above addr (t->n if none).
+ * Async-signal-safe: the handler's lookup. */
 static size_t first_ending_after(const struct table *t, uintptr_t addr)
 {
-    size_t lo = 0, hi = t->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->v[mid]->end <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return ww__first_ending_after(t->v, t->n, addr, watch_end);
 }
 
 struct ww__mp_watch *ww__mp_table_find(uintptr_t addr)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mprotect-watch.c - one watch of the mprotect backend: a bitmap of written
  * pages, the caller's protection of each page, a lock the SIGSEGV handler
@@ -5,6 +6,8 @@
  * protection without PROT_WRITE; written = bit set, the caller's
  * protection).  Why the transitions are ordered as they are: see
  * mprotect.c.
+ * Owns struct ww__mp_watch's bitmap, protections and lock, and every
+ * mprotect(2) of watched pages by the mprotect backend.
  */
 #include "config.h"
 
@@ -269,7 +272,9 @@ static size_t prot_run_start(const struct ww__mp_watch *mw, size_t before,
 }
 
 /* --- page transitions ----------------------------------------------------- */
-static int protect(struct ww__mp_watch *mw, size_t from, size_t to, int prot)
+/* mprotect(2) of pages [from, to) of mw. */
+static int mprotect_pages(struct ww__mp_watch *mw, size_t from, size_t to,
+                          int prot)
 {
     size_t page = ww__page_size();
 
@@ -290,7 +295,7 @@ static int protect_writable_runs(struct ww__mp_watch *mw, size_t from,
         size_t end = same_prot_end(mw, from, to);
 
         if (prot & PROT_WRITE) {
-            int r = protect(mw, from, end, prot & mask);
+            int r = mprotect_pages(mw, from, end, prot & mask);
 
             if (r < 0)
                 return r;
@@ -316,7 +321,7 @@ static int try_writable(struct ww__mp_watch *mw, size_t from, size_t to,
                         int prot)
 {
     ww__mp_set_bits(mw, from, to);      /* bit first: see mprotect.c */
-    return protect(mw, from, to, prot);
+    return mprotect_pages(mw, from, to, prot);
 }
 
 /* --- out of VMAs: merging what the library split -------------------------
@@ -402,7 +407,7 @@ static int merge_written_run(struct ww__mp_watch *w, size_t *cursor,
                 effective_prot(w, s - 1) == armed &&
                 effective_prot(w, e) == armed) {
                 *cursor = e;
-                (void)protect(w, s, e, armed);
+                (void)mprotect_pages(w, s, e, armed);
                 return 1;
             }
         }
@@ -431,7 +436,7 @@ static int merge_and_retry(struct ww__mp_watch *mw, struct ww__mp_watch *w,
                 ? merge_written_run(w, &cursor, skip_from, skip_to)
                 : merge_armed_gap(w, &cursor, kind == ARMED_GAPS_SMALL
                                                   ? SMALL_GAP : SIZE_MAX)))
-        r = protect(mw, first, last, prot);
+        r = mprotect_pages(mw, first, last, prot);
     return r;
 }
 
@@ -609,7 +614,7 @@ int ww__mp_make_writable(struct ww__mp_watch *mw, size_t first, size_t last)
  */
 int ww__mp_protect(struct ww__mp_watch *mw, size_t from, size_t to, int prot)
 {
-    int r = protect(mw, from, to, prot & ~PROT_WRITE);
+    int r = mprotect_pages(mw, from, to, prot & ~PROT_WRITE);
 
     if (r < 0)
         return r;

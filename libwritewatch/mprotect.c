@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mprotect.c - the fallback backend: write-protection with mprotect(2) and
  * a SIGSEGV handler, for kernels and sandboxes without userfaultfd.
+ * Owns ww__mprotect_ops, the fault decision (ww__mp_fault), whose memory a
+ * watch still is, and giving memory back.
  *
  * Every watched page has the caller's protection: what the program wants
  * it to allow (PROT_NONE, PROT_READ or PROT_READ|PROT_WRITE, perhaps with
@@ -128,7 +131,7 @@ static int mp_init(void)
 
 /* Every operation starts here: a fork child releases what it inherited
  * first, and a tracker of the parent's refuses. */
-static int enter_op(const struct mp_tracker *tr)
+static int check_process(const struct mp_tracker *tr)
 {
     ww__mp_fork_check();
     return tr->generation == ww__mp_generation() ? 0 : -ECHILD;
@@ -468,10 +471,10 @@ void ww__mp_release(struct ww__mp_watch *mw, int eager)
 static int mp_open(void **priv)
 {
     struct mp_tracker *tr;
-    int r = mp_init();
 
-    if (r < 0)
-        return r;
+    /* Without its handler the backend cannot run here at all. */
+    if (mp_init() < 0)
+        return -ENOTSUP;
     ww__mp_fork_check();
     tr = ww__calloc(1, sizeof(*tr));
     if (!tr)
@@ -553,9 +556,9 @@ static int remark_by_class(struct ww__mp_watch *mw, size_t from, size_t to,
  * in between: free the range (a lost watch of any tracker there is
  * retired, one that still owns its part refuses), learn the caller's
  * protections (only now: a retired watch gave its pages back), mark the
- * memory, and enter the watch for the handler.
+ * memory, and put the watch in the table for the handler.
  */
-static int enter_watch(struct ww__mp_watch *mw)
+static int install_watch(struct ww__mp_watch *mw)
 {
     int r = ww__mp_table_claim(mw->start, mw->end);
 
@@ -581,7 +584,7 @@ static int mp_watch(void *priv, struct ww__watch *w)
 {
     struct ww__mp_watch *mw;
     sigset_t saved;
-    int r = enter_op(priv);
+    int r = check_process(priv);
 
     if (r == 0)
         r = ww__range_mapped(w->start, w->end);
@@ -591,7 +594,7 @@ static int mp_watch(void *priv, struct ww__watch *w)
     if (!mw)
         return -ENOMEM;
     ww__mp_table_lock();
-    r = enter_watch(mw);
+    r = install_watch(mw);
     ww__mp_table_unlock();
     if (r < 0) {
         ww__mp_watch_free(mw);
@@ -767,7 +770,7 @@ static int mp_get(void *priv, struct ww__watch *w, uintptr_t start,
 {
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
-    int r = enter_op(priv);
+    int r = check_process(priv);
 
     if (r < 0)
         return r;
@@ -803,7 +806,7 @@ static int mp_reset(void *priv, struct ww__watch *w, uintptr_t start,
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
     struct ww__mp_run bounce[BOUNCE_RUNS];
-    int r = enter_op(priv);
+    int r = check_process(priv);
 
     while (r == 0 && from < to) {
         long n = rearm_chunk(mw, &from, to, BOUNCE_RUNS, SIZE_MAX, bounce);
@@ -814,88 +817,50 @@ static int mp_reset(void *priv, struct ww__watch *w, uintptr_t start,
     return settle(w, start, end, r);
 }
 
-static int mp_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
-                           uintptr_t end)
+/* What change_owned() does for ww_mark_written (any other value is a
+ * caller's protection, for ww_protect). */
+#define MAKE_WRITTEN (-1)
+
+/* mark_written and protect: one change of [start, end) under one hold of
+ * the lock, after the check, in the same hold, that it is still the
+ * backend's. */
+static int change_owned(void *priv, struct ww__watch *w, uintptr_t start,
+                        uintptr_t end, int prot)
 {
     struct ww__mp_watch *mw = w->priv;
     size_t from = page_index(mw, start), to = page_index(mw, end);
     sigset_t saved;
-    int r = enter_op(priv);
+    int r = check_process(priv);
 
     if (r < 0)
         return r;
     ww__mp_lock_nosig(mw, &saved);
     r = check_owned(mw, from, to);
-    if (r == 0)
+    if (r == 0 && prot == MAKE_WRITTEN)
         r = ww__mp_make_writable(mw, from, to);
-    ww__mp_unlock_nosig(mw, &saved);
-    return settle(w, start, end, r);
-}
-
-static int mp_protect(void *priv, struct ww__watch *w, uintptr_t start,
-                      uintptr_t end, int prot)
-{
-    struct ww__mp_watch *mw = w->priv;
-    size_t from = page_index(mw, start), to = page_index(mw, end);
-    sigset_t saved;
-    int r = enter_op(priv);
-
-    if (r < 0)
-        return r;
-    ww__mp_lock_nosig(mw, &saved);
-    r = check_owned(mw, from, to);
-    if (r == 0)
+    else if (r == 0)
         r = remark_by_class(mw, from, to, prot);
-    if (r == 0)
+    if (r == 0 && prot != MAKE_WRITTEN)
         r = ww__mp_protect(mw, from, to, prot);
     ww__mp_unlock_nosig(mw, &saved);
     return settle(w, start, end, r);
 }
 
-/* The real thing on a scratch page: install the handler, arm, write (the
- * handler must catch it), and see the write reported. */
-static int mp_probe(void)
+static int mp_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
+                           uintptr_t end)
 {
-    size_t page = ww__page_size();
-    struct mp_tracker tr;
-    struct ww__watch w;
-    void *found[2];
-    struct ww__sink sink = { .pages = found, .cap = 2 };
-    char *mem;
-    int r = mp_init();
+    return change_owned(priv, w, start, end, MAKE_WRITTEN);
+}
 
-    if (r < 0)
-        return -ENOTSUP;
-    ww__mp_fork_check();
-    tr.generation = ww__mp_generation();
-    mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED)
-        return -ENOMEM;
-    memset(&w, 0, sizeof(w));
-    w.start = (uintptr_t)mem;
-    w.end = w.start + 2 * page;
-    r = mp_watch(&tr, &w);
-    if (r == 0) {
-        ((volatile char *)mem)[page] = 1;
-        r = mp_get(&tr, &w, w.start, w.end, 1, &sink);
-        if (r == 0 && (sink.n != 1 || found[0] != mem + page))
-            r = -ENOTSUP;
-        mp_disarm(&tr, &w, 0);
-        mp_free_watch(&tr, &w);
-    }
-    munmap(mem, 2 * page);
-    /* Out of fds (reading /proc/self/maps) or memory is no verdict on the
-     * mechanism: say so, and tracker.c will not remember it. */
-    if (r == 0 || r == -EMFILE || r == -ENFILE || r == -ENOMEM)
-        return r;
-    return -ENOTSUP;
+static int mp_protect(void *priv, struct ww__watch *w, uintptr_t start,
+                      uintptr_t end, int prot)
+{
+    return change_owned(priv, w, start, end, prot);
 }
 
 const struct ww__backend_ops ww__mprotect_ops = {
     .id = WW_BACKEND_MPROTECT,
     .name = "mprotect",
-    .probe = mp_probe,
     .open = mp_open,
     .close = mp_close,
     .watch = mp_watch,

@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mprotect.h - what the files of the mprotect backend share (internal).
+ * Owns nothing but the declarations the mprotect-*.c files share.
  *
  *   mprotect.c          the backend's operations and the lost-write argument
  *   mprotect-watch.c    one watch: its bitmap, its lock, protecting pages

@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * registry.c - a tracker's watches, as a sorted array of pointers.
+ * Owns a tracker's list of watches (the process-wide table, watches.c, is
+ * one too).
  *
  * An array beats a tree here: watches are created rarely and looked up on
  * every query, and a binary search over a contiguous array is as fast as
@@ -8,25 +11,18 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "registry.h"
 
-#include "alloc.h"
+static uintptr_t watch_end(const void *v, size_t i)
+{
+    return ((struct ww__watch *const *)v)[i]->end;
+}
 
 /* Index of the first watch whose end is above addr (n if none). */
 static size_t first_ending_after(const struct ww__registry *r, uintptr_t addr)
 {
-    size_t lo = 0, hi = r->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->v[mid]->end <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return ww__first_ending_after(r->v, r->n, addr, watch_end);
 }
 
 struct ww__watch *ww__registry_find(const struct ww__registry *r,
@@ -65,17 +61,11 @@ int ww__registry_overlaps(const struct ww__registry *r, uintptr_t start,
 
 int ww__registry_reserve(struct ww__registry *r)
 {
-    struct ww__watch **v;
-    size_t cap;
+    struct ww__watch **v = ww__array_grow(r->v, r->n, &r->cap, sizeof(*v));
 
-    if (r->n < r->cap)
-        return 0;
-    cap = r->cap ? r->cap * 2 : 8;
-    v = ww__realloc(r->v, cap * sizeof(*v));
     if (!v)
         return -ENOMEM;
     r->v = v;
-    r->cap = cap;
     return 0;
 }
 
@@ -83,7 +73,7 @@ void ww__registry_insert(struct ww__registry *r, struct ww__watch *w)
 {
     size_t i = first_ending_after(r, w->start);
 
-    memmove(&r->v[i + 1], &r->v[i], (r->n - i) * sizeof(*r->v));
+    ww__array_open_gap(r->v, r->n, i, sizeof(*r->v));
     r->v[i] = w;
     r->n++;
 }
@@ -94,7 +84,7 @@ void ww__registry_remove(struct ww__registry *r, struct ww__watch *w)
 
     if (i == r->n || r->v[i] != w)
         return;
-    memmove(&r->v[i], &r->v[i + 1], (r->n - i - 1) * sizeof(*r->v));
+    ww__array_close_gap(r->v, r->n, i, sizeof(*r->v));
     r->n--;
 }
 

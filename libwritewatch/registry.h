@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * registry.h - a tracker's watches, sorted by address.
+ * Owns struct ww__registry; the sorted-array primitives are internal.h's.
  *
  * Lookups are O(log n) binary searches.  The registry does no locking of
  * its own: its user holds a lock around every call (a tracker's lock for
@@ -11,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "internal.h"
 
 struct ww__registry {
     struct ww__watch **v;       /* sorted by start; ranges never overlap */

@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * tracker.c - the public native API: argument checks, the tracker's life
  * cycle, backend choice, locking, and fork safety.  Everything below the
  * backend table (backend.h) is somebody else's concern.
+ * Owns struct ww_tracker, every function writewatch.h declares
+ * (ww_page_size is internal.c's page size under its public name), and
+ * the backend probe and its cache.
  */
 #include <errno.h>
 #include <limits.h>
@@ -58,6 +62,56 @@ static const struct ww__backend_ops *find_backend(enum ww_backend id)
 
 static int choose_backend(enum ww_backend *backend);
 
+/* Out of fds or memory says nothing about the kernel: such a probe result
+ * is not cached, and asked again next time rather than give up on the
+ * backend for good. */
+static int says_nothing(int r)
+{
+    return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
+}
+
+/*
+ * Whether a backend works in this process: the real thing on a scratch
+ * mapping, through its own operations, since some kernels (and seccomp
+ * sandboxes) pass every feature check and still fail later.  Map two
+ * pages, watch, write the second, get+RESET: exactly that page must come
+ * back.  The backend's open says why it cannot run; any later failure
+ * means it does not work here (-ENOTSUP), unless it says nothing.
+ */
+static int probe(const struct ww__backend_ops *ops)
+{
+    size_t page = ww__page_size();
+    struct ww__watch w = { 0 };
+    struct ww__sink sink;
+    void *found[2], *priv;
+    char *mem;
+    int r = ops->open(&priv);
+
+    if (r < 0)
+        return r;
+    mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+        ops->close(priv, 0);
+        return -ENOMEM;
+    }
+    w.start = (uintptr_t)mem;
+    w.end = w.start + 2 * page;
+    ww__sink_init(&sink, found, NULL, 2);
+    r = ops->watch(priv, &w);
+    if (r == 0) {
+        ((volatile char *)mem)[page] = 1;
+        r = ops->get(priv, &w, w.start, w.end, 1, &sink);
+        if (r == 0 && (sink.n != 1 || found[0] != mem + page))
+            r = -ENOTSUP;
+        ops->disarm(priv, &w, 0);
+        ops->free_watch(priv, &w);
+    }
+    munmap(mem, 2 * page);
+    ops->close(priv, 0);
+    return r == 0 || says_nothing(r) ? r : -ENOTSUP;
+}
+
 /* Probe results, cached per process: a probe maps memory and opens fds,
  * which is too much to do on every open.  INT_MIN = not probed yet; two
  * threads probing at once compute the same answer. */
@@ -79,10 +133,8 @@ int ww_backend_available(enum ww_backend backend)
         return -EINVAL;
     r = atomic_load(&probe_cache[backend]);
     if (r == INT_MIN) {
-        r = ops->probe();
-        /* Out of fds or memory says nothing about the kernel: ask again
-         * next time rather than give up on the backend for good. */
-        if (r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+        r = probe(ops);
+        if (!says_nothing(r))
             atomic_store(&probe_cache[backend], r);
     }
     return r;
@@ -125,18 +177,7 @@ const char *ww_backend_name(enum ww_backend backend)
     return "?";
 }
 
-size_t ww__page_size(void)
-{
-    static atomic_size_t page;
-    size_t p = atomic_load_explicit(&page, memory_order_relaxed);
-
-    if (!p) {
-        p = (size_t)sysconf(_SC_PAGESIZE);
-        atomic_store_explicit(&page, p, memory_order_relaxed);
-    }
-    return p;
-}
-
+/* The public name of the one page size (internal.c). */
 size_t ww_page_size(void)
 {
     return ww__page_size();
@@ -239,7 +280,7 @@ static int check_range(const void *addr, size_t len, uintptr_t *start,
 }
 
 /* Common prologue of every call that touches the tracker's watches. */
-static int enter(ww_tracker *t, const void *addr, size_t len, uintptr_t *start,
+static int begin_call(ww_tracker *t, const void *addr, size_t len, uintptr_t *start,
                  uintptr_t *end)
 {
     int r;
@@ -255,6 +296,28 @@ static int enter(ww_tracker *t, const void *addr, size_t len, uintptr_t *start,
         return -ECHILD;
     }
     return 0;
+}
+
+/* begin_call, then the tracker's lock (exclusive for unwatch, shared for
+ * queries) and the watch that holds all of [*start, *end): 0 with the
+ * lock held, or -errno without it. */
+static int begin_on_watch(ww_tracker *t, const void *addr, size_t len,
+                          int exclusive, struct ww__watch **w,
+                          uintptr_t *start, uintptr_t *end)
+{
+    int r = begin_call(t, addr, len, start, end);
+
+    if (r < 0)
+        return r;
+    if (exclusive)
+        pthread_rwlock_wrlock(&t->lock);
+    else
+        pthread_rwlock_rdlock(&t->lock);
+    *w = ww__registry_find(&t->watches, *start, *end);
+    if (*w)
+        return 0;
+    pthread_rwlock_unlock(&t->lock);
+    return -ENOENT;
 }
 
 /* --- watches -------------------------------------------------------------
@@ -289,7 +352,7 @@ int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
 {
     struct ww__watch *w;
     uintptr_t start, end;
-    int r = enter(t, addr, len, &start, &end);
+    int r = begin_call(t, addr, len, &start, &end);
 
     if (r < 0)
         return r;
@@ -331,18 +394,18 @@ int ww_unwatch(ww_tracker *t, void *addr, size_t len)
 {
     struct ww__watch *w;
     uintptr_t start, end;
-    int r = enter(t, addr, len, &start, &end);
+    int r = begin_on_watch(t, addr, len, 1, &w, &start, &end);
 
     if (r < 0)
         return r;
-    pthread_rwlock_wrlock(&t->lock);
-    w = ww__registry_find_exact(&t->watches, start, end);
-    if (w) {
+    if (w->start == start && w->end == end) {
         ww__registry_remove(&t->watches, w);
         release_watch(t, w, 0);
+    } else {
+        r = -ENOENT;            /* only part of a watch */
     }
     pthread_rwlock_unlock(&t->lock);
-    return w ? 0 : -ENOENT;
+    return r;
 }
 
 int ww_alloc(ww_tracker *t, size_t len, unsigned flags, void **out)
@@ -380,33 +443,11 @@ int ww_free(ww_tracker *t, void *addr, size_t len)
 /* --- queries --------------------------------------------------------------
  * Each query holds the lock shared from the lookup to the end of the
  * backend call, so the watch it found stays alive. */
-typedef int (*query_fn)(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                        uintptr_t end, void *arg);
-
-static int run_query(ww_tracker *t, const void *addr, size_t len, query_fn fn,
-                     void *arg)
-{
-    struct ww__watch *w;
-    uintptr_t start, end;
-    int r = enter(t, addr, len, &start, &end);
-
-    if (r < 0)
-        return r;
-    pthread_rwlock_rdlock(&t->lock);
-    w = ww__registry_find(&t->watches, start, end);
-    if (!w)
-        r = -ENOENT;
-    else if (atomic_load(&w->stale))
-        r = -ESTALE;
-    else
-        r = fn(t, w, start, end, arg);
-    pthread_rwlock_unlock(&t->lock);
-    return r;
-}
-
-struct get_args {
-    int reset;
-    struct ww__sink sink;
+struct query {
+    enum { QUERY_GET, QUERY_RESET, QUERY_MARK, QUERY_PROTECT } op;
+    int reset;                  /* QUERY_GET: WW_GET_RESET */
+    int prot;                   /* QUERY_PROTECT */
+    struct ww__sink sink;       /* QUERY_GET */
 };
 
 /*
@@ -417,56 +458,74 @@ struct get_args {
  * written again, so the next get reports it.  Over-reporting a page the
  * call had found clean is impossible: only found runs are in the sink.
  */
-static void undo_reset(ww_tracker *t, struct ww__watch *w,
-                       const struct ww__sink *s)
+struct undo {
+    ww_tracker *t;
+    struct ww__watch *w;
+};
+
+static void undo_run(uintptr_t start, uintptr_t end, void *arg)
 {
-    size_t page = ww__page_size();
+    struct undo *u = arg;
 
-    for (size_t i = 0; i < s->n;) {
-        uintptr_t a, e;
-
-        if (s->pages) {
-            a = (uintptr_t)s->pages[i++];
-            e = a + page;
-            while (i < s->n && (uintptr_t)s->pages[i] == e) {
-                e += page;
-                i++;
-            }
-        } else {
-            a = (uintptr_t)s->ranges[i].addr;
-            e = a + s->ranges[i++].len;
-        }
-        t->ops->unreset(t->priv, w, a, e);
-    }
+    u->t->ops->unreset(u->t->priv, u->w, start, end);
 }
 
-static int query_get(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                     uintptr_t end, void *arg)
+static int backend_get(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                       uintptr_t end, struct query *q)
 {
-    struct get_args *g = arg;
-    int r = t->ops->get(t->priv, w, start, end, g->reset, &g->sink);
+    int r = t->ops->get(t->priv, w, start, end, q->reset, &q->sink);
+    struct undo u = { t, w };
 
-    if (r < 0 && g->reset)
-        undo_reset(t, w, &g->sink);
+    if (r < 0 && q->reset)
+        ww__sink_for_each_run(&q->sink, undo_run, &u);
+    return r;
+}
+
+/* The backend's operation for q, on [start, end) of w. */
+static int call_backend(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                        uintptr_t end, struct query *q)
+{
+    switch (q->op) {
+    case QUERY_GET:
+        return backend_get(t, w, start, end, q);
+    case QUERY_RESET:
+        return t->ops->reset(t->priv, w, start, end);
+    case QUERY_MARK:
+        return t->ops->mark_written(t->priv, w, start, end);
+    case QUERY_PROTECT:
+        return t->ops->protect(t->priv, w, start, end, q->prot);
+    }
+    return -EINVAL;
+}
+
+static int run_query(ww_tracker *t, const void *addr, size_t len,
+                     struct query *q)
+{
+    struct ww__watch *w;
+    uintptr_t start, end;
+    int r = begin_on_watch(t, addr, len, 0, &w, &start, &end);
+
+    if (r < 0)
+        return r;
+    r = atomic_load(&w->stale) ? -ESTALE : call_backend(t, w, start, end, q);
+    pthread_rwlock_unlock(&t->lock);
     return r;
 }
 
 static int get_common(ww_tracker *t, void *addr, size_t len, unsigned flags,
                       void **pages, struct ww_range *ranges, size_t *count)
 {
-    struct get_args g = { 0 };
+    struct query q = { .op = QUERY_GET };
     int r;
 
     if ((!pages && !ranges) || !count || *count == 0 ||
         (flags & ~WW_GET_RESET))
         return -EINVAL;
-    g.reset = (flags & WW_GET_RESET) != 0;
-    g.sink.pages = pages;
-    g.sink.ranges = ranges;
-    g.sink.cap = *count;
-    r = run_query(t, addr, len, query_get, &g);
+    q.reset = (flags & WW_GET_RESET) != 0;
+    ww__sink_init(&q.sink, pages, ranges, *count);
+    r = run_query(t, addr, len, &q);
     if (r == 0)
-        *count = g.sink.n;
+        *count = q.sink.n;
     return r;
 }
 
@@ -482,63 +541,30 @@ int ww_get_ranges(ww_tracker *t, void *addr, size_t len, unsigned flags,
     return get_common(t, addr, len, flags, NULL, ranges, count);
 }
 
-static int query_reset(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                       uintptr_t end, void *arg)
-{
-    (void)arg;
-    return t->ops->reset(t->priv, w, start, end);
-}
-
 int ww_reset(ww_tracker *t, void *addr, size_t len)
 {
-    return run_query(t, addr, len, query_reset, NULL);
-}
+    struct query q = { .op = QUERY_RESET };
 
-static int query_mark(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                      uintptr_t end, void *arg)
-{
-    (void)arg;
-    return t->ops->mark_written(t->priv, w, start, end);
+    return run_query(t, addr, len, &q);
 }
 
 int ww_mark_written(ww_tracker *t, void *addr, size_t len)
 {
-    return run_query(t, addr, len, query_mark, NULL);
-}
+    struct query q = { .op = QUERY_MARK };
 
-static int query_protect(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                         uintptr_t end, void *arg)
-{
-    return t->ops->protect(t->priv, w, start, end, *(const int *)arg);
+    return run_query(t, addr, len, &q);
 }
 
 int ww_protect(ww_tracker *t, void *addr, size_t len, int prot)
 {
+    struct query q = { .op = QUERY_PROTECT, .prot = prot };
+
     /* No write-only pages: a backend arms a page by taking PROT_WRITE
      * away, and what is left must still be what the caller can read. */
     if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) ||
         ((prot & PROT_WRITE) && !(prot & PROT_READ)))
         return -EINVAL;
-    return run_query(t, addr, len, query_protect, &prot);
-}
-
-void ww__sink_put(struct ww__sink *s, uintptr_t start, uintptr_t end)
-{
-    size_t page = ww__page_size();
-
-    if (s->pages) {
-        for (uintptr_t p = start; p < end && s->n < s->cap; p += page)
-            s->pages[s->n++] = (void *)p;
-        return;
-    }
-    if (s->n > 0 && start == s->last_end) {
-        s->ranges[s->n - 1].len += end - start;
-    } else if (s->n < s->cap) {
-        s->ranges[s->n].addr = (void *)start;
-        s->ranges[s->n].len = end - start;
-        s->n++;
-    }
-    s->last_end = end;
+    return run_query(t, addr, len, &q);
 }
 
 const char *ww_strerror(int err)

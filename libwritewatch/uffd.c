@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * uffd.c - the kernel backend: userfaultfd asynchronous write-protect
  * (UFFD_FEATURE_WP_ASYNC, Linux 6.7) and the PAGEMAP_SCAN ioctl.
+ * Owns ww__uffd_ops and every userfaultfd and PAGEMAP_SCAN call of the
+ * library except the mprotect backend's marks (mprotect-mark.c).
  *
  * Arming a page sets its uffd-wp bit.  A later write is resolved inside the
  * kernel, which clears the bit: no message, no thread, no signal.
@@ -108,13 +111,14 @@ static long scan_written(int pagemap, uintptr_t start, uintptr_t end,
  * path in brackets): populated 10.8 (7.8), every other page 8.9 (6.3),
  * untouched 5.4 (5.4), already clean 0.5 (0.5), THP-backed 0.1 (0.1).
  */
-static int arm_range(int pagemap, uintptr_t start, uintptr_t end)
+static int arm_range(const struct uffd_tracker *u, uintptr_t start,
+                     uintptr_t end)
 {
     struct page_region vec[SCAN_CHUNK];
     uintptr_t cur = start, walk_end;
 
     while (cur < end) {
-        long n = scan_written(pagemap, cur, end, PM_SCAN_WP_MATCHING, vec,
+        long n = scan_written(u->pagemap, cur, end, PM_SCAN_WP_MATCHING, vec,
                               SCAN_CHUNK, 0, &walk_end);
 
         if (n < 0)
@@ -129,14 +133,15 @@ static int arm_range(int pagemap, uintptr_t start, uintptr_t end)
 }
 
 /* Clear the write-protect bit: the pages read as written from now on. */
-static int unprotect_range(int uffd, uintptr_t start, uintptr_t end)
+static int unprotect_range(const struct uffd_tracker *u, uintptr_t start,
+                           uintptr_t end)
 {
     struct uffdio_writeprotect wp = {
         .range = { .start = start, .len = end - start },
         .mode = 0,
     };
 
-    while (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) < 0) {
+    while (ioctl(u->uffd, UFFDIO_WRITEPROTECT, &wp) < 0) {
         if (errno != EAGAIN)
             return -errno;
     }
@@ -212,7 +217,7 @@ static int uffd_watch(void *priv, struct ww__watch *w)
     struct uffdio_range range = reg.range;
     /* With WP_ASYNC the kernel accepts shared and file mappings too, but a
      * write through another mapping of the same object would never show. */
-    int r = ww__check_private_anonymous(w->start, w->end);
+    int r = ww__vma_check_private_anonymous(w->start, w->end);
 
     if (r < 0)
         return r;
@@ -235,7 +240,7 @@ static int uffd_watch(void *priv, struct ww__watch *w)
         r = -ENOTSUP;
         goto fail;
     }
-    r = arm_range(u->pagemap, w->start, w->end);
+    r = arm_range(u, w->start, w->end);
     if (r == 0)
         return 0;
 fail:
@@ -310,30 +315,27 @@ static int uffd_owns(void *priv, struct ww__watch *w, uintptr_t start,
     return 1;
 }
 
-/* Page mode, the hot loop of a get: expand the regions of one scan into
- * the caller's array.  The kernel reports regions inside [cur, end) and at
- * most max_pages (the room left) pages; one check per region keeps the
- * array safe should it ever not.  Going through ww__sink_put() here, with
- * its check per page, cost ~10% of a whole get with every other page
- * written (wwbench scenario 2). */
+/* Page mode, the hot loop of a get: the regions of one scan into the
+ * caller's array, through the sink's fast path.  The kernel reports
+ * regions inside [cur, end) and at most max_pages (the room left) pages;
+ * checking that first keeps the array safe should it ever not, and
+ * stores nothing then (keep_rearmed() hands the regions over again). */
 static int put_pages(struct ww__sink *sink, const struct page_region *vec,
                      long n, uintptr_t cur, uintptr_t end)
 {
     unsigned shift = (unsigned)__builtin_ctzl(ww__page_size());
-    size_t room = sink->cap - sink->n;
-    void **out = sink->pages + sink->n;
+    size_t pages = 0;
 
     for (long i = 0; i < n; i++) {
-        uintptr_t p = vec[i].start, e = vec[i].end;
-        size_t k = (e - p) >> shift;
-
-        if (p < cur || e > end || p >= e || k > room)
+        if (vec[i].start < cur || vec[i].end > end ||
+            vec[i].start >= vec[i].end)
             return -EIO;
-        room -= k;
-        for (; p < e; p += (uintptr_t)1 << shift)
-            *out++ = (void *)p;
+        pages += (size_t)((vec[i].end - vec[i].start) >> shift);
     }
-    sink->n = (size_t)(out - sink->pages);
+    if (pages > ww__sink_room_pages(sink))
+        return -EIO;
+    for (long i = 0; i < n; i++)
+        (void)ww__sink_put_pages(sink, vec[i].start, vec[i].end, shift);
     return 0;
 }
 
@@ -372,14 +374,14 @@ static int uffd_get(void *priv, struct ww__watch *w, uintptr_t start,
             memset(vec, 0, vec_len * sizeof(vec[0]));
         n = scan_written(u->pagemap, cur, end, flags, vec, vec_len,
                          pages == SIZE_MAX ? 0 : pages, &walk_end);
-        if (n >= 0 && sink->pages && put_pages(sink, vec, n, cur, end) < 0)
+        if (n >= 0 && ww__sink_page_mode(sink) && put_pages(sink, vec, n, cur, end) < 0)
             n = -EIO;           /* the kernel broke its contract */
         if (n < 0) {
             if (reset)
                 keep_rearmed(sink, vec, vec_len, cur, end);
             return n == -EPERM ? ww__mark_stale(w) : (int)n;
         }
-        for (long i = 0; !sink->pages && i < n; i++) {
+        for (long i = 0; !ww__sink_page_mode(sink) && i < n; i++) {
             uintptr_t s = vec[i].start < cur ? cur : vec[i].start;
             uintptr_t e = vec[i].end > end ? end : vec[i].end;
             if (s < e)
@@ -394,28 +396,33 @@ static int uffd_get(void *priv, struct ww__watch *w, uintptr_t start,
     return 0;
 }
 
+/*
+ * reset and mark_written: change [start, end) with fn.  A hole, found
+ * first, makes the watch stale; so does the error (gone) by which fn
+ * says a VMA is no longer registered with a userfaultfd: a mapping put
+ * over the watch.
+ */
+static int change_range(void *priv, struct ww__watch *w, uintptr_t start,
+                        uintptr_t end,
+                        int (*fn)(const struct uffd_tracker *u,
+                                  uintptr_t start, uintptr_t end),
+                        int gone)
+{
+    int r = ww__range_mapped(start, end) < 0 ? gone : fn(priv, start, end);
+
+    return r == gone ? ww__mark_stale(w) : r;
+}
+
 static int uffd_reset(void *priv, struct ww__watch *w, uintptr_t start,
                       uintptr_t end)
 {
-    struct uffd_tracker *u = priv;
-    int r;
-
-    if (ww__range_mapped(start, end) < 0)
-        return ww__mark_stale(w);
-    r = arm_range(u->pagemap, start, end);
-    return r == -EPERM ? ww__mark_stale(w) : r;
+    return change_range(priv, w, start, end, arm_range, -EPERM);
 }
 
 static int uffd_mark_written(void *priv, struct ww__watch *w, uintptr_t start,
                              uintptr_t end)
 {
-    struct uffd_tracker *u = priv;
-    int r;
-
-    if (ww__range_mapped(start, end) < 0)
-        return ww__mark_stale(w);
-    r = unprotect_range(u->uffd, start, end);
-    return r == -ENOENT ? ww__mark_stale(w) : r;
+    return change_range(priv, w, start, end, unprotect_range, -ENOENT);
 }
 
 /* Undo of a failed RESET: clearing the write-protect bits is what a
@@ -426,7 +433,7 @@ static void uffd_unreset(void *priv, struct ww__watch *w, uintptr_t start,
     struct uffd_tracker *u = priv;
 
     (void)w;
-    (void)unprotect_range(u->uffd, start, end);
+    (void)unprotect_range(u, start, end);
 }
 
 /* The kernel keeps each page's uffd-wp bit across mprotect(2), and never
@@ -451,46 +458,9 @@ static int uffd_protect(void *priv, struct ww__watch *w, uintptr_t start,
     return ww__range_mapped(start, end) < 0 ? ww__mark_stale(w) : r;
 }
 
-/* The real thing on a scratch page: some kernels (and seccomp sandboxes)
- * pass the feature checks and still fail later, so watch, write, scan. */
-static int uffd_probe(void)
-{
-    size_t page = ww__page_size();
-    struct ww__watch w = { 0 };
-    void *found[2];
-    struct ww__sink sink = { .pages = found, .cap = 2 };
-    void *priv, *mem;
-    int r = uffd_open(&priv);
-
-    if (r < 0)
-        return r;
-    mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) {
-        uffd_close(priv, 0);
-        return -ENOMEM;
-    }
-    w.start = (uintptr_t)mem;
-    w.end = w.start + 2 * page;
-    r = uffd_watch(priv, &w);
-    if (r == 0) {
-        ((volatile char *)mem)[page] = 1;
-        r = uffd_get(priv, &w, w.start, w.end, 1, &sink);
-        if (r == 0 && (sink.n != 1 || found[0] != (char *)mem + page))
-            r = -ENOTSUP;
-        uffd_disarm(priv, &w, 0);
-    }
-    munmap(mem, 2 * page);
-    uffd_close(priv, 0);
-    if (r == -ENOMEM || r == 0)
-        return r;
-    return -ENOTSUP;
-}
-
 const struct ww__backend_ops ww__uffd_ops = {
     .id = WW_BACKEND_UFFD,
     .name = "uffd",
-    .probe = uffd_probe,
     .open = uffd_open,
     .close = uffd_close,
     .watch = uffd_watch,

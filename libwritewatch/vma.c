@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vma.c - is a range private anonymous memory, and how is it protected?
  * Asked once per watch.
+ * Owns the per-watch questions to /proc (PROCMAP_QUERY, maps, smaps); the
+ * mprotect backend's single-VMA look-up is mprotect-mark.c's.
  *
  * Linux >= 6.11 answers per VMA through the PROCMAP_QUERY ioctl on
  * /proc/self/maps; older kernels get the same answer by reading that file.
@@ -18,7 +21,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "backend.h"
+#include "internal.h"
 #include "kernel-uapi.h"
 #include "vma.h"
 
@@ -251,7 +254,7 @@ int ww__check_not_droppable(uintptr_t start, uintptr_t end)
     return r;
 }
 
-int ww__check_private_anonymous(uintptr_t start, uintptr_t end)
+int ww__vma_check_private_anonymous(uintptr_t start, uintptr_t end)
 {
     int r = ww__vma_walk(start, end, NULL, NULL);
     int v;

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vma.h - what kind of memory a range is, and with which protection,
  * asked of the kernel.
+ * Declares vma.c's questions.
  */
 #ifndef WW_VMA_H
 #define WW_VMA_H
@@ -37,7 +39,7 @@ int ww__vma_walk(uintptr_t start, uintptr_t end, ww__vma_fn fn, void *arg);
 /* The walk's verdict alone: 0, -EFAULT or -ENOTSUP as above; and
  * -ENOTSUP for droppable memory on kernels whose userfaultfd registers it
  * (6.11 to 6.15: see ww__check_not_droppable).  For the uffd backend. */
-int ww__check_private_anonymous(uintptr_t start, uintptr_t end);
+int ww__vma_check_private_anonymous(uintptr_t start, uintptr_t end);
 
 /*
  * -ENOTSUP if part of [start, end) is droppable memory (MAP_DROPPABLE,

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * watches.c - the process-wide table of live watches (see watches.h): a
  * registry (sorted array) under one mutex.  Only watch creation and
  * removal take it -- rare calls; queries never do.
+ * Owns the table, its lock and ww__pid.
  */
 #include "config.h"
 

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * watches.h - the process-wide table of live watches, of every tracker and
  * backend.
+ * Owns the rule that live watches never overlap.
  *
  * A process has one address space: two watches over the same page, by two
  * trackers or two backends, would each re-arm what the other must report.
@@ -21,7 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "backend.h"
+#include "internal.h"
 
 /* The table's lock.  Taken after a tracker's lock, never before.  In a
  * fork child the first call forgets the parent's table (its watches

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * win32-mem.c - the Win32 layer's memory: an allocation table in the
  * manner of Windows' address descriptors, and the NT-level operations on
  * it (reserve, commit, decommit, release, protect, write-watch queries).
+ * Owns the Win32 layer's allocation table and its one tracker.
  *
  * Every allocation is one private anonymous mapping, reserved PROT_NONE.
  * The table keeps one byte per page: 0 while the page is only reserved,
@@ -34,10 +36,10 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 
 #include "alloc.h"
+#include "internal.h"
 #include "win32-mem.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -92,7 +94,7 @@ ww_tracker *ww_win32_tracker(void)
 /* --- pages and protections ---------------------------------------------- */
 static uintptr_t page_mask(void)
 {
-    return (uintptr_t)ww_page_size() - 1;
+    return (uintptr_t)ww__page_size() - 1;
 }
 
 /* The pages [*start, *end) touched by [addr, addr+size); -1 if size is 0
@@ -139,7 +141,7 @@ static int unix_protection(unsigned protect)
 
 static size_t page_index(const struct region *r, uintptr_t addr)
 {
-    return (addr - r->base) / ww_page_size();
+    return (addr - r->base) / ww__page_size();
 }
 
 /* Set the state of pages [start, end), writing only the bytes that change
@@ -169,19 +171,15 @@ static int all_committed(const struct region *r, uintptr_t start,
 
 /* --- the table ---------------------------------------------------------- */
 
+static uintptr_t region_end(const void *v, size_t i)
+{
+    return ((struct region *const *)v)[i]->end;
+}
+
 /* Index of the first region whose end is above addr (table.n if none). */
 static size_t first_ending_after(uintptr_t addr)
 {
-    size_t lo = 0, hi = table.n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (table.v[mid]->end <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return ww__first_ending_after(table.v, table.n, addr, region_end);
 }
 
 /* The region containing addr, or NULL. */
@@ -204,16 +202,12 @@ static struct region *find_region(uintptr_t start, uintptr_t end)
  * cannot fail. */
 static int table_reserve(void)
 {
-    size_t cap = table.cap ? 2 * table.cap : 16;
-    struct region **v;
+    struct region **v = ww__array_grow(table.v, table.n, &table.cap,
+                                       sizeof(*v));
 
-    if (table.n < table.cap)
-        return 0;
-    v = ww__realloc(table.v, cap * sizeof(*v));
     if (!v)
         return -ENOMEM;
     table.v = v;
-    table.cap = cap;
     return 0;
 }
 
@@ -221,7 +215,7 @@ static void table_insert(struct region *r)
 {
     size_t i = first_ending_after(r->base);
 
-    memmove(table.v + i + 1, table.v + i, (table.n - i) * sizeof(*table.v));
+    ww__array_open_gap(table.v, table.n, i, sizeof(*table.v));
     table.v[i] = r;
     table.n++;
 }
@@ -230,8 +224,7 @@ static void table_remove(struct region *r)
 {
     size_t i = first_ending_after(r->base);
 
-    memmove(table.v + i, table.v + i + 1,
-            (table.n - i - 1) * sizeof(*table.v));
+    ww__array_close_gap(table.v, table.n, i, sizeof(*table.v));
     table.n--;
 }
 
@@ -306,7 +299,7 @@ static int map_reserved(uintptr_t at, size_t len, uintptr_t *out)
 }
 
 /* Reserve [want rounded down to GRANULARITY, want+size rounded up to a
- * page), or size bytes anywhere for want == 0, and enter it in the table. */
+ * page), or size bytes anywhere for want == 0, and add it to the table. */
 static NTSTATUS reserve(uintptr_t want, SIZE_T size, int watch,
                         struct region **out)
 {
@@ -328,7 +321,7 @@ static NTSTATUS reserve(uintptr_t want, SIZE_T size, int watch,
     if (err < 0)
         return err == -EEXIST ? STATUS_CONFLICTING_ADDRESSES
                               : ww__status_from_errno(err);
-    r = ww__calloc(1, sizeof(*r) + len / ww_page_size());
+    r = ww__calloc(1, sizeof(*r) + len / ww__page_size());
     if (!r || table_reserve() < 0) {
         munmap((void *)base, len);
         free(r);
@@ -492,7 +485,7 @@ NTSTATUS ww__vm_protect(void *address, SIZE_T size, ULONG protect,
 
 /* [base, base+size) widened to pages, inside one watched region, with the
  * table lock held shared on success; -ENOENT (lock released) if not. */
-static int enter_watched(void *base, SIZE_T size, uintptr_t *start,
+static int lock_watched(void *base, SIZE_T size, uintptr_t *start,
                          uintptr_t *end)
 {
     struct region *r;
@@ -514,7 +507,7 @@ NTSTATUS ww__vm_get_write_watch(int reset, void *base, SIZE_T size,
     uintptr_t start, end;
     ww_tracker *t;
     size_t n = *count;
-    int err = enter_watched(base, size, &start, &end);
+    int err = lock_watched(base, size, &start, &end);
 
     if (err < 0)
         return ww__status_from_errno(err);
@@ -532,7 +525,7 @@ NTSTATUS ww__vm_reset_write_watch(void *base, SIZE_T size)
 {
     uintptr_t start, end;
     ww_tracker *t;
-    int err = enter_watched(base, size, &start, &end);
+    int err = lock_watched(base, size, &start, &end);
 
     if (err < 0)
         return ww__status_from_errno(err);

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * win32-mem.h - the NT-level memory operations of the Win32 layer, over
  * its allocation table (win32-mem.c).  win32.c wraps them in the public
  * Win32 and NT entry points.
+ * Owns the NT-level operations' interface and the extra NTSTATUS codes.
  *
  * Each returns an NTSTATUS.  Arguments a Windows kernel would probe
  * (NULL output pointers) are checked by the caller; everything about the

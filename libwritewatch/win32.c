@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * win32.c - the Win32 and NT entry points of the Windows layer.
+ * Owns the Win32/NT entry points, the thread's last error and both error
+ * translations.
  *
  * Built as Windows is: each Win32 function calls the NT-level operation
  * (win32-mem.c) and turns a failing NTSTATUS into the thread's last error.
@@ -13,6 +16,7 @@
 
 #include <errno.h>
 
+#include "internal.h"
 #include "win32-mem.h"
 
 #define CURRENT_PROCESS ((HANDLE)~(ULONG_PTR)0)
@@ -74,8 +78,9 @@ static DWORD win32_error(NTSTATUS status)
     return ERROR_GEN_FAILURE;
 }
 
-/* Win32's convention: a failure sets the last error, success leaves it. */
-static int failed(NTSTATUS status)
+/* Whether status is a failure, which it then records as the thread's last
+ * error (Win32's convention: success leaves the last error as it was). */
+static int note_failure(NTSTATUS status)
 {
     if (status == STATUS_SUCCESS)
         return 0;
@@ -103,14 +108,14 @@ HANDLE WW_WINAPI ww_GetCurrentProcess(void)
 LPVOID WW_WINAPI ww_VirtualAlloc(LPVOID address, SIZE_T size, DWORD type,
                                  DWORD protect)
 {
-    if (failed(ww__vm_allocate(&address, size, type, protect)))
+    if (note_failure(ww__vm_allocate(&address, size, type, protect)))
         return NULL;
     return address;
 }
 
 BOOL WW_WINAPI ww_VirtualFree(LPVOID address, SIZE_T size, DWORD type)
 {
-    return !failed(ww__vm_free(address, size, type));
+    return !note_failure(ww__vm_free(address, size, type));
 }
 
 BOOL WW_WINAPI ww_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect,
@@ -119,8 +124,8 @@ BOOL WW_WINAPI ww_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect,
     ULONG previous;
 
     if (!old)
-        return !failed(STATUS_ACCESS_VIOLATION);
-    if (failed(ww__vm_protect(address, size, protect, &previous)))
+        return !note_failure(STATUS_ACCESS_VIOLATION);
+    if (note_failure(ww__vm_protect(address, size, protect, &previous)))
         return FALSE;
     *old = previous;
     return TRUE;
@@ -144,7 +149,7 @@ NTSTATUS WW_WINAPI ww_NtGetWriteWatch(HANDLE process, ULONG flags, PVOID base,
     status = ww__vm_get_write_watch(flags & WRITE_WATCH_FLAG_RESET, base,
                                     size, addresses, count);
     if (status == STATUS_SUCCESS)
-        *granularity = (ULONG)ww_page_size();
+        *granularity = (ULONG)ww__page_size();
     return status;
 }
 
@@ -162,7 +167,7 @@ UINT WW_WINAPI ww_GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size,
                                 LPVOID *addresses, ULONG_PTR *count,
                                 ULONG *granularity)
 {
-    if (failed(ww_NtGetWriteWatch(CURRENT_PROCESS, flags, base, size,
+    if (note_failure(ww_NtGetWriteWatch(CURRENT_PROCESS, flags, base, size,
                                   addresses, count, granularity)))
         return ~0u;
     return 0;
@@ -170,7 +175,7 @@ UINT WW_WINAPI ww_GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size,
 
 UINT WW_WINAPI ww_ResetWriteWatch(LPVOID base, SIZE_T size)
 {
-    if (failed(ww_NtResetWriteWatch(CURRENT_PROCESS, base, size)))
+    if (note_failure(ww_NtResetWriteWatch(CURRENT_PROCESS, base, size)))
         return ~0u;
     return 0;
 }

@@ -119,7 +119,7 @@ static void check_both(uintptr_t start, uintptr_t end, int expect)
     ck_assert_int_eq(walk_by_text(fd, start, end, NULL, NULL), expect);
     if (q != NO_QUERY)
         ck_assert_int_eq(q, expect);
-    ck_assert_int_eq(ww__check_private_anonymous(start, end), expect);
+    ck_assert_int_eq(ww__vma_check_private_anonymous(start, end), expect);
     close(fd);
 }
 

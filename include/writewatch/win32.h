@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * writewatch/win32.h - the Windows write-watch API, on libwritewatch.
+ * Owns the public Win32/NT API (ww_ + Windows names) and its standalone
+ * Windows types.
  *
  * VirtualAlloc(MEM_RESERVE | MEM_WRITE_WATCH), GetWriteWatch and
  * ResetWriteWatch with Windows' semantics and Windows' exact signatures,

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * internal.h - the shared internal layer: what the front, the backends
+ * and the Win32 layer all need, defined here once and nowhere else.
+ *
+ *   - the page size (ww__page_size; ww_page_size is only its public name);
+ *   - a watch (struct ww__watch) and how it becomes stale;
+ *   - the result sink a get fills (struct ww__sink);
+ *   - the sorted interval arrays: the one search over them, and the one
+ *     way to grow, open and close a gap in them.
+ *
+ * internal.c holds the out-of-line parts.  Nothing here knows a backend,
+ * a tracker or a lock.
+ */
+#ifndef WW_INTERNAL_H
+#define WW_INTERNAL_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "writewatch.h"
+
+/* --- the page size ------------------------------------------------------- */
+
+/* The page size, read once.  Async-signal-safe. */
+size_t ww__page_size(void);
+
+/* --- a watch ------------------------------------------------------------- */
+
+/* One watched range: an entry of its tracker's registry and, while it is
+ * live, of the process-wide table (watches.h). */
+struct ww__watch {
+    uintptr_t start, end;       /* [start, end), page-aligned */
+    unsigned flags;             /* WW_WATCH_* */
+    atomic_int stale;           /* set once the mapping is known lost */
+    int disarmed;               /* the backend's disarm has run (under
+                                   the process-wide table's lock) */
+    struct ww_tracker *owner;   /* the tracker whose registry holds it */
+    void *priv;                 /* the backend's own per-watch state */
+};
+
+/* 0 if every page of [start, end) is mapped, else -EFAULT.  msync only
+ * walks VMAs: cheap. */
+static inline int ww__range_mapped(uintptr_t start, uintptr_t end)
+{
+    if (msync((void *)start, end - start, MS_ASYNC) == 0)
+        return 0;
+    return errno == ENOMEM ? -EFAULT : -errno;
+}
+
+/* The watch's mapping is lost: its writes can no longer be known. */
+static inline int ww__mark_stale(struct ww__watch *w)
+{
+    atomic_store(&w->stale, 1);
+    return -ESTALE;
+}
+
+/* --- the result sink --------------------------------------------------------
+ * Where a get puts what it finds.  The backend asks how much room is left
+ * before each kernel operation, so it never finds (and resets) more than
+ * the caller can receive, then hands over runs with ww__sink_put() (or,
+ * in page mode, ww__sink_put_pages()).  Only these functions touch the
+ * fields.
+ */
+struct ww__sink {
+    void **pages;               /* page mode: one address per page, or */
+    struct ww_range *ranges;    /* range mode: one entry per run */
+    size_t cap, n;              /* capacity and entries stored */
+    uintptr_t last_end;         /* end of the last run (range merging) */
+};
+
+/* An empty sink over the caller's array: pages or ranges, cap entries. */
+void ww__sink_init(struct ww__sink *s, void **pages, struct ww_range *ranges,
+                   size_t cap);
+
+/* Pages the sink can still take; SIZE_MAX in range mode (no page limit). */
+static inline size_t ww__sink_room_pages(const struct ww__sink *s)
+{
+    return s->pages ? s->cap - s->n : SIZE_MAX;
+}
+
+/* Runs the sink can still take without merging; SIZE_MAX in page mode. */
+static inline size_t ww__sink_room_runs(const struct ww__sink *s)
+{
+    return s->pages ? SIZE_MAX : s->cap - s->n;
+}
+
+static inline int ww__sink_full(const struct ww__sink *s)
+{
+    return s->n == s->cap;
+}
+
+static inline int ww__sink_page_mode(const struct ww__sink *s)
+{
+    return s->pages != NULL;
+}
+
+/* Store the written run [start, end).  The backend guarantees (by asking
+ * for room first) that it fits; runs arrive in ascending order. */
+void ww__sink_put(struct ww__sink *s, uintptr_t start, uintptr_t end);
+
+/* Page mode's fast path, for a backend's hot loop: store every page of
+ * the page-aligned run [start, end), 1 << page_shift bytes each, with one
+ * room check per run instead of one per page (ww__sink_put through here
+ * cost ~10% of a whole get with every other page written, wwbench
+ * scenario 2).  -EIO, storing nothing, if the run does not fit. */
+static inline int ww__sink_put_pages(struct ww__sink *s, uintptr_t start,
+                                     uintptr_t end, unsigned page_shift)
+{
+    void **out = s->pages + s->n;
+
+    if (((end - start) >> page_shift) > s->cap - s->n)
+        return -EIO;
+    for (; start < end; start += (uintptr_t)1 << page_shift)
+        *out++ = (void *)start;
+    s->n = (size_t)(out - s->pages);
+    return 0;
+}
+
+/* Call fn for every run stored so far, adjacent pages joined, in order. */
+void ww__sink_for_each_run(const struct ww__sink *s,
+                           void (*fn)(uintptr_t start, uintptr_t end,
+                                      void *arg),
+                           void *arg);
+
+/* --- sorted interval arrays -------------------------------------------------
+ * A tracker's registry (registry.c), the process-wide table (watches.c),
+ * the Win32 layer's allocations (win32-mem.c) and the mprotect backend's
+ * table for its fault handler (mprotect-table.c) are each an array of
+ * pointers to non-overlapping intervals sorted by address.
+ */
+
+/* Index of the first of the n intervals of array v whose end is above
+ * addr (n if none); end_at(v, i) reads the end of the i-th.  Pure: no
+ * lock, no allocation, no errno, so async-signal-safe: the fault handler
+ * searches the mprotect backend's table with it. */
+static inline size_t ww__first_ending_after(const void *v, size_t n,
+                                            uintptr_t addr,
+                                            uintptr_t (*end_at)(const void *v,
+                                                                size_t i))
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (end_at(v, mid) <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Room for one more of the n elements (size bytes each) of the growable
+ * array v of capacity *cap: v itself if it has room, else v moved to a
+ * larger allocation (*cap updated), or NULL if out of memory (v kept). */
+void *ww__array_grow(void *v, size_t n, size_t *cap, size_t size);
+
+/* Open a gap at index i of the n elements of v (room for n + 1), or close
+ * the one element at i. */
+void ww__array_open_gap(void *v, size_t n, size_t i, size_t size);
+void ww__array_close_gap(void *v, size_t n, size_t i, size_t size);
+
+#endif /* WW_INTERNAL_H */
