@@ -1,5 +1,6 @@
 /* helpers.c - see helpers.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,16 @@ const char *test_child_mode(int argc, char **argv)
     return argc == 3 && strcmp(argv[1], "--child") == 0 ? argv[2] : NULL;
 }
 
+/* Which backend a TCase name's last part names, or -1. */
+static int backend_from_name(const char *name)
+{
+    if (strcmp(name, ww_backend_name(WW_BACKEND_UFFD)) == 0)
+        return WW_BACKEND_UFFD;
+    if (strcmp(name, ww_backend_name(WW_BACKEND_MPROTECT)) == 0)
+        return WW_BACKEND_MPROTECT;
+    return -1;
+}
+
 static void setup_uffd(void) { test_backend = WW_BACKEND_UFFD; }
 static void setup_mprotect(void) { test_backend = WW_BACKEND_MPROTECT; }
 
@@ -170,6 +181,27 @@ int test_backend_required(enum ww_backend b)
     const char *req = getenv("WW_TEST_REQUIRE");
 
     return req && strstr(req, ww_backend_name(b)) != NULL;
+}
+
+/* TAP lines for what did not run at all: a backend that is unavailable
+ * here, a feature this build lacks.  Printed after Check's results. */
+static struct {
+    char name[128];
+    char reason[160];
+} skipped[32];
+static size_t n_skipped;
+
+void test_skip_case(const char *name, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (n_skipped == sizeof(skipped) / sizeof(skipped[0]))
+        abort();
+    snprintf(skipped[n_skipped].name, sizeof(skipped[0].name), "%s", name);
+    va_start(ap, fmt);
+    vsnprintf(skipped[n_skipped].reason, sizeof(skipped[0].reason), fmt, ap);
+    va_end(ap);
+    n_skipped++;
 }
 
 void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, enum ww_backend),
@@ -191,16 +223,16 @@ void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, e
         char *tname;
         TCase *tc;
 
-        if (avail != 0 && !test_backend_required(list[i].id)) {
-            fprintf(stderr, "SKIP %s:%s: backend unavailable here (%s)\n",
-                    name, ww_backend_name(list[i].id), ww_strerror(avail));
-            continue;
-        }
         if (n_names == sizeof(names) / sizeof(names[0]))
             abort();
         tname = names[n_names++];
         snprintf(tname, sizeof(names[0]), "%s:%s", name,
                  ww_backend_name(list[i].id));
+        if (avail != 0 && !test_backend_required(list[i].id)) {
+            test_skip_case(tname, "backend unavailable here (%s)",
+                           ww_strerror(avail));
+            continue;
+        }
         tc = tcase_create(tname);
         tcase_add_checked_fixture(tc, list[i].setup, NULL);
         tcase_set_timeout(tc, timeout_seconds);
@@ -209,13 +241,190 @@ void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, e
     }
 }
 
+/* Skips recorded by test_skip() in the test processes: one line each,
+ * "TEST:BACKEND<tab>REASON" (Check tells a test its own name, not its
+ * TCase's; the backend tells the TCases of a suite apart). */
+static int skip_fd = -1;
+
+void test_skip_record(const char *func, const char *fmt, ...)
+{
+    char line[512];
+    size_t flen = strlen(func);
+    int n;
+    va_list ap;
+
+    /* START_TEST(name) defines name_fn. */
+    if (flen > 3 && strcmp(func + flen - 3, "_fn") == 0)
+        flen -= 3;
+    n = snprintf(line, sizeof(line), "%.*s:%s\t", (int)flen, func,
+                 ww_backend_name(test_backend));
+    va_start(ap, fmt);
+    n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof(line) - 2)
+        n = (int)sizeof(line) - 2;
+    line[n++] = '\n';
+    if (skip_fd < 0 || write(skip_fd, line, (size_t)n) != n)
+        fprintf(stderr, "SKIP %.*s", n, line);
+}
+
+/* The whole of a temporary file, NUL-terminated (the caller frees). */
+static char *slurp(int fd)
+{
+    off_t len = lseek(fd, 0, SEEK_END);
+    char *buf = malloc(len > 0 ? (size_t)len + 1 : 1);
+    ssize_t got = 0;
+
+    if (!buf)
+        abort();
+    if (len > 0 && pread(fd, buf, (size_t)len, 0) == len)
+        got = len;
+    buf[got] = '\0';
+    return buf;
+}
+
+/* The reason recorded for test "TCASE:TEST", or NULL.  A TCase named
+ * "SUITE:BACKEND" runs on that backend, any other on the default one. */
+static const char *skip_reason(char *skips, const char *tcase,
+                               const char *test, size_t test_len,
+                               size_t *reason_len)
+{
+    const char *colon = strrchr(tcase, ':');
+    char key[256];
+    size_t len;
+
+    if (!colon || backend_from_name(colon + 1) < 0)
+        colon = NULL;
+    len = (size_t)snprintf(key, sizeof(key), "%.*s:%s", (int)test_len, test,
+                           colon ? colon + 1 : ww_backend_name(test_backend));
+    if (len >= sizeof(key))
+        return NULL;
+    for (char *l = skips; *l; ) {
+        char *end = strchr(l, '\n');
+        char *tab = strchr(l, '\t');
+
+        if (!end)
+            break;
+        if (tab && tab < end && (size_t)(tab - l) == len &&
+            memcmp(l, key, len) == 0) {
+            *reason_len = (size_t)(end - tab - 1);
+            return tab + 1;
+        }
+        l = end + 1;
+    }
+    return NULL;
+}
+
+/*
+ * Check's TAP log names each test ("ok N - FILE:TCASE:TEST: MSG"), its
+ * results give where a failure happened; one TAP line per test goes to
+ * out, "TCASE:TEST", with "# SKIP why" for a test that called
+ * test_skip(), and the failure as a diagnostic under "not ok".
+ */
+static size_t print_tap(FILE *out, SRunner *sr, char *check_tap, char *skips)
+{
+    TestResult **res = srunner_results(sr);
+    int n_res = srunner_ntests_run(sr);
+    size_t n = 0;
+    char *l = check_tap;
+
+    for (int i = 0; i < n_res; i++) {
+        TestResult *tr = res[i];
+        int ok = tr_rtype(tr) == CK_PASS;
+        const char *tc = tr_tcname(tr);
+        const char *name = "?", *reason = NULL;
+        size_t name_len = 1, reason_len = 0;
+        char *next;
+
+        /* The next result line of Check's log. */
+        while (l && *l && strncmp(l, "ok ", 3) != 0 &&
+               strncmp(l, "not ok ", 7) != 0)
+            l = (next = strchr(l, '\n')) ? next + 1 : NULL;
+        if (l && *l) {
+            char *at = strstr(l, " - ");
+            const char *file = tr_lfile(tr) ? tr_lfile(tr) : "";
+            char *tcp = NULL;
+
+            /* " - FILE:TCASE:TEST: MSG" */
+            if (at && strncmp(at + 3, file, strlen(file)) == 0 &&
+                at[3 + strlen(file)] == ':')
+                tcp = at + 3 + strlen(file) + 1;
+            if (tcp && strncmp(tcp, tc, strlen(tc)) != 0)
+                tcp = NULL;
+
+            if (tcp && tcp[strlen(tc)] == ':') {
+                name = tcp;
+                name_len = strcspn(tcp + strlen(tc) + 1, ":\n") +
+                           strlen(tc) + 1;
+            }
+            l = (next = strchr(l, '\n')) ? next + 1 : NULL;
+        }
+        if (ok && name_len > strlen(tc) + 1)
+            reason = skip_reason(skips, tc, name + strlen(tc) + 1,
+                                 name_len - strlen(tc) - 1, &reason_len);
+        fprintf(out, "%s %zu - %.*s", ok ? "ok" : "not ok", ++n,
+                (int)name_len, name);
+        if (reason)
+            fprintf(out, " # SKIP %.*s", (int)reason_len, reason);
+        fputc('\n', out);
+        if (!ok)
+            fprintf(out, "# %s:%d: %s\n", tr_lfile(tr), tr_lno(tr),
+                    tr_msg(tr));
+    }
+    for (size_t i = 0; i < n_skipped; i++)
+        fprintf(out, "ok %zu - %s # SKIP %s\n", ++n, skipped[i].name,
+                skipped[i].reason);
+    free(res);
+    return n;
+}
+
+/*
+ * Runs the suite and writes TAP (automake's TAP driver reads it).  The
+ * TAP stream gets its own descriptor; stdout becomes stderr, so that
+ * whatever a test prints (Check's own report included) lands in the log
+ * and cannot be taken for a result.
+ */
 int run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);
-    int failed;
+    FILE *check_tap = tmpfile(), *skip_file = tmpfile(), *out;
+    char path[64];
+    char *tap_text, *skips;
+    size_t n;
+    int failed, tap_fd = dup(STDOUT_FILENO);
 
-    srunner_run_all(sr, CK_NORMAL);
+    if (!check_tap || !skip_file || tap_fd < 0 ||
+        !(out = fdopen(tap_fd, "w")))
+        abort();
+    fflush(stdout);
+    dup2(STDERR_FILENO, STDOUT_FILENO);
+    skip_fd = fileno(skip_file);
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fileno(check_tap));
+    unsetenv("CK_TAP_LOG_FILE_NAME");
+    srunner_set_tap(sr, path);
+    srunner_run_all(sr, CK_ENV);
+    fflush(stdout);
+    tap_text = slurp(fileno(check_tap));
+    skips = slurp(skip_fd);
+    n = print_tap(out, sr, tap_text, skips);
+    fprintf(out, "1..%zu\n", n);
+    fclose(out);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    free(tap_text);
+    free(skips);
+    fclose(check_tap);
+    fclose(skip_file);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+int run_slow_suite(Suite *s)
+{
+    const char *slow = getenv("WW_TEST_SLOW");
+
+    if (slow && strcmp(slow, "1") == 0)
+        return run_suite(s);
+    printf("1..0 # SKIP slow: make check-slow runs it\n");
+    srunner_free(srunner_create(s));    /* frees the suite */
+    return EXIT_SUCCESS;
 }

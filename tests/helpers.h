@@ -80,12 +80,30 @@ const char *test_child_mode(int argc, char **argv);
 /* Whether WW_TEST_REQUIRE names the backend (then it must be available). */
 int test_backend_required(enum ww_backend b);
 
-/* Add a TCase per available backend; add_tests adds the tests that apply
- * to that backend. */
+/* Add a TCase per backend, "name:BACKEND"; add_tests adds the tests that
+ * apply to that backend.  An unavailable backend (not required) gets one
+ * "# SKIP" line in the TAP output instead. */
 void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, enum ww_backend),
                         int timeout_seconds);
 
-/* Run a suite; the exit status for main(). */
+/* A case that does not run at all here (a feature this build or this
+ * kernel lacks): one "ok N - name # SKIP reason" line in the TAP output. */
+void test_skip_case(const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Report the running test as SKIP, with the reason (printf format); the
+ * test then cleans up and returns.  Call it from the test function itself
+ * (START_TEST's body): its name is the test's name. */
+#define test_skip(...) test_skip_record(__func__, __VA_ARGS__)
+void test_skip_record(const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Run a suite, writing TAP on stdout (see helpers.c); the exit status for
+ * main(). */
 int run_suite(Suite *s);
+
+/* The same for a slow suite: it runs only with WW_TEST_SLOW=1 (make
+ * check-slow), plain make check lists it as skipped. */
+int run_slow_suite(Suite *s);
 
 #endif

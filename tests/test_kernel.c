@@ -468,8 +468,7 @@ START_TEST(test_overlap_across_backends)
     if (r != 0) {
         ck_assert_msg(!test_backend_required(other), "open %s: %s",
                       ww_backend_name(other), ww_strerror(r));
-        fprintf(stderr, "SKIP overlap across backends: %s unavailable\n",
-                ww_backend_name(other));
+        test_skip("%s unavailable", ww_backend_name(other));
         ww_tracker_close(t1);
         return;
     }

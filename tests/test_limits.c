@@ -7,8 +7,8 @@
  * asserts the documented behaviour exactly, for the backend it runs on, so
  * that a kernel or library that changes it fails here and the documentation
  * is changed with it.  Where a kernel facility is missing (io_uring
- * disabled, no O_DIRECT, no THP, no reclaim) the test says SKIP on stderr
- * and asserts nothing.
+ * disabled, no O_DIRECT, no THP, no reclaim) the test says SKIP (in the
+ * TAP output) and asserts nothing.
  */
 #define _GNU_SOURCE     /* process_vm_writev, O_DIRECT, sched_getcpu */
 #include <fcntl.h>
@@ -152,9 +152,6 @@ static int ring_register(struct ring *r, void *addr, size_t len)
     if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_BUFFERS, &iov,
                 1) == 0)
         return 0;
-    if (errno == ENOMEM)
-        fprintf(stderr, "SKIP limits:%s: io_uring buffer registration "
-                "refused (RLIMIT_MEMLOCK?)\n", ww_backend_name(test_backend));
     return -errno;
 }
 
@@ -186,9 +183,8 @@ START_TEST(test_uring_fixed_buffer_after_reset)
     int r_open = ring_open(&r), r_reg, file;
 
     if (r_open == -ENOSYS || r_open == -EPERM) {
-        fprintf(stderr, "SKIP limits:%s: io_uring unavailable here (%s; "
-                "sysctl kernel.io_uring_disabled?)\n",
-                ww_backend_name(test_backend), strerror(-r_open));
+        test_skip("io_uring unavailable here (%s; sysctl "
+                  "kernel.io_uring_disabled?)", strerror(-r_open));
         ww_tracker_close(t);
         return;
     }
@@ -199,8 +195,10 @@ START_TEST(test_uring_fixed_buffer_after_reset)
         ck_assert_int_eq(ww_mark_written(t, mem, 8 * PAGE), 0);
     }
     r_reg = ring_register(&r, mem, 8 * PAGE);
-    if (r_reg == -ENOMEM)
+    if (r_reg == -ENOMEM) {
+        test_skip("io_uring buffer registration refused (RLIMIT_MEMLOCK?)");
         goto out;
+    }
     ck_assert_int_eq(r_reg, 0);
     /* All 8 read as written: on uffd the pin is a write fault (on
      * mprotect, ww_mark_written did it). */
@@ -275,9 +273,8 @@ START_TEST(test_odirect_read)
     if (fd >= 0)
         unlink(path);
     if (fd < 0 || fcntl(fd, F_SETFL, O_DIRECT) < 0) {
-        fprintf(stderr, "SKIP limits:%s: no O_DIRECT file in the current "
-                "directory (%s)\n",
-                ww_backend_name(test_backend), strerror(errno));
+        test_skip("no O_DIRECT file in the current directory (%s)",
+                  strerror(errno));
         goto out;
     }
     memset(data, 'O', PAGE);
@@ -316,8 +313,8 @@ START_TEST(test_proc_self_mem)
     n = pwrite(fd, "M", 1, (off_t)(uintptr_t)(mem + 5 * PAGE));
     if (n < 0 && !uffd()) {
         /* proc_mem.force_override=never (or ptrace-only) on this kernel. */
-        fprintf(stderr, "SKIP limits:mprotect: /proc/self/mem cannot write "
-                "read-only pages here (%s)\n", strerror(errno));
+        test_skip("/proc/self/mem cannot write read-only pages here (%s)",
+                  strerror(errno));
         goto out;
     }
     ck_assert_int_eq(n, 1);
@@ -347,14 +344,13 @@ static int sys_munlock(void *addr, size_t len)
     return (int)syscall(SYS_munlock, addr, len);
 }
 
-/* 0, or SKIP (returns 1) when RLIMIT_MEMLOCK or policy refuses. */
-static int mlock_or_skip(int r, const char *what)
+/* Whether RLIMIT_MEMLOCK or policy refused a lock (r and errno of the
+ * call): then the test says SKIP. */
+static int lock_refused(int r)
 {
     if (r == 0)
         return 0;
     ck_assert(errno == ENOMEM || errno == EPERM || errno == EAGAIN);
-    fprintf(stderr, "SKIP limits:%s: %s refused here (%s)\n",
-            ww_backend_name(test_backend), what, strerror(errno));
     return 1;
 }
 
@@ -369,8 +365,10 @@ START_TEST(test_mlock)
     size_t one[] = { 1 }, locked[] = { 1, 2, 3, 4, 5 }, seven[] = { 7 };
 
     mem[PAGE] = 1;
-    if (mlock_or_skip(sys_mlock(mem + 2 * PAGE, 4 * PAGE), "mlock"))
+    if (lock_refused(sys_mlock(mem + 2 * PAGE, 4 * PAGE))) {
+        test_skip("mlock refused here (%s)", strerror(errno));
         goto out;
+    }
     if (uffd()) {
         expect_written(t, mem, 8, locked, 5);
         ck_assert_uint_eq(get_reset(t, mem, 8), 5);
@@ -385,16 +383,19 @@ START_TEST(test_mlock)
     /* Memory never touched: uffd reports every page it populated. */
     lazy = test_map(8);
     ck_assert_int_eq(ww_watch(t, lazy, 8 * PAGE, 0), 0);
-    if (mlock_or_skip(sys_mlock(lazy, 8 * PAGE), "mlock"))
+    if (lock_refused(sys_mlock(lazy, 8 * PAGE))) {
+        test_skip("mlock refused here (%s)", strerror(errno));
         goto out;
+    }
     ck_assert_uint_eq(count_written(t, lazy, 8), uffd() ? 8 : 0);
     ck_assert_int_eq(sys_munlock(lazy, 8 * PAGE), 0);
 
     /* The mitigation: lock on fault, populate nothing. */
     ck_assert_uint_eq(get_reset(t, mem, 8), 1);
-    if (mlock_or_skip((int)syscall(SYS_mlock2, mem, 8 * PAGE, MLOCK_ONFAULT),
-                      "mlock2(MLOCK_ONFAULT)"))
+    if (lock_refused((int)syscall(SYS_mlock2, mem, 8 * PAGE, MLOCK_ONFAULT))) {
+        test_skip("mlock2(MLOCK_ONFAULT) refused here (%s)", strerror(errno));
         goto out;
+    }
     ck_assert_uint_eq(count_written(t, mem, 8), 0);
     mem[7 * PAGE] = 2;
     expect_written(t, mem, 8, seven, 1);
@@ -452,8 +453,7 @@ START_TEST(test_madv_free_reclaimed)
     if (madvise(mem + 3 * PAGE, PAGE, MADV_PAGEOUT) == 0)
         ck_assert_int_eq(mincore(mem + 3 * PAGE, PAGE, &resident), 0);
     if (resident & 1) {
-        fprintf(stderr, "SKIP limits:%s: MADV_PAGEOUT did not reclaim a "
-                "MADV_FREE page here\n", ww_backend_name(test_backend));
+        test_skip("MADV_PAGEOUT did not reclaim a MADV_FREE page here");
         goto out;
     }
     ck_assert_int_eq(mem[3 * PAGE], 0);
@@ -571,8 +571,7 @@ START_TEST(test_pmd_hole_thp)
     madvise(mem, HUGE_2M, MADV_HUGEPAGE);
     memset(mem, 7, HUGE_2M);
     if (anon_huge_kb(mem) == 0) {
-        fprintf(stderr, "SKIP limits:%s: no transparent huge page formed "
-                "here\n", ww_backend_name(test_backend));
+        test_skip("no transparent huge page formed here");
         goto out;
     }
     ck_assert_int_eq(ww_watch(t, mem, HUGE_2M, WW_WATCH_KEEP_HUGEPAGES), 0);

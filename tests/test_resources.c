@@ -309,8 +309,8 @@ int main(int argc, char **argv)
     s = suite_create("resources");
 
     if (!ww_debug_fail_alloc_after)
-        fprintf(stderr, "SKIP resources: allocation and scan failures need "
-                "./configure --enable-fault-injection\n");
+        test_skip_case("resources:fault-injection", "allocation and scan "
+                       "failures need ./configure --enable-fault-injection");
     add_backend_tcases(s, "resources", add_tests, 60);
     return run_suite(s);
 }

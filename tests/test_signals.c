@@ -815,8 +815,8 @@ int main(int argc, char **argv)
      * or about choosing it; WW_TEST_REQUIRE decides if its absence fails. */
     if (ww_backend_available(WW_BACKEND_MPROTECT) != 0 &&
         !test_backend_required(WW_BACKEND_MPROTECT)) {
-        fprintf(stderr, "SKIP signals: mprotect backend unavailable\n");
-        return 0;
+        test_skip_case("signals:mprotect", "mprotect backend unavailable");
+        return run_suite(s);
     }
     tc = tcase_create("signals");
     tcase_set_timeout(tc, 60);

@@ -244,5 +244,5 @@ int main(void)
     Suite *s = suite_create("stress");
 
     add_backend_tcases(s, "stress", add_tests, 300);
-    return run_suite(s);
+    return run_slow_suite(s);
 }

@@ -1883,9 +1883,9 @@ int main(void)
     install_crash_note();       /* before the library's handler */
     s = suite_create("world");
     if (!ww_debug_fail_scan_after)
-        fprintf(stderr, "SKIP world: failed scans at every chunk need "
-                "ww_debug_fail_scan_after() (./configure "
-                "--enable-fault-injection, with the scan hook)\n");
+        test_skip_case("world:fault-injection", "failed scans at every "
+                       "chunk need ww_debug_fail_scan_after() (./configure "
+                       "--enable-fault-injection)");
     add_backend_tcases(s, "world", add_tests, 60);
     return run_suite(s);
 }
