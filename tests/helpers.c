@@ -26,30 +26,49 @@ const char *__asan_default_options(void)
     return "handle_segv=0";
 }
 
-ww_tracker *test_open(void)
+size_t test_page_size(void)
+{
+    static size_t size;
+
+    if (!size)
+        size = (size_t)sysconf(_SC_PAGESIZE);
+    return size;
+}
+
+/* In a helper called as NAME_at(__FILE__, __LINE__, ...): fail the test at
+ * the caller's line, not here. */
+#define expect_at(cond, ...)                                                \
+    do {                                                                    \
+        if (!(cond))                                                        \
+            _ck_assert_failed(file, line, "Assertion '" #cond "' failed",   \
+                              __VA_ARGS__);                                 \
+    } while (0)
+
+ww_tracker *test_open_at(const char *file, int line)
 {
     ww_tracker *t = NULL;
     int r = ww_tracker_open(&t, test_backend, 0);
 
-    ck_assert_msg(r == 0, "ww_tracker_open(%s): %s",
-                  ww_backend_name(test_backend), ww_strerror(r));
-    ck_assert_int_eq(ww_tracker_backend(t), test_backend);
+    expect_at(r == 0, "ww_tracker_open(%s): %s",
+              ww_backend_name(test_backend), ww_strerror(r));
+    expect_at(ww_tracker_backend(t) == test_backend, "backend %d",
+              (int)ww_tracker_backend(t));
     return t;
 }
 
-char *test_map(size_t n)
+char *test_map_at(const char *file, int line, size_t n)
 {
     void *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-    ck_assert_msg(p != MAP_FAILED, "mmap %zu pages: %s", n, strerror(errno));
+    expect_at(p != MAP_FAILED, "mmap %zu pages: %s", n, strerror(errno));
     return p;
 }
 
-char *test_map_aligned(size_t n, size_t align)
+char *test_map_aligned_at(const char *file, int line, size_t n, size_t align)
 {
     size_t len = n * PAGE;
-    char *p = test_map(n + align / PAGE);
+    char *p = test_map_at(file, line, n + align / PAGE);
     char *a = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
 
     if (a > p)
@@ -59,38 +78,40 @@ char *test_map_aligned(size_t n, size_t align)
     return a;
 }
 
-char *test_map_shared(size_t n)
+char *test_map_shared_at(const char *file, int line, size_t n)
 {
     void *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-    ck_assert_msg(p != MAP_FAILED, "mmap shared: %s", strerror(errno));
+    expect_at(p != MAP_FAILED, "mmap shared: %s", strerror(errno));
     return p;
 }
 
-char *test_map_file(size_t n)
+char *test_map_file_at(const char *file, int line, size_t n)
 {
     char path[] = "/tmp/ww-test-XXXXXX";
     int fd = mkstemp(path);
     void *p;
 
-    ck_assert_int_ge(fd, 0);
+    expect_at(fd >= 0, "mkstemp: %s", strerror(errno));
     unlink(path);
-    ck_assert_int_eq(ftruncate(fd, (off_t)(n * PAGE)), 0);
+    expect_at(ftruncate(fd, (off_t)(n * PAGE)) == 0, "ftruncate: %s",
+              strerror(errno));
     p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    ck_assert_msg(p != MAP_FAILED, "mmap file: %s", strerror(errno));
+    expect_at(p != MAP_FAILED, "mmap file: %s", strerror(errno));
     close(fd);      /* the mapping keeps the file */
     return p;
 }
 
-void assert_child_faults(volatile char *p, int store)
+void assert_child_faults_at(const char *file, int line, volatile char *p,
+                            int store)
 {
     int status;
     pid_t pid;
 
     fflush(NULL);
     pid = fork();
-    ck_assert_int_ne(pid, -1);
+    expect_at(pid != -1, "fork: %s", strerror(errno));
     if (pid == 0) {
         struct rlimit no_core = { 0, 0 };
 
@@ -101,16 +122,16 @@ void assert_child_faults(volatile char *p, int store)
             (void)*p;
         _exit(0);
     }
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
-                  "%s at page offset %#lx: status %#x, expected SIGSEGV",
-                  store ? "store" : "load",
-                  (unsigned long)((uintptr_t)p % PAGE), (unsigned)status);
+    expect_at(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+    expect_at(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+              "%s at page offset %#lx: status %#x, expected SIGSEGV",
+              store ? "store" : "load",
+              (unsigned long)((uintptr_t)p % PAGE), (unsigned)status);
 }
 
-void munmap_pages(char *base, size_t n)
+void munmap_pages_at(const char *file, int line, char *base, size_t n)
 {
-    ck_assert_int_eq(munmap(base, n * PAGE), 0);
+    expect_at(munmap(base, n * PAGE) == 0, "munmap: %s", strerror(errno));
 }
 
 void write_pages(char *base, const size_t *idx, size_t n)
@@ -119,42 +140,43 @@ void write_pages(char *base, const size_t *idx, size_t n)
         ((volatile char *)base)[idx[i] * PAGE + 1] = 1;
 }
 
-void assert_pages(void **got, size_t n_got, char *base, const size_t *idx,
-                  size_t n)
+void assert_pages_at(const char *file, int line, void **got, size_t n_got,
+                     char *base, const size_t *idx, size_t n)
 {
-    ck_assert_uint_eq(n_got, n);
-    for (size_t i = 0; i < n; i++)
-        ck_assert_msg(got[i] == base + idx[i] * PAGE,
-                      "entry %zu: page %td, expected page %zu", i,
-                      ((char *)got[i] - base) / (ptrdiff_t)PAGE, idx[i]);
+    for (size_t i = 0; i < n_got && i < n; i++)
+        expect_at(got[i] == base + idx[i] * PAGE,
+                  "entry %zu: page %td, expected page %zu", i,
+                  ((char *)got[i] - base) / (ptrdiff_t)PAGE, idx[i]);
+    expect_at(n_got == n, "%zu pages reported, expected %zu", n_got, n);
 }
 
-size_t count_written(ww_tracker *t, char *base, size_t n)
+size_t count_written_at(const char *file, int line, ww_tracker *t,
+                        char *base, size_t n)
 {
     void **pages = calloc(n, sizeof(*pages));
     size_t count = n;
     int r;
 
-    ck_assert_ptr_nonnull(pages);
+    expect_at(pages != NULL, "calloc %zu", n);
     r = ww_get(t, base, n * PAGE, 0, pages, &count);
-    ck_assert_msg(r == 0, "ww_get: %s", ww_strerror(r));
     free(pages);
+    expect_at(r == 0, "ww_get: %s", ww_strerror(r));
     return count;
 }
 
-int test_spawn_self(const char *mode)
+int test_spawn_self_at(const char *file, int line, const char *mode)
 {
     int status = 0;
     pid_t pid;
 
     fflush(NULL);
     pid = fork();
-    ck_assert_int_ne(pid, -1);
+    expect_at(pid != -1, "fork: %s", strerror(errno));
     if (pid == 0) {
         execl("/proc/self/exe", "test", "--child", mode, (char *)NULL);
         _exit(127);
     }
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    expect_at(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
     return status;
 }
 

@@ -20,47 +20,66 @@
 
 #include "writewatch.h"
 
-#define PAGE ((size_t)4096)
+/* The page size, read at run time (4K on x86-64, 4K/16K/64K on arm64). */
+#define PAGE test_page_size()
+size_t test_page_size(void);
 
 /* The backend the running test uses. */
 extern enum ww_backend test_backend;
 
+/* The helpers below fail the test at the caller's file:line (each is a
+ * macro passing __FILE__ and __LINE__ to its NAME_at function). */
+#define T_AT __FILE__, __LINE__
+
 /* Open a tracker on test_backend (asserts success). */
-ww_tracker *test_open(void);
+#define test_open() test_open_at(T_AT)
+ww_tracker *test_open_at(const char *file, int line);
 
 /* mmap n fresh private anonymous pages (asserts success). */
-char *test_map(size_t n);
+#define test_map(n) test_map_at(T_AT, n)
+char *test_map_at(const char *file, int line, size_t n);
 
 /* An mmap of n pages whose start is aligned to `align` bytes. */
-char *test_map_aligned(size_t n, size_t align);
+#define test_map_aligned(n, align) test_map_aligned_at(T_AT, n, align)
+char *test_map_aligned_at(const char *file, int line, size_t n, size_t align);
 
 /* n pages of MAP_SHARED anonymous memory, and n pages of a private
  * mapping of a fresh (unlinked) temporary file: memory ww_watch refuses. */
-char *test_map_shared(size_t n);
-char *test_map_file(size_t n);
+#define test_map_shared(n) test_map_shared_at(T_AT, n)
+#define test_map_file(n) test_map_file_at(T_AT, n)
+char *test_map_shared_at(const char *file, int line, size_t n);
+char *test_map_file_at(const char *file, int line, size_t n);
 
 /* Assert that a fork child dies of SIGSEGV when it stores into p (store
  * != 0) or loads from it: an access the protection forbids.  No core. */
-void assert_child_faults(volatile char *p, int store);
+#define assert_child_faults(p, store) assert_child_faults_at(T_AT, p, store)
+void assert_child_faults_at(const char *file, int line, volatile char *p,
+                            int store);
 
 /* munmap n pages. */
-void munmap_pages(char *base, size_t n);
+#define munmap_pages(base, n) munmap_pages_at(T_AT, base, n)
+void munmap_pages_at(const char *file, int line, char *base, size_t n);
 
 /* Write one byte into each listed page of base. */
 void write_pages(char *base, const size_t *idx, size_t n);
 
 /* Assert that a get returned exactly the listed pages of base, in order. */
-void assert_pages(void **got, size_t n_got, char *base, const size_t *idx,
-                  size_t n);
+#define assert_pages(got, n_got, base, idx, n)                              \
+    assert_pages_at(T_AT, got, n_got, base, idx, n)
+void assert_pages_at(const char *file, int line, void **got, size_t n_got,
+                     char *base, const size_t *idx, size_t n);
 
 /* Get (no reset) the number of written pages in [base, base+n pages). */
-size_t count_written(ww_tracker *t, char *base, size_t n);
+#define count_written(t, base, n) count_written_at(T_AT, t, base, n)
+size_t count_written_at(const char *file, int line, ww_tracker *t,
+                        char *base, size_t n);
 
 /* Run this test program again, as `PROG --child MODE`, in a fresh process
  * that has not touched the library yet (its probes and SIGSEGV handler are
  * per process), and return its wait status.  main() hands such a run to
  * its child code with test_child_mode(). */
-int test_spawn_self(const char *mode);
+#define test_spawn_self(mode) test_spawn_self_at(T_AT, mode)
+int test_spawn_self_at(const char *file, int line, const char *mode);
 
 /* MODE if main() was started as `PROG --child MODE`, else NULL. */
 const char *test_child_mode(int argc, char **argv);

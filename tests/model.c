@@ -9,7 +9,7 @@
 
 #include "model.h"
 
-#define PAGE ((size_t)4096)
+#define PAGE ww_page_size()    /* read at run time */
 
 static int fail(struct model *m, const char *fmt, ...)
 {
