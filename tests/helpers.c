@@ -150,18 +150,48 @@ void assert_pages_at(const char *file, int line, void **got, size_t n_got,
     expect_at(n_got == n, "%zu pages reported, expected %zu", n_got, n);
 }
 
-size_t count_written_at(const char *file, int line, ww_tracker *t,
-                        char *base, size_t n)
+int test_written(ww_tracker *t, char *base, size_t n, unsigned flags,
+                 size_t *idx, size_t *count)
 {
-    void **pages = calloc(n, sizeof(*pages));
-    size_t count = n;
+    void **pages = calloc(n ? n : 1, sizeof(*pages));
     int r;
 
-    expect_at(pages != NULL, "calloc %zu", n);
-    r = ww_get(t, base, n * PAGE, 0, pages, &count);
+    if (!pages)
+        return -ENOMEM;
+    *count = n;
+    r = ww_get(t, base, n * PAGE, flags, pages, count);
+    for (size_t i = 0; r == 0 && idx && i < *count; i++)
+        idx[i] = (size_t)((char *)pages[i] - base) / PAGE;
     free(pages);
+    return r;
+}
+
+size_t count_written_at(const char *file, int line, ww_tracker *t,
+                        char *base, size_t n, unsigned flags)
+{
+    size_t count;
+    int r = test_written(t, base, n, flags, NULL, &count);
+
     expect_at(r == 0, "ww_get: %s", ww_strerror(r));
     return count;
+}
+
+void assert_written_pages_at(const char *file, int line, ww_tracker *t,
+                             char *base, size_t n, const size_t *idx,
+                             size_t n_idx)
+{
+    size_t *got = calloc(n ? n : 1, sizeof(*got)), count;
+    int r;
+
+    expect_at(got != NULL, "calloc %zu", n);
+    r = test_written(t, base, n, 0, got, &count);
+    expect_at(r == 0, "ww_get: %s", ww_strerror(r));
+    for (size_t i = 0; i < count && i < n_idx; i++)
+        expect_at(got[i] == idx[i], "entry %zu: page %zu, expected page %zu",
+                  i, got[i], idx[i]);
+    expect_at(count == n_idx, "%zu pages reported, expected %zu", count,
+              n_idx);
+    free(got);
 }
 
 int test_spawn_self_at(const char *file, int line, const char *mode)

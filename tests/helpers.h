@@ -69,10 +69,27 @@ void write_pages(char *base, const size_t *idx, size_t n);
 void assert_pages_at(const char *file, int line, void **got, size_t n_got,
                      char *base, const size_t *idx, size_t n);
 
-/* Get (no reset) the number of written pages in [base, base+n pages). */
-#define count_written(t, base, n) count_written_at(T_AT, t, base, n)
+/* The written pages of [base, base+n pages): a get with flags (0 or
+ * WW_GET_RESET); their indices in idx (n entries, or NULL), how many in
+ * *count.  0 or -errno; asserts nothing (for fork children too). */
+int test_written(ww_tracker *t, char *base, size_t n, unsigned flags,
+                 size_t *idx, size_t *count);
+
+/* How many pages of [base, base+n pages) read as written: a get without,
+ * and one with WW_GET_RESET (asserts success). */
+#define count_written(t, base, n) count_written_at(T_AT, t, base, n, 0)
+#define count_written_reset(t, base, n)                                     \
+    count_written_at(T_AT, t, base, n, WW_GET_RESET)
 size_t count_written_at(const char *file, int line, ww_tracker *t,
-                        char *base, size_t n);
+                        char *base, size_t n, unsigned flags);
+
+/* Assert that a get (no reset) of [base, base+n pages) reports exactly
+ * pages idx[0..n_idx), in order. */
+#define assert_written_pages(t, base, n, idx, n_idx)                       \
+    assert_written_pages_at(T_AT, t, base, n, idx, n_idx)
+void assert_written_pages_at(const char *file, int line, ww_tracker *t,
+                             char *base, size_t n, const size_t *idx,
+                             size_t n_idx);
 
 /* Run this test program again, as `PROG --child MODE`, in a fresh process
  * that has not touched the library yet (its probes and SIGSEGV handler are

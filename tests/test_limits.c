@@ -42,32 +42,6 @@ static char *watch_filled(ww_tracker *t, size_t n)
     return mem;
 }
 
-/* Get with RESET: how many pages were reported. */
-static size_t get_reset(ww_tracker *t, char *base, size_t n)
-{
-    void **pages = calloc(n, sizeof(*pages));
-    size_t count = n;
-
-    ck_assert_ptr_nonnull(pages);
-    ck_assert_int_eq(ww_get(t, base, n * PAGE, WW_GET_RESET, pages, &count),
-                     0);
-    free(pages);
-    return count;
-}
-
-/* Assert that a get (no reset) reports exactly the listed pages. */
-static void expect_written(ww_tracker *t, char *base, size_t n,
-                           const size_t *idx, size_t n_idx)
-{
-    void **pages = calloc(n, sizeof(*pages));
-    size_t count = n;
-
-    ck_assert_ptr_nonnull(pages);
-    ck_assert_int_eq(ww_get(t, base, n * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, base, idx, n_idx);
-    free(pages);
-}
-
 /* --- io_uring, raw: one submission queue entry at a time ----------------- */
 
 struct ring {
@@ -203,7 +177,7 @@ START_TEST(test_uring_fixed_buffer_after_reset)
     /* All 8 read as written: on uffd the pin is a write fault (on
      * mprotect, ww_mark_written did it). */
     ck_assert_uint_eq(count_written(t, mem, 8), 8);
-    ck_assert_uint_eq(get_reset(t, mem, 8), 8);
+    ck_assert_uint_eq(count_written_reset(t, mem, 8), 8);
 
     memset(&sqe, 0, sizeof(sqe));
     sqe.opcode = IORING_OP_READ_FIXED;
@@ -217,7 +191,7 @@ START_TEST(test_uring_fixed_buffer_after_reset)
     ck_assert_uint_eq(count_written(t, mem, 8), 0);     /* never seen */
 
     ck_assert_int_eq(ww_mark_written(t, mem + 2 * PAGE, PAGE), 0);
-    expect_written(t, mem, 8, page2, 1);
+    assert_written_pages(t, mem, 8, page2, 1);
     ck_assert_int_eq(syscall(__NR_io_uring_register, r.fd,
                              IORING_UNREGISTER_BUFFERS, NULL, 0), 0);
 out:
@@ -251,7 +225,7 @@ START_TEST(test_process_vm_writev)
     ck_assert_int_eq(process_vm_writev(getpid(), &local, 1, &remote, 1, 0),
                      (ssize_t)sizeof(src));
     ck_assert_int_eq(mem[3 * PAGE + 15], 'P');
-    expect_written(t, mem, 8, pages23, 2);
+    assert_written_pages(t, mem, 8, pages23, 2);
     ww_tracker_close(t);
 }
 END_TEST
@@ -288,7 +262,7 @@ START_TEST(test_odirect_read)
     }
     ck_assert_int_eq(pread(fd, mem + PAGE, PAGE, 0), (ssize_t)PAGE);
     ck_assert_int_eq(mem[2 * PAGE - 1], 'O');
-    expect_written(t, mem, 8, page1, 1);
+    assert_written_pages(t, mem, 8, page1, 1);
 out:
     if (fd >= 0)
         close(fd);
@@ -320,11 +294,11 @@ START_TEST(test_proc_self_mem)
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(mem[5 * PAGE], 'M');
     if (uffd()) {
-        expect_written(t, mem, 8, page5, 1);
+        assert_written_pages(t, mem, 8, page5, 1);
     } else {
         ck_assert_uint_eq(count_written(t, mem, 8), 0);   /* not seen */
         mem[6 * PAGE] = 1;
-        expect_written(t, mem, 8, page6, 1);
+        assert_written_pages(t, mem, 8, page6, 1);
     }
 out:
     close(fd);
@@ -370,14 +344,14 @@ START_TEST(test_mlock)
         goto out;
     }
     if (uffd()) {
-        expect_written(t, mem, 8, locked, 5);
-        ck_assert_uint_eq(get_reset(t, mem, 8), 5);
+        assert_written_pages(t, mem, 8, locked, 5);
+        ck_assert_uint_eq(count_written_reset(t, mem, 8), 5);
     } else {
-        expect_written(t, mem, 8, one, 1);
-        ck_assert_uint_eq(get_reset(t, mem, 8), 1);
+        assert_written_pages(t, mem, 8, one, 1);
+        ck_assert_uint_eq(count_written_reset(t, mem, 8), 1);
     }
     mem[7 * PAGE] = 1;
-    expect_written(t, mem, 8, seven, 1);
+    assert_written_pages(t, mem, 8, seven, 1);
     ck_assert_int_eq(sys_munlock(mem, 8 * PAGE), 0);
 
     /* Memory never touched: uffd reports every page it populated. */
@@ -391,14 +365,14 @@ START_TEST(test_mlock)
     ck_assert_int_eq(sys_munlock(lazy, 8 * PAGE), 0);
 
     /* The mitigation: lock on fault, populate nothing. */
-    ck_assert_uint_eq(get_reset(t, mem, 8), 1);
+    ck_assert_uint_eq(count_written_reset(t, mem, 8), 1);
     if (lock_refused((int)syscall(SYS_mlock2, mem, 8 * PAGE, MLOCK_ONFAULT))) {
         test_skip("mlock2(MLOCK_ONFAULT) refused here (%s)", strerror(errno));
         goto out;
     }
     ck_assert_uint_eq(count_written(t, mem, 8), 0);
     mem[7 * PAGE] = 2;
-    expect_written(t, mem, 8, seven, 1);
+    assert_written_pages(t, mem, 8, seven, 1);
     ck_assert_int_eq(sys_munlock(mem, 8 * PAGE), 0);
 out:
     ww_tracker_close(t);
@@ -418,11 +392,11 @@ START_TEST(test_madv_dontneed)
     ck_assert_int_eq(madvise(mem + 4 * PAGE, PAGE, MADV_DONTNEED), 0);
     ck_assert_int_eq(mem[4 * PAGE], 0);
     if (uffd()) {
-        expect_written(t, mem, 8, both, 2);
+        assert_written_pages(t, mem, 8, both, 2);
     } else {
-        expect_written(t, mem, 8, one, 1);                /* ⚠ not seen */
+        assert_written_pages(t, mem, 8, one, 1);                /* ⚠ not seen */
         ck_assert_int_eq(ww_mark_written(t, mem + 4 * PAGE, PAGE), 0);
-        expect_written(t, mem, 8, both, 2);
+        assert_written_pages(t, mem, 8, both, 2);
     }
     ww_tracker_close(t);
 }
@@ -449,7 +423,7 @@ START_TEST(test_madv_free_reclaimed)
     ck_assert_int_eq(madvise(mem + 3 * PAGE, PAGE, MADV_FREE), 0);
     /* Not yet reclaimed: the page keeps its contents and its state. */
     ck_assert_int_eq(mem[3 * PAGE], 7);
-    expect_written(t, mem, 8, page1, 1);
+    assert_written_pages(t, mem, 8, page1, 1);
     if (madvise(mem + 3 * PAGE, PAGE, MADV_PAGEOUT) == 0)
         ck_assert_int_eq(mincore(mem + 3 * PAGE, PAGE, &resident), 0);
     if (resident & 1) {
@@ -458,9 +432,9 @@ START_TEST(test_madv_free_reclaimed)
     }
     ck_assert_int_eq(mem[3 * PAGE], 0);
     if (uffd()) {
-        expect_written(t, mem, 8, both, 2);
+        assert_written_pages(t, mem, 8, both, 2);
     } else {
-        expect_written(t, mem, 8, page1, 1);              /* ⚠ not seen */
+        assert_written_pages(t, mem, 8, page1, 1);              /* ⚠ not seen */
     }
 out:
     ww_tracker_close(t);
@@ -546,14 +520,14 @@ START_TEST(test_pmd_hole_default)
     ck_assert_int_eq(madvise(mem, HUGE_2M, MADV_DONTNEED), 0);
     count = count_written(t, mem, n);
     if (!uffd()) {
-        expect_written(t, mem, n, page700, 1);            /* ⚠ not seen */
+        assert_written_pages(t, mem, n, page700, 1);            /* ⚠ not seen */
     } else {
         ck_assert_msg(count == 513, "%zu pages reported: %s", count,
                       hole_msg);
-        ck_assert_uint_eq(get_reset(t, mem, n), 513);
+        ck_assert_uint_eq(count_written_reset(t, mem, n), 513);
         ck_assert_uint_eq(count_written(t, mem, n), 0);
         mem[3 * PAGE] = 1;
-        expect_written(t, mem, n, page3, 1);
+        assert_written_pages(t, mem, n, page3, 1);
     }
     ww_tracker_close(t);
 }
@@ -580,7 +554,7 @@ START_TEST(test_pmd_hole_thp)
     count = count_written(t, mem, n);
     if (uffd()) {
         ck_assert_msg(count == n, "%zu pages reported: %s", count, hole_msg);
-        ck_assert_uint_eq(get_reset(t, mem, n), n);
+        ck_assert_uint_eq(count_written_reset(t, mem, n), n);
         ck_assert_uint_eq(count_written(t, mem, n), 0);
     } else {
         ck_assert_uint_eq(count, 0);                      /* ⚠ not seen */
