@@ -367,6 +367,21 @@ static const char *skip_reason(char *skips, const char *tcase,
     return NULL;
 }
 
+/* A failure under its "not ok" line: "# FILE:LINE: MESSAGE", every line
+ * of the message commented. */
+static void print_diagnostic(FILE *out, TestResult *tr)
+{
+    const char *msg = tr_msg(tr) ? tr_msg(tr) : "";
+
+    fprintf(out, "# %s:%d: ", tr_lfile(tr), tr_lno(tr));
+    for (; *msg; msg++) {
+        fputc(*msg, out);
+        if (*msg == '\n')
+            fputs("#   ", out);
+    }
+    fputc('\n', out);
+}
+
 /*
  * Check's TAP log names each test ("ok N - FILE:TCASE:TEST: MSG"), its
  * results give where a failure happened; one TAP line per test goes to
@@ -420,8 +435,7 @@ static size_t print_tap(FILE *out, SRunner *sr, char *check_tap, char *skips)
             fprintf(out, " # SKIP %.*s", (int)reason_len, reason);
         fputc('\n', out);
         if (!ok)
-            fprintf(out, "# %s:%d: %s\n", tr_lfile(tr), tr_lno(tr),
-                    tr_msg(tr));
+            print_diagnostic(out, tr);
     }
     for (size_t i = 0; i < n_skipped; i++)
         fprintf(out, "ok %zu - %s # SKIP %s\n", ++n, skipped[i].name,
