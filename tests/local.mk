@@ -8,7 +8,7 @@
 # make check-slow  what takes long: the no-lost-write stress test, the
 #                  VMA-limit tests, the benchmark's smoke run.
 #                  scripts/test.sh runs both.
-# make fuzz, make tsan   see the end of this file.
+# make fuzz, make tsan   in builds configured for them (end of this file).
 #
 # WW_TEST_REQUIRE=uffd,mprotect makes an unavailable backend fail instead
 # of SKIP.
@@ -115,41 +115,37 @@ check-slow: all
 .PHONY: check-slow
 CLEANFILES += tests/slow-suite.log
 
-# --- fuzzing ----------------------------------------------------------------
-# libFuzzer needs clang; the harness and the library are compiled together
-# with ASan + UBSan, independently of the configured compiler.
-FUZZ_CC = clang
+# --- make fuzz, make tsan -------------------------------------------------
+# Each needs its own build: ./configure CC=clang --enable-fuzzer (libFuzzer:
+# API sequences against the model, FUZZ_SECONDS), ./configure CC=clang
+# --enable-tsan (the stress test under ThreadSanitizer; WW_STRESS_PERCENT
+# scales it, TSan slows it down several times).
 FUZZ_SECONDS = 60
-FUZZ_FILES = tests/fuzz/fuzz_api.c tests/model.c $(WW_LIB_CFILES)
-FUZZ_DEPS = $(top_srcdir)/tests/fuzz/fuzz_api.c $(top_srcdir)/tests/model.c \
-	$(libwritewatch_libwwcore_la_SOURCES)
-tests/fuzz/fuzz_api: $(FUZZ_DEPS) config.h
-	@$(MKDIR_P) tests/fuzz
-	$(AM_V_CCLD)cd $(top_srcdir) && $(FUZZ_CC) -std=gnu11 -g -O1 \
-		-fsanitize=fuzzer,address,undefined -Iinclude -Ilibwritewatch -Itests \
-		-I$(abs_top_builddir) -DWW_BUILDING_LIBRARY -pthread \
-		-o $(abs_builddir)/$@ $(FUZZ_FILES)
-fuzz: tests/fuzz/fuzz_api
+TSAN_STRESS_PERCENT = 20
+if FUZZER
+noinst_PROGRAMS += tests/fuzz/fuzz_api
+tests_fuzz_fuzz_api_SOURCES = tests/fuzz/fuzz_api.c tests/model.c tests/model.h
+tests_fuzz_fuzz_api_LDADD = libwritewatch/libwritewatch.la
+tests_fuzz_fuzz_api_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz: tests/fuzz/fuzz_api$(EXEEXT)
 	@$(MKDIR_P) tests/fuzz/corpus-run
 	./tests/fuzz/fuzz_api -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
 		-print_final_stats=1 tests/fuzz/corpus-run $(top_srcdir)/tests/fuzz/corpus
-
-# --- ThreadSanitizer: the no-lost-write stress test, both backends ----------
-TSAN_FILES = tests/test_stress.c tests/helpers.c $(WW_LIB_CFILES)
-tests/tsan/test_stress: $(FUZZ_DEPS) $(top_srcdir)/tests/test_stress.c config.h
-	@$(MKDIR_P) tests/tsan
-	$(AM_V_CCLD)cd $(top_srcdir) && $(FUZZ_CC) -std=gnu11 -g -O1 \
-		-fsanitize=thread -Iinclude -Ilibwritewatch -Itests \
-		-I$(abs_top_builddir) -DWW_BUILDING_LIBRARY -pthread \
-		-o $(abs_builddir)/$@ $(TSAN_FILES) $(CHECK_CFLAGS) $(CHECK_LIBS)
-# WW_STRESS_PERCENT scales the run (TSan slows it down several times).
-TSAN_STRESS_PERCENT = 20
-tsan: tests/tsan/test_stress
-	WW_TEST_SLOW=1 WW_STRESS_PERCENT=$(TSAN_STRESS_PERCENT) WW_TEST_REQUIRE=$${WW_TEST_REQUIRE:-uffd} \
-		TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" ./tests/tsan/test_stress
+else
+fuzz:
+	@echo "make fuzz: configure this build with CC=clang --enable-fuzzer"; exit 1
+endif
+if TSAN
+tsan: tests/test_stress$(EXEEXT)
+	WW_TEST_SLOW=1 WW_STRESS_PERCENT=$(TSAN_STRESS_PERCENT) \
+		WW_TEST_REQUIRE=$${WW_TEST_REQUIRE:-uffd} \
+		TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" ./tests/test_stress
+else
+tsan:
+	@echo "make tsan: configure this build with CC=clang --enable-tsan"; exit 1
+endif
 .PHONY: fuzz tsan
-CLEANFILES += tests/fuzz/fuzz_api tests/tsan/test_stress
 clean-local:
 	rm -rf tests/fuzz/corpus-run
 
-EXTRA_DIST += tests/fuzz/fuzz_api.c tests/fuzz/corpus tests/local.mk
+EXTRA_DIST += tests/fuzz/corpus tests/local.mk
