@@ -1,4 +1,6 @@
 /* helpers.c - see helpers.h. */
+#include "config.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

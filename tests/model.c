@@ -1,4 +1,6 @@
 /* model.c - see model.h. */
+#include "config.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

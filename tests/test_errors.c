@@ -4,6 +4,8 @@
  * reported and the caller's count is untouched.  Most cases are rows of
  * one table (BAD_INPUTS); calls that need a setup of their own follow.
  */
+#include "config.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>

@@ -6,6 +6,8 @@
  * report; every PAGEMAP_SCAN the uffd backend makes; and the merges the
  * mprotect backend makes at vm.max_map_count.
  */
+#include "config.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,8 @@
  * system calls, transparent huge pages, mappings that are unmapped or
  * replaced under a watch, and fork.
  */
-#define _GNU_SOURCE     /* mremap */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

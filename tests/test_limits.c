@@ -10,7 +10,8 @@
  * disabled, no O_DIRECT, no THP, no reclaim) the test says SKIP (in the
  * TAP output) and asserts nothing.
  */
-#define _GNU_SOURCE     /* process_vm_writev, O_DIRECT, sched_getcpu */
+#include "config.h"
+
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <sched.h>

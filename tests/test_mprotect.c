@@ -6,6 +6,8 @@
  * memory that cannot be watched, memory replaced under a watch (issue 11,
  * defects 3 and 8) and fork children, raw ones included (defect 9).
  */
+#include "config.h"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>

@@ -11,6 +11,8 @@
  * before the library's, jumps over the faulting store, so that the same
  * process can then ask whether the page was reported.
  */
+#include "config.h"
+
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>

@@ -4,6 +4,8 @@
  * injection, which CI's sanitizer build uses so LeakSanitizer also checks
  * that every error path frees what it took).
  */
+#include "config.h"
+
 #include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>

@@ -14,6 +14,8 @@
  * handler is installed on first use and probes are cached per process),
  * so they run as child modes of this program (test_spawn_self).
  */
+#include "config.h"
+
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>

@@ -16,6 +16,8 @@
  * and 6 000 rounds at least): larger for soak runs, smaller under
  * ThreadSanitizer (make tsan).
  */
+#include "config.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>

@@ -5,6 +5,8 @@
  * and must not kill the program or reach read-only pages.  Slow (hundreds
  * of thousands of mappings): part of make check-slow.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

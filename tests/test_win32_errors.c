@@ -5,6 +5,8 @@
  * call leaves *count and *granularity as they were.  The codes are
  * Windows' (Wine's kernel32 test_write_watch checks the same ones).
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -3,6 +3,8 @@
  * translation unit win32_standalone.c includes nothing else (and fails to
  * compile if Wine's headers are found); this suite runs what it built.
  */
+#include "config.h"
+
 #include "helpers.h"
 #include "win32_standalone.h"
 

@@ -7,6 +7,8 @@
  * instead of faulting: write(2) from a page proves it readable, read(2)
  * into it proves it writable.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>

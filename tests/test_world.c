@@ -24,7 +24,8 @@
  * WW_WORLD_SEED=N replays one seed of the MAP_FIXED test, and messages
  * name their seed and step.
  */
-#define _GNU_SOURCE
+#include "config.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>

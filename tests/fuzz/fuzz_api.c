@@ -5,6 +5,8 @@
  *   make fuzz [FUZZ_SECONDS=60]  (in a build configured CC=clang --enable-fuzzer)
  * The backend comes from WW_BACKEND (default: auto).
  */
+#include "config.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
