@@ -206,10 +206,44 @@ int test_spawn_self_at(const char *file, int line, const char *mode)
     expect_at(pid != -1, "fork: %s", strerror(errno));
     if (pid == 0) {
         execl("/proc/self/exe", "test", "--child", mode, (char *)NULL);
-        _exit(127);
+        _exit(CHILD_EXEC_FAILED);
     }
     expect_at(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
     return status;
+}
+
+static const char *child_exit_name(int code)
+{
+    switch (code) {
+    case CHILD_OK: return "CHILD_OK";
+    case CHILD_FAILED: return "CHILD_FAILED (a child_expect failed, see the log)";
+    case CHILD_BAD_MODE: return "CHILD_BAD_MODE";
+    case CHILD_SKIP: return "CHILD_SKIP";
+    case CHILD_EXEC_FAILED: return "CHILD_EXEC_FAILED";
+    default: return "an unknown code";
+    }
+}
+
+void assert_child_at(const char *file, int line, int status, int sig,
+                     const char *what)
+{
+    if (sig)
+        expect_at(WIFSIGNALED(status) && WTERMSIG(status) == sig,
+                  "child %s: status %#x, expected death by signal %d (%s)",
+                  what, (unsigned)status, sig, strsignal(sig));
+    else if (WIFSIGNALED(status))
+        expect_at(!WIFSIGNALED(status), "child %s: killed by signal %d (%s)",
+                  what, WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        expect_at(WEXITSTATUS(status) == CHILD_OK, "child %s: exit %d, %s",
+                  what, WEXITSTATUS(status),
+                  child_exit_name(WEXITSTATUS(status)));
+}
+
+int test_bad_child_mode(const char *mode)
+{
+    fprintf(stderr, "unknown child mode %s\n", mode);
+    return CHILD_BAD_MODE;
 }
 
 const char *test_child_mode(int argc, char **argv)

@@ -101,17 +101,37 @@ int test_spawn_self_at(const char *file, int line, const char *mode);
 /* MODE if main() was started as `PROG --child MODE`, else NULL. */
 const char *test_child_mode(int argc, char **argv);
 
-/* For child processes, which run outside Check: report and _exit(1) when
- * cond is false (_exit: a fork of a Check test must not run its atexit
- * handlers or flush its copied buffers). */
+/* How a child mode (or a fork child) ends: its exit status. */
+enum child_exit {
+    CHILD_OK = 0,
+    CHILD_FAILED = 1,           /* a child_expect() failed */
+    CHILD_BAD_MODE = 2,         /* main() knows no such mode */
+    CHILD_SKIP = 77,            /* what it tests cannot be tested here */
+    CHILD_EXEC_FAILED = 127,    /* test_spawn_self could not exec */
+};
+
+/* For child processes, which run outside Check: report and
+ * _exit(CHILD_FAILED) when cond is false (_exit: a fork of a Check test
+ * must not run its atexit handlers or flush its copied buffers). */
 #define child_expect(cond)                                                  \
     do {                                                                    \
         if (!(cond)) {                                                      \
             fprintf(stderr, "%s:%d: child check failed: %s\n", __FILE__,    \
                     __LINE__, #cond);                                       \
-            _exit(1);                                                       \
+            _exit(CHILD_FAILED);                                            \
         }                                                                   \
     } while (0)
+
+/* Assert a child's wait status: it exited with CHILD_OK, or it was killed
+ * by signal sig (what names it in the failure). */
+#define assert_child_ok(status, what) assert_child_at(T_AT, status, 0, what)
+#define assert_child_killed(status, sig, what)                              \
+    assert_child_at(T_AT, status, sig, what)
+void assert_child_at(const char *file, int line, int status, int sig,
+                     const char *what);
+
+/* main() of a program with child modes, for a mode it does not know. */
+int test_bad_child_mode(const char *mode);
 
 /* Whether WW_TEST_REQUIRE names the backend (then it must be available). */
 int test_backend_required(enum ww_backend b);

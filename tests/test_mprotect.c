@@ -523,9 +523,7 @@ START_TEST(test_stale_watch_leaves_new_mapping_alone)
     snprintf(mode, sizeof(mode), "stale-write:%s",
              ww_backend_name(test_backend));
     status = test_spawn_self(mode);
-    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
-                  "child %s: status %#x, expected SIGSEGV", mode,
-                  (unsigned)status);
+    assert_child_killed(status, SIGSEGV, mode);
 
     ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     mem[0] = 1;
@@ -697,8 +695,7 @@ START_TEST(test_descriptors_closed_behind_the_library)
     snprintf(mode, sizeof(mode), "closed-fds:%s",
              ww_backend_name(test_backend));
     status = test_spawn_self(mode);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "child %s: status %#x", mode, (unsigned)status);
+    assert_child_ok(status, mode);
 }
 END_TEST
 
@@ -763,8 +760,7 @@ int main(int argc, char **argv)
             return child_stale_write(WW_BACKEND_MPROTECT);
         if (strcmp(mode, "closed-fds:mprotect") == 0)
             return child_closed_fds(WW_BACKEND_MPROTECT);
-        fprintf(stderr, "unknown child mode %s\n", mode);
-        return 2;
+        return test_bad_child_mode(mode);
     }
     s = suite_create("mprotect");
 

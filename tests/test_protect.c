@@ -378,8 +378,7 @@ START_TEST(test_forbidden_access_not_reported)
 
     snprintf(mode, sizeof(mode), "faults:%s", ww_backend_name(test_backend));
     status = test_spawn_self(mode);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "child %s: status %#x", mode, (unsigned)status);
+    assert_child_ok(status, mode);
 }
 END_TEST
 
@@ -460,8 +459,7 @@ int main(int argc, char **argv)
             return child_faults(WW_BACKEND_UFFD);
         if (strcmp(mode, "faults:mprotect") == 0)
             return child_faults(WW_BACKEND_MPROTECT);
-        fprintf(stderr, "unknown child mode %s\n", mode);
-        return 2;
+        return test_bad_child_mode(mode);
     }
     s = suite_create("protect");
     add_backend_tcases(s, "protect", add_tests, 60);
