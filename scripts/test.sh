@@ -5,8 +5,9 @@
 #   2. clang, -Werror, the same
 #   3. gcc with AddressSanitizer + UndefinedBehaviorSanitizer and allocation
 #      fault injection, the same (LeakSanitizer checks the error paths)
-#   4. `make fuzz` (libFuzzer, WW_FUZZ_SECONDS, default 60)
-#      `make tsan` (the stress test under ThreadSanitizer, WW_TSAN_PERCENT)
+#   4. `make fuzz` (libFuzzer, WW_FUZZ_SECONDS, default 60) in a clang build
+#      configured --enable-fuzzer; `make tsan` (the stress test under
+#      ThreadSanitizer, WW_TSAN_PERCENT) in one configured --enable-tsan
 #   5. `make distcheck`
 #   6. the Debian packages (scripts/debs.sh: dpkg-buildpackage in a copy of
 #      the tree, with `make check`, then lintian; no lintian error allowed)
@@ -69,14 +70,16 @@ CONF="" run clang CC=clang
 CONF="--enable-sanitizers --enable-fault-injection" run sanitizers CC=gcc
 
 echo "== fuzz (libFuzzer, ${WW_FUZZ_SECONDS:-60} s, API sequences against the model)"
-if (cd "$out/gcc" && make -s fuzz FUZZ_SECONDS="${WW_FUZZ_SECONDS:-60}" >"$out/fuzz.out" 2>&1); then
+if sh scripts/build.sh "$out/fuzz" CC=clang --enable-werror --enable-fuzzer >"$out/fuzz.out" 2>&1 &&
+   (cd "$out/fuzz" && make -s fuzz FUZZ_SECONDS="${WW_FUZZ_SECONDS:-60}" >>"$out/fuzz.out" 2>&1); then
     echo "  fuzz: $(grep -o 'Done [0-9]* runs' "$out/fuzz.out"), no failure"
 else
     echo "  fuzz: FAILED (see $out/fuzz.out)"; tail -20 "$out/fuzz.out"; status=1
 fi
 
 echo "== tsan (ThreadSanitizer, the no-lost-write stress test on both backends)"
-if (cd "$out/gcc" && make -s tsan TSAN_STRESS_PERCENT="${WW_TSAN_PERCENT:-100}" WW_TEST_REQUIRE="${WW_TEST_REQUIRE:-uffd,mprotect}" >"$out/tsan.out" 2>&1); then
+if sh scripts/build.sh "$out/tsan" CC=clang --enable-werror --enable-tsan >"$out/tsan.out" 2>&1 &&
+   (cd "$out/tsan" && make -s tsan TSAN_STRESS_PERCENT="${WW_TSAN_PERCENT:-100}" WW_TEST_REQUIRE="${WW_TEST_REQUIRE:-uffd,mprotect}" >>"$out/tsan.out" 2>&1); then
     echo "  tsan: clean; $(grep -c 'lost=0' "$out/tsan.out") stress runs (2 per backend), all lost=0"
 else
     echo "  tsan: FAILED (see $out/tsan.out)"; tail -30 "$out/tsan.out"; status=1
