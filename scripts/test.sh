@@ -1,17 +1,19 @@
 #!/bin/sh
 # test.sh - install dependencies, build, and run the whole test suite:
-#   1. gcc, -Werror, `make check` (every Check suite on every backend)
-#   2. clang, -Werror, `make check`
+#   1. gcc, -Werror, `make check` and `make check-slow` (every Check suite
+#      on every backend, the examples, the slow tests)
+#   2. clang, -Werror, the same
 #   3. gcc with AddressSanitizer + UndefinedBehaviorSanitizer and allocation
-#      fault injection, `make check` (LeakSanitizer checks the error paths)
+#      fault injection, the same (LeakSanitizer checks the error paths)
 #   4. `make fuzz` (libFuzzer, WW_FUZZ_SECONDS, default 60) in a clang build
 #      configured --enable-fuzzer; `make tsan` (the stress test under
 #      ThreadSanitizer, WW_TSAN_PERCENT) in one configured --enable-tsan
 #   5. `make distcheck`
 #   6. the Debian packages (scripts/debs.sh: dpkg-buildpackage in a copy of
 #      the tree, with `make check`, then lintian; no lintian error allowed)
-# Ends with one line "N passed, N failed": the sum of the Check suites'
-# tests over runs 1-3.  Exit status 0 only if everything passed.
+# Ends with one line "N passed, N failed": the test cases of runs 1-3
+# (automake's .trs files: one result per TAP line, one per script), SKIPs
+# counted in neither.  Exit status 0 only if everything passed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -34,14 +36,15 @@ status=0
 passed=0
 failed=0
 
-# Sum "NN%: Checks: C, Failures: F, Errors: E" lines of a build's test logs.
+# Count the results of a build's tests: PASS, and FAIL/XPASS/ERROR.
 tally() {
-    set -- $(cat "$1"/tests/*.log 2>/dev/null |
-        sed -n 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' |
-        awk '{c+=$1; f+=$2+$3} END {print c+0, f+0}')
-    passed=$((passed + $1 - $2))
+    set -- $(cat "$1"/tests/*.trs 2>/dev/null |
+        awk '/^:test-result: PASS/ {p++} /^:test-result: SKIP/ {s++}
+             /^:test-result: (FAIL|XPASS|ERROR)/ {f++}
+             END {print p+0, f+0, s+0}')
+    passed=$((passed + $1))
     failed=$((failed + $2))
-    echo "  $(basename "$dir"): $(($1 - $2)) passed, $2 failed"
+    echo "  $(basename "$dir"): $1 passed, $2 failed, $3 skipped"
 }
 
 run() {   # run NAME [VAR=value ...] -- configure options
@@ -51,10 +54,14 @@ run() {   # run NAME [VAR=value ...] -- configure options
     if ! env "$@" sh scripts/build.sh "$dir" --enable-werror $CONF; then
         echo "  $name: BUILD FAILED"; status=1; return
     fi
-    if ! (cd "$dir" && make -s check -j2 WW_TEST_REQUIRE="${WW_TEST_REQUIRE:-uffd,mprotect}" >"$dir/check.out" 2>&1); then
-        status=1
-        grep -h -E '^[^ ]+:[0-9]+:[EF]:' "$dir"/tests/*.log | head -40
-    fi
+    for target in check check-slow; do
+        if ! (cd "$dir" && make -s $target -j2 WW_TEST_REQUIRE="${WW_TEST_REQUIRE:-uffd,mprotect}" >"$dir/$target.out" 2>&1); then
+            status=1
+            echo "  $name: make $target failed:"
+            grep -h -A3 -E '^not ok|^Bail out' "$dir"/tests/*.log | head -40
+            grep -E '^(FAIL|ERROR|XPASS):' "$dir/$target.out" | head -20
+        fi
+    done
     tally "$dir"
 }
 

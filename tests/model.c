@@ -1,4 +1,6 @@
 /* model.c - see model.h. */
+#include "config.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +11,7 @@
 
 #include "model.h"
 
-#define PAGE ((size_t)4096)
+#define PAGE ww_page_size()    /* read at run time */
 
 static int fail(struct model *m, const char *fmt, ...)
 {

@@ -6,6 +6,8 @@
  * report; every PAGEMAP_SCAN the uffd backend makes; and the merges the
  * mprotect backend makes at vm.max_map_count.
  */
+#include "config.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,8 +257,7 @@ START_TEST(test_uffd_arms_with_vector)
     if (avail != 0) {
         ck_assert_msg(!test_backend_required(WW_BACKEND_UFFD),
                       "uffd required: %s", ww_strerror(avail));
-        fprintf(stderr, "SKIP arms_with_vector: uffd unavailable (%s)\n",
-                ww_strerror(avail));
+        test_skip("uffd unavailable (%s)", ww_strerror(avail));
         return;
     }
     mem = test_map_aligned(2 * HUGE_2M / PAGE, HUGE_2M);
@@ -329,7 +330,7 @@ START_TEST(test_droppable_found_without_side_effects)
                 MAP_DROPPABLE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (drop == MAP_FAILED) {
         ck_assert_int_eq(errno, EINVAL);
-        printf("droppable: SKIP: the kernel has no MAP_DROPPABLE\n");
+        test_skip("the kernel has no MAP_DROPPABLE");
         return;
     }
     ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m,

@@ -3,7 +3,8 @@
  * system calls, transparent huge pages, mappings that are unmapped or
  * replaced under a watch, and fork.
  */
-#define _GNU_SOURCE     /* mremap */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,8 +469,7 @@ START_TEST(test_overlap_across_backends)
     if (r != 0) {
         ck_assert_msg(!test_backend_required(other), "open %s: %s",
                       ww_backend_name(other), ww_strerror(r));
-        fprintf(stderr, "SKIP overlap across backends: %s unavailable\n",
-                ww_backend_name(other));
+        test_skip("%s unavailable", ww_backend_name(other));
         ww_tracker_close(t1);
         return;
     }

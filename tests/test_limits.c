@@ -7,10 +7,11 @@
  * asserts the documented behaviour exactly, for the backend it runs on, so
  * that a kernel or library that changes it fails here and the documentation
  * is changed with it.  Where a kernel facility is missing (io_uring
- * disabled, no O_DIRECT, no THP, no reclaim) the test says SKIP on stderr
- * and asserts nothing.
+ * disabled, no O_DIRECT, no THP, no reclaim) the test says SKIP (in the
+ * TAP output) and asserts nothing.
  */
-#define _GNU_SOURCE     /* process_vm_writev, O_DIRECT, sched_getcpu */
+#include "config.h"
+
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <sched.h>
@@ -40,32 +41,6 @@ static char *watch_filled(ww_tracker *t, size_t n)
     memset(mem, 7, n * PAGE);
     ck_assert_int_eq(ww_watch(t, mem, n * PAGE, 0), 0);
     return mem;
-}
-
-/* Get with RESET: how many pages were reported. */
-static size_t get_reset(ww_tracker *t, char *base, size_t n)
-{
-    void **pages = calloc(n, sizeof(*pages));
-    size_t count = n;
-
-    ck_assert_ptr_nonnull(pages);
-    ck_assert_int_eq(ww_get(t, base, n * PAGE, WW_GET_RESET, pages, &count),
-                     0);
-    free(pages);
-    return count;
-}
-
-/* Assert that a get (no reset) reports exactly the listed pages. */
-static void expect_written(ww_tracker *t, char *base, size_t n,
-                           const size_t *idx, size_t n_idx)
-{
-    void **pages = calloc(n, sizeof(*pages));
-    size_t count = n;
-
-    ck_assert_ptr_nonnull(pages);
-    ck_assert_int_eq(ww_get(t, base, n * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, base, idx, n_idx);
-    free(pages);
 }
 
 /* --- io_uring, raw: one submission queue entry at a time ----------------- */
@@ -152,9 +127,6 @@ static int ring_register(struct ring *r, void *addr, size_t len)
     if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_BUFFERS, &iov,
                 1) == 0)
         return 0;
-    if (errno == ENOMEM)
-        fprintf(stderr, "SKIP limits:%s: io_uring buffer registration "
-                "refused (RLIMIT_MEMLOCK?)\n", ww_backend_name(test_backend));
     return -errno;
 }
 
@@ -186,9 +158,8 @@ START_TEST(test_uring_fixed_buffer_after_reset)
     int r_open = ring_open(&r), r_reg, file;
 
     if (r_open == -ENOSYS || r_open == -EPERM) {
-        fprintf(stderr, "SKIP limits:%s: io_uring unavailable here (%s; "
-                "sysctl kernel.io_uring_disabled?)\n",
-                ww_backend_name(test_backend), strerror(-r_open));
+        test_skip("io_uring unavailable here (%s; sysctl "
+                  "kernel.io_uring_disabled?)", strerror(-r_open));
         ww_tracker_close(t);
         return;
     }
@@ -199,13 +170,15 @@ START_TEST(test_uring_fixed_buffer_after_reset)
         ck_assert_int_eq(ww_mark_written(t, mem, 8 * PAGE), 0);
     }
     r_reg = ring_register(&r, mem, 8 * PAGE);
-    if (r_reg == -ENOMEM)
+    if (r_reg == -ENOMEM) {
+        test_skip("io_uring buffer registration refused (RLIMIT_MEMLOCK?)");
         goto out;
+    }
     ck_assert_int_eq(r_reg, 0);
     /* All 8 read as written: on uffd the pin is a write fault (on
      * mprotect, ww_mark_written did it). */
     ck_assert_uint_eq(count_written(t, mem, 8), 8);
-    ck_assert_uint_eq(get_reset(t, mem, 8), 8);
+    ck_assert_uint_eq(count_written_reset(t, mem, 8), 8);
 
     memset(&sqe, 0, sizeof(sqe));
     sqe.opcode = IORING_OP_READ_FIXED;
@@ -219,7 +192,7 @@ START_TEST(test_uring_fixed_buffer_after_reset)
     ck_assert_uint_eq(count_written(t, mem, 8), 0);     /* never seen */
 
     ck_assert_int_eq(ww_mark_written(t, mem + 2 * PAGE, PAGE), 0);
-    expect_written(t, mem, 8, page2, 1);
+    assert_written_pages(t, mem, 8, page2, 1);
     ck_assert_int_eq(syscall(__NR_io_uring_register, r.fd,
                              IORING_UNREGISTER_BUFFERS, NULL, 0), 0);
 out:
@@ -253,7 +226,7 @@ START_TEST(test_process_vm_writev)
     ck_assert_int_eq(process_vm_writev(getpid(), &local, 1, &remote, 1, 0),
                      (ssize_t)sizeof(src));
     ck_assert_int_eq(mem[3 * PAGE + 15], 'P');
-    expect_written(t, mem, 8, pages23, 2);
+    assert_written_pages(t, mem, 8, pages23, 2);
     ww_tracker_close(t);
 }
 END_TEST
@@ -275,9 +248,8 @@ START_TEST(test_odirect_read)
     if (fd >= 0)
         unlink(path);
     if (fd < 0 || fcntl(fd, F_SETFL, O_DIRECT) < 0) {
-        fprintf(stderr, "SKIP limits:%s: no O_DIRECT file in the current "
-                "directory (%s)\n",
-                ww_backend_name(test_backend), strerror(errno));
+        test_skip("no O_DIRECT file in the current directory (%s)",
+                  strerror(errno));
         goto out;
     }
     memset(data, 'O', PAGE);
@@ -291,7 +263,7 @@ START_TEST(test_odirect_read)
     }
     ck_assert_int_eq(pread(fd, mem + PAGE, PAGE, 0), (ssize_t)PAGE);
     ck_assert_int_eq(mem[2 * PAGE - 1], 'O');
-    expect_written(t, mem, 8, page1, 1);
+    assert_written_pages(t, mem, 8, page1, 1);
 out:
     if (fd >= 0)
         close(fd);
@@ -316,18 +288,18 @@ START_TEST(test_proc_self_mem)
     n = pwrite(fd, "M", 1, (off_t)(uintptr_t)(mem + 5 * PAGE));
     if (n < 0 && !uffd()) {
         /* proc_mem.force_override=never (or ptrace-only) on this kernel. */
-        fprintf(stderr, "SKIP limits:mprotect: /proc/self/mem cannot write "
-                "read-only pages here (%s)\n", strerror(errno));
+        test_skip("/proc/self/mem cannot write read-only pages here (%s)",
+                  strerror(errno));
         goto out;
     }
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(mem[5 * PAGE], 'M');
     if (uffd()) {
-        expect_written(t, mem, 8, page5, 1);
+        assert_written_pages(t, mem, 8, page5, 1);
     } else {
         ck_assert_uint_eq(count_written(t, mem, 8), 0);   /* not seen */
         mem[6 * PAGE] = 1;
-        expect_written(t, mem, 8, page6, 1);
+        assert_written_pages(t, mem, 8, page6, 1);
     }
 out:
     close(fd);
@@ -347,14 +319,13 @@ static int sys_munlock(void *addr, size_t len)
     return (int)syscall(SYS_munlock, addr, len);
 }
 
-/* 0, or SKIP (returns 1) when RLIMIT_MEMLOCK or policy refuses. */
-static int mlock_or_skip(int r, const char *what)
+/* Whether RLIMIT_MEMLOCK or policy refused a lock (r and errno of the
+ * call): then the test says SKIP. */
+static int lock_refused(int r)
 {
     if (r == 0)
         return 0;
     ck_assert(errno == ENOMEM || errno == EPERM || errno == EAGAIN);
-    fprintf(stderr, "SKIP limits:%s: %s refused here (%s)\n",
-            ww_backend_name(test_backend), what, strerror(errno));
     return 1;
 }
 
@@ -369,35 +340,40 @@ START_TEST(test_mlock)
     size_t one[] = { 1 }, locked[] = { 1, 2, 3, 4, 5 }, seven[] = { 7 };
 
     mem[PAGE] = 1;
-    if (mlock_or_skip(sys_mlock(mem + 2 * PAGE, 4 * PAGE), "mlock"))
+    if (lock_refused(sys_mlock(mem + 2 * PAGE, 4 * PAGE))) {
+        test_skip("mlock refused here (%s)", strerror(errno));
         goto out;
+    }
     if (uffd()) {
-        expect_written(t, mem, 8, locked, 5);
-        ck_assert_uint_eq(get_reset(t, mem, 8), 5);
+        assert_written_pages(t, mem, 8, locked, 5);
+        ck_assert_uint_eq(count_written_reset(t, mem, 8), 5);
     } else {
-        expect_written(t, mem, 8, one, 1);
-        ck_assert_uint_eq(get_reset(t, mem, 8), 1);
+        assert_written_pages(t, mem, 8, one, 1);
+        ck_assert_uint_eq(count_written_reset(t, mem, 8), 1);
     }
     mem[7 * PAGE] = 1;
-    expect_written(t, mem, 8, seven, 1);
+    assert_written_pages(t, mem, 8, seven, 1);
     ck_assert_int_eq(sys_munlock(mem, 8 * PAGE), 0);
 
     /* Memory never touched: uffd reports every page it populated. */
     lazy = test_map(8);
     ck_assert_int_eq(ww_watch(t, lazy, 8 * PAGE, 0), 0);
-    if (mlock_or_skip(sys_mlock(lazy, 8 * PAGE), "mlock"))
+    if (lock_refused(sys_mlock(lazy, 8 * PAGE))) {
+        test_skip("mlock refused here (%s)", strerror(errno));
         goto out;
+    }
     ck_assert_uint_eq(count_written(t, lazy, 8), uffd() ? 8 : 0);
     ck_assert_int_eq(sys_munlock(lazy, 8 * PAGE), 0);
 
     /* The mitigation: lock on fault, populate nothing. */
-    ck_assert_uint_eq(get_reset(t, mem, 8), 1);
-    if (mlock_or_skip((int)syscall(SYS_mlock2, mem, 8 * PAGE, MLOCK_ONFAULT),
-                      "mlock2(MLOCK_ONFAULT)"))
+    ck_assert_uint_eq(count_written_reset(t, mem, 8), 1);
+    if (lock_refused((int)syscall(SYS_mlock2, mem, 8 * PAGE, MLOCK_ONFAULT))) {
+        test_skip("mlock2(MLOCK_ONFAULT) refused here (%s)", strerror(errno));
         goto out;
+    }
     ck_assert_uint_eq(count_written(t, mem, 8), 0);
     mem[7 * PAGE] = 2;
-    expect_written(t, mem, 8, seven, 1);
+    assert_written_pages(t, mem, 8, seven, 1);
     ck_assert_int_eq(sys_munlock(mem, 8 * PAGE), 0);
 out:
     ww_tracker_close(t);
@@ -417,11 +393,11 @@ START_TEST(test_madv_dontneed)
     ck_assert_int_eq(madvise(mem + 4 * PAGE, PAGE, MADV_DONTNEED), 0);
     ck_assert_int_eq(mem[4 * PAGE], 0);
     if (uffd()) {
-        expect_written(t, mem, 8, both, 2);
+        assert_written_pages(t, mem, 8, both, 2);
     } else {
-        expect_written(t, mem, 8, one, 1);                /* ⚠ not seen */
+        assert_written_pages(t, mem, 8, one, 1);                /* ⚠ not seen */
         ck_assert_int_eq(ww_mark_written(t, mem + 4 * PAGE, PAGE), 0);
-        expect_written(t, mem, 8, both, 2);
+        assert_written_pages(t, mem, 8, both, 2);
     }
     ww_tracker_close(t);
 }
@@ -448,19 +424,18 @@ START_TEST(test_madv_free_reclaimed)
     ck_assert_int_eq(madvise(mem + 3 * PAGE, PAGE, MADV_FREE), 0);
     /* Not yet reclaimed: the page keeps its contents and its state. */
     ck_assert_int_eq(mem[3 * PAGE], 7);
-    expect_written(t, mem, 8, page1, 1);
+    assert_written_pages(t, mem, 8, page1, 1);
     if (madvise(mem + 3 * PAGE, PAGE, MADV_PAGEOUT) == 0)
         ck_assert_int_eq(mincore(mem + 3 * PAGE, PAGE, &resident), 0);
     if (resident & 1) {
-        fprintf(stderr, "SKIP limits:%s: MADV_PAGEOUT did not reclaim a "
-                "MADV_FREE page here\n", ww_backend_name(test_backend));
+        test_skip("MADV_PAGEOUT did not reclaim a MADV_FREE page here");
         goto out;
     }
     ck_assert_int_eq(mem[3 * PAGE], 0);
     if (uffd()) {
-        expect_written(t, mem, 8, both, 2);
+        assert_written_pages(t, mem, 8, both, 2);
     } else {
-        expect_written(t, mem, 8, page1, 1);              /* ⚠ not seen */
+        assert_written_pages(t, mem, 8, page1, 1);              /* ⚠ not seen */
     }
 out:
     ww_tracker_close(t);
@@ -546,14 +521,14 @@ START_TEST(test_pmd_hole_default)
     ck_assert_int_eq(madvise(mem, HUGE_2M, MADV_DONTNEED), 0);
     count = count_written(t, mem, n);
     if (!uffd()) {
-        expect_written(t, mem, n, page700, 1);            /* ⚠ not seen */
+        assert_written_pages(t, mem, n, page700, 1);            /* ⚠ not seen */
     } else {
         ck_assert_msg(count == 513, "%zu pages reported: %s", count,
                       hole_msg);
-        ck_assert_uint_eq(get_reset(t, mem, n), 513);
+        ck_assert_uint_eq(count_written_reset(t, mem, n), 513);
         ck_assert_uint_eq(count_written(t, mem, n), 0);
         mem[3 * PAGE] = 1;
-        expect_written(t, mem, n, page3, 1);
+        assert_written_pages(t, mem, n, page3, 1);
     }
     ww_tracker_close(t);
 }
@@ -571,8 +546,7 @@ START_TEST(test_pmd_hole_thp)
     madvise(mem, HUGE_2M, MADV_HUGEPAGE);
     memset(mem, 7, HUGE_2M);
     if (anon_huge_kb(mem) == 0) {
-        fprintf(stderr, "SKIP limits:%s: no transparent huge page formed "
-                "here\n", ww_backend_name(test_backend));
+        test_skip("no transparent huge page formed here");
         goto out;
     }
     ck_assert_int_eq(ww_watch(t, mem, HUGE_2M, WW_WATCH_KEEP_HUGEPAGES), 0);
@@ -581,7 +555,7 @@ START_TEST(test_pmd_hole_thp)
     count = count_written(t, mem, n);
     if (uffd()) {
         ck_assert_msg(count == n, "%zu pages reported: %s", count, hole_msg);
-        ck_assert_uint_eq(get_reset(t, mem, n), n);
+        ck_assert_uint_eq(count_written_reset(t, mem, n), n);
         ck_assert_uint_eq(count_written(t, mem, n), 0);
     } else {
         ck_assert_uint_eq(count, 0);                      /* ⚠ not seen */

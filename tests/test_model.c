@@ -6,6 +6,8 @@
  * 3000) operations each; WW_MODEL_SEED=N replays one seed.  A failure names
  * the seed and the step.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 

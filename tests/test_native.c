@@ -3,6 +3,8 @@
  * backend: what is reported, in which order, and what RESET re-arms.
  * Expectations come from what each test itself wrote.
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>

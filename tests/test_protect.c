@@ -11,6 +11,8 @@
  * before the library's, jumps over the faulting store, so that the same
  * process can then ask whether the page was reported.
  */
+#include "config.h"
+
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -58,18 +60,6 @@ static void assert_prot(const char *page, int prot)
                   (unsigned)prot);
 }
 
-/* Get (no reset) and compare with the listed pages. */
-static void assert_written_native(ww_tracker *t, char *mem, size_t n,
-                                  const size_t *idx, size_t n_idx)
-{
-    void *pages[64];
-    size_t count = n;
-
-    ck_assert_uint_le(n, 64);
-    ck_assert_int_eq(ww_get(t, mem, n * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, idx, n_idx);
-}
-
 /* Write states survive NONE, READ and READ|WRITE, on the whole watch and
  * on parts of it; contents too. */
 START_TEST(test_protect_keeps_write_state)
@@ -86,23 +76,23 @@ START_TEST(test_protect_keeps_write_state)
         ck_assert_int_eq(ww_protect(t, mem, 8 * PAGE, prots[i]), 0);
         assert_prot(mem + PAGE, prots[i]);
         assert_prot(mem + 4 * PAGE, prots[i]);
-        assert_written_native(t, mem, 8, two, 2);
+        assert_written_pages(t, mem, 8, two, 2);
     }
     ck_assert_int_eq(mem[PAGE], 11);
     ck_assert_int_eq(mem[3 * PAGE], 33);
     mem[5 * PAGE] = 1;                          /* writable: tracked */
-    assert_written_native(t, mem, 8, three, 3);
+    assert_written_pages(t, mem, 8, three, 3);
     /* Parts: [0, 2) read-only, [2, 4) no access, the rest writable. */
     ck_assert_int_eq(ww_protect(t, mem, 2 * PAGE, PROT_READ), 0);
     ck_assert_int_eq(ww_protect(t, mem + 2 * PAGE, 2 * PAGE, PROT_NONE), 0);
-    assert_written_native(t, mem, 8, three, 3);
+    assert_written_pages(t, mem, 8, three, 3);
     mem[6 * PAGE] = 1;
-    assert_written_native(t, mem, 8, four, 4);
+    assert_written_pages(t, mem, 8, four, 4);
     assert_prot(mem, PROT_READ);
     assert_prot(mem + 2 * PAGE, PROT_NONE);
     assert_prot(mem + 7 * PAGE, RW);
     ck_assert_int_eq(ww_protect(t, mem, 8 * PAGE, RW), 0);
-    assert_written_native(t, mem, 8, four, 4);
+    assert_written_pages(t, mem, 8, four, 4);
     ck_assert_int_eq(mem[PAGE], 11);
     ck_assert_int_eq(mem[3 * PAGE], 33);
     ww_tracker_close(t);
@@ -212,7 +202,7 @@ START_TEST(test_watch_any_protection)
     mem[5 * PAGE] = 1;
     ck_assert_int_eq(mem[PAGE], 0);             /* reads are not writes */
     ck_assert_int_eq(mem[3 * PAGE], 0);
-    assert_written_native(t, mem, 8, written, 2);
+    assert_written_pages(t, mem, 8, written, 2);
     ck_assert_int_eq(maps_prot(mem), RW);       /* written: all of it */
     ck_assert_int_eq(maps_prot(mem + 3 * PAGE), PROT_READ | PROT_EXEC);
     /* Executable and writable pages keep PROT_EXEC while armed. */
@@ -271,9 +261,9 @@ START_TEST(test_forbidden_access_kills_child)
     ck_assert_int_eq(mem[2 * PAGE], 2);             /* still readable */
     ck_assert_int_eq(ww_protect(t, mem, 4 * PAGE, RW), 0);
     mem[2 * PAGE] = 3;
-    assert_written_native(t, mem, 4, two, 1);
+    assert_written_pages(t, mem, 4, two, 1);
     mem[0] = 1;
-    assert_written_native(t, mem, 4, three, 2);
+    assert_written_pages(t, mem, 4, three, 2);
     ww_tracker_close(t);
 }
 END_TEST
@@ -313,13 +303,12 @@ static __attribute__((noinline)) int faults(volatile char *p, int store,
 /* The written pages of [mem, mem+n pages) as a bit mask. */
 static unsigned written_mask(ww_tracker *t, char *mem, size_t n)
 {
-    void *pages[16];
-    size_t count = n;
+    size_t idx[16], count;
     unsigned mask = 0;
 
-    child_expect(n <= 16 && ww_get(t, mem, n * PAGE, 0, pages, &count) == 0);
+    child_expect(n <= 16 && test_written(t, mem, n, 0, idx, &count) == 0);
     for (size_t i = 0; i < count; i++)
-        mask |= 1u << (((char *)pages[i] - mem) / PAGE);
+        mask |= 1u << idx[i];
     return mask;
 }
 
@@ -389,8 +378,7 @@ START_TEST(test_forbidden_access_not_reported)
 
     snprintf(mode, sizeof(mode), "faults:%s", ww_backend_name(test_backend));
     status = test_spawn_self(mode);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "child %s: status %#x", mode, (unsigned)status);
+    assert_child_ok(status, mode);
 }
 END_TEST
 
@@ -431,7 +419,7 @@ START_TEST(test_protect_errors)
         ck_assert_int_eq(maps_prot(mem + i * PAGE) | PROT_WRITE, RW);
     mem[7 * PAGE] = 1;
     mem[PAGE] = 1;
-    assert_written_native(t, mem + 2 * PAGE, 4, one, 1);
+    assert_written_pages(t, mem + 2 * PAGE, 4, one, 1);
     /* A fork child's tracker refuses. */
     pid = fork();
     ck_assert_int_ne(pid, -1);
@@ -471,8 +459,7 @@ int main(int argc, char **argv)
             return child_faults(WW_BACKEND_UFFD);
         if (strcmp(mode, "faults:mprotect") == 0)
             return child_faults(WW_BACKEND_MPROTECT);
-        fprintf(stderr, "unknown child mode %s\n", mode);
-        return 2;
+        return test_bad_child_mode(mode);
     }
     s = suite_create("protect");
     add_backend_tcases(s, "protect", add_tests, 60);

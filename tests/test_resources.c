@@ -4,6 +4,8 @@
  * injection, which CI's sanitizer build uses so LeakSanitizer also checks
  * that every error path frees what it took).
  */
+#include "config.h"
+
 #include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -54,39 +56,29 @@ END_TEST
 
 /* Same, but before the backend was ever probed: that needs a new process
  * (a fork child inherits the probe cache), so the test runs itself again
- * with --first-probe BACKEND, which does the check and exits. */
+ * in child mode "first-probe:BACKEND", which does the check and exits. */
 static int first_probe_without_fds(enum ww_backend backend)
 {
     struct rlimit old, none = { 0, 0 };
     int r;
 
-    if (getrlimit(RLIMIT_NOFILE, &old) != 0)
-        return 2;
+    child_expect(getrlimit(RLIMIT_NOFILE, &old) == 0);
     none.rlim_max = old.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &none) != 0)
-        return 2;
+    child_expect(setrlimit(RLIMIT_NOFILE, &none) == 0);
     r = ww_backend_available(backend);
-    if (setrlimit(RLIMIT_NOFILE, &old) != 0)
-        return 2;
-    if (backend == WW_BACKEND_UFFD && r != -EMFILE)
-        return 3;
-    return ww_backend_available(backend) == 0 ? 0 : 4;
+    child_expect(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    child_expect(backend != WW_BACKEND_UFFD || r == -EMFILE);
+    child_expect(ww_backend_available(backend) == 0);
+    return CHILD_OK;
 }
 
 START_TEST(test_no_file_descriptors_at_first_probe)
 {
-    int status;
-    pid_t pid = fork();
+    char mode[32];
 
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        execl("/proc/self/exe", "test_resources", "--first-probe",
-              ww_backend_name(test_backend), (char *)NULL);
-        _exit(127);
-    }
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "first probe without fds: status %d", status);
+    snprintf(mode, sizeof(mode), "first-probe:%s",
+             ww_backend_name(test_backend));
+    assert_child_ok(test_spawn_self(mode), mode);
 }
 END_TEST
 
@@ -300,17 +292,21 @@ static void add_tests(TCase *tc, enum ww_backend backend)
 
 int main(int argc, char **argv)
 {
+    const char *mode = test_child_mode(argc, argv);
     Suite *s;
 
-    if (argc == 3 && strcmp(argv[1], "--first-probe") == 0)
-        return first_probe_without_fds(strcmp(argv[2], "uffd") == 0
-                                           ? WW_BACKEND_UFFD
-                                           : WW_BACKEND_MPROTECT);
+    if (mode) {
+        if (strcmp(mode, "first-probe:uffd") == 0)
+            return first_probe_without_fds(WW_BACKEND_UFFD);
+        if (strcmp(mode, "first-probe:mprotect") == 0)
+            return first_probe_without_fds(WW_BACKEND_MPROTECT);
+        return test_bad_child_mode(mode);
+    }
     s = suite_create("resources");
 
     if (!ww_debug_fail_alloc_after)
-        fprintf(stderr, "SKIP resources: allocation and scan failures need "
-                "./configure --enable-fault-injection\n");
+        test_skip_case("resources:fault-injection", "allocation and scan "
+                       "failures need ./configure --enable-fault-injection");
     add_backend_tcases(s, "resources", add_tests, 60);
     return run_suite(s);
 }

@@ -14,6 +14,8 @@
  * handler is installed on first use and probes are cached per process),
  * so they run as child modes of this program (test_spawn_self).
  */
+#include "config.h"
+
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -64,10 +66,9 @@ static void plain_handler(int sig)
 /* Written pages of n pages at mem, without Check (child modes). */
 static size_t written_pages(ww_tracker *t, char *mem, size_t n)
 {
-    void *pages[16];
-    size_t count = n;
+    size_t count;
 
-    child_expect(n <= 16 && ww_get(t, mem, n * PAGE, 0, pages, &count) == 0);
+    child_expect(test_written(t, mem, n, 0, NULL, &count) == 0);
     return count;
 }
 
@@ -537,7 +538,7 @@ static int child_seccomp(int err)
     return 0;
 #else
     (void)err;
-    return 77;
+    return CHILD_SKIP;
 #endif
 }
 
@@ -579,32 +580,18 @@ static int run_child(const char *mode)
         return child_seccomp(ENOSYS);
     if (strcmp(mode, "seccomp-eperm") == 0)
         return child_seccomp(EPERM);
-    fprintf(stderr, "unknown child mode %s\n", mode);
-    return 2;
-}
-
-static void assert_exit_ok(int status, const char *mode)
-{
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "child %s: status 0x%x", mode, (unsigned)status);
-}
-
-static void assert_killed_by_segv(int status, const char *mode)
-{
-    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
-                  "child %s: status 0x%x, expected death by SIGSEGV", mode,
-                  (unsigned)status);
+    return test_bad_child_mode(mode);
 }
 
 START_TEST(test_siginfo_handler_installed_before)
 {
-    assert_exit_ok(test_spawn_self("siginfo-before"), "siginfo-before");
+    assert_child_ok(test_spawn_self("siginfo-before"), "siginfo-before");
 }
 END_TEST
 
 START_TEST(test_plain_handler_installed_before)
 {
-    assert_exit_ok(test_spawn_self("plain-before"), "plain-before");
+    assert_child_ok(test_spawn_self("plain-before"), "plain-before");
 }
 END_TEST
 
@@ -632,32 +619,32 @@ static int spawn_with_report(const char *mode, char *buf, size_t size)
 
 START_TEST(test_previous_siginfo_handler_writes_watched)
 {
-    assert_exit_ok(test_spawn_self("counter-siginfo"), "counter-siginfo");
+    assert_child_ok(test_spawn_self("counter-siginfo"), "counter-siginfo");
 }
 END_TEST
 
 START_TEST(test_previous_plain_handler_writes_watched)
 {
-    assert_exit_ok(test_spawn_self("counter-plain"), "counter-plain");
+    assert_child_ok(test_spawn_self("counter-plain"), "counter-plain");
 }
 END_TEST
 
 START_TEST(test_previous_handler_siglongjmp)
 {
-    assert_exit_ok(test_spawn_self("counter-jump"), "counter-jump");
+    assert_child_ok(test_spawn_self("counter-jump"), "counter-jump");
 }
 END_TEST
 
 START_TEST(test_previous_handler_longjmp_then_unblock)
 {
-    assert_exit_ok(test_spawn_self("counter-jump-unblock"),
+    assert_child_ok(test_spawn_self("counter-jump-unblock"),
                    "counter-jump-unblock");
 }
 END_TEST
 
 START_TEST(test_previous_handler_longjmp_then_unblock_altstack)
 {
-    assert_exit_ok(test_spawn_self("counter-jump-unblock-altstack"),
+    assert_child_ok(test_spawn_self("counter-jump-unblock-altstack"),
                    "counter-jump-unblock-altstack");
 }
 END_TEST
@@ -669,7 +656,7 @@ static void assert_nested_fault_kills(const char *mode)
     char out[16];
     int status = spawn_with_report(mode, out, sizeof(out));
 
-    assert_killed_by_segv(status, mode);
+    assert_child_killed(status, SIGSEGV, mode);
     ck_assert_str_eq(out, "w");
 }
 
@@ -696,7 +683,7 @@ END_TEST
 
 START_TEST(test_fault_in_nodefer_previous_handler_nests)
 {
-    assert_exit_ok(test_spawn_self("counter-nested-nodefer"),
+    assert_child_ok(test_spawn_self("counter-nested-nodefer"),
                    "counter-nested-nodefer");
 }
 END_TEST
@@ -706,32 +693,32 @@ START_TEST(test_resethand_previous_handler)
     char out[16];
     int status = spawn_with_report("counter-resethand", out, sizeof(out));
 
-    assert_killed_by_segv(status, "counter-resethand");
+    assert_child_killed(status, SIGSEGV, "counter-resethand");
     ck_assert_str_eq(out, "wo");
 }
 END_TEST
 
 START_TEST(test_raise_in_previous_handler_is_deferred)
 {
-    assert_exit_ok(test_spawn_self("counter-raise"), "counter-raise");
+    assert_child_ok(test_spawn_self("counter-raise"), "counter-raise");
 }
 END_TEST
 
 START_TEST(test_previous_handler_blocks_only_its_thread)
 {
-    assert_exit_ok(test_spawn_self("counter-threads"), "counter-threads");
+    assert_child_ok(test_spawn_self("counter-threads"), "counter-threads");
 }
 END_TEST
 
 START_TEST(test_default_action_still_kills)
 {
-    assert_killed_by_segv(test_spawn_self("default-null"), "default-null");
+    assert_child_killed(test_spawn_self("default-null"), SIGSEGV, "default-null");
 }
 END_TEST
 
 START_TEST(test_ignored_segv_still_kills)
 {
-    assert_killed_by_segv(test_spawn_self("ignore-null"), "ignore-null");
+    assert_child_killed(test_spawn_self("ignore-null"), SIGSEGV, "ignore-null");
 }
 END_TEST
 
@@ -786,9 +773,11 @@ START_TEST(test_auto_picks_mprotect_without_uffd_enosys)
 {
     int status = test_spawn_self("seccomp-enosys");
 
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
-        return;                 /* no seccomp arch constant here */
-    assert_exit_ok(status, "seccomp-enosys");
+    if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SKIP) {
+        test_skip("no seccomp architecture constant here");
+        return;
+    }
+    assert_child_ok(status, "seccomp-enosys");
 }
 END_TEST
 
@@ -796,9 +785,11 @@ START_TEST(test_auto_picks_mprotect_without_uffd_eperm)
 {
     int status = test_spawn_self("seccomp-eperm");
 
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+    if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SKIP) {
+        test_skip("no seccomp architecture constant here");
         return;
-    assert_exit_ok(status, "seccomp-eperm");
+    }
+    assert_child_ok(status, "seccomp-eperm");
 }
 END_TEST
 
@@ -815,8 +806,8 @@ int main(int argc, char **argv)
      * or about choosing it; WW_TEST_REQUIRE decides if its absence fails. */
     if (ww_backend_available(WW_BACKEND_MPROTECT) != 0 &&
         !test_backend_required(WW_BACKEND_MPROTECT)) {
-        fprintf(stderr, "SKIP signals: mprotect backend unavailable\n");
-        return 0;
+        test_skip_case("signals:mprotect", "mprotect backend unavailable");
+        return run_suite(s);
     }
     tc = tcase_create("signals");
     tcase_set_timeout(tc, 60);

@@ -16,6 +16,8 @@
  * and 6 000 rounds at least): larger for soak runs, smaller under
  * ThreadSanitizer (make tsan).
  */
+#include "config.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -244,5 +246,5 @@ int main(void)
     Suite *s = suite_create("stress");
 
     add_backend_tcases(s, "stress", add_tests, 300);
-    return run_suite(s);
+    return run_slow_suite(s);
 }

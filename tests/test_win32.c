@@ -7,6 +7,8 @@
  * Wine's conformance test (kernel32 virtual.c, test_write_watch) records
  * it; expectations come from what each test wrote.
  */
+#include "config.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>

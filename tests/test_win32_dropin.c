@@ -23,7 +23,7 @@ static int checks, failures;
         checks++;                                                      \
         if (!(cond)) {                                                 \
             failures++;                                                \
-            printf("%s:%d: check failed: ", __FILE__, __LINE__);       \
+            printf("# %s:%d: check failed: ", __FILE__, __LINE__);     \
             printf(__VA_ARGS__);                                       \
             printf("\n");                                              \
         }                                                              \
@@ -128,10 +128,21 @@ static void test_nt_write_watch(void)
     ok(VirtualFree(base, 0, MEM_RELEASE), "release failed");
 }
 
+/* TAP, one line per function (automake's TAP driver reads it). */
+static void run(int n, const char *name, void (*fn)(void))
+{
+    int before = failures;
+
+    fn();
+    printf("%sok %d - win32_dropin:%s\n", failures > before ? "not " : "", n,
+           name);
+}
+
 int main(void)
 {
-    test_write_watch();
-    test_nt_write_watch();
-    printf("win32 drop-in: %d checks, %d failures\n", checks, failures);
+    printf("1..2\n");
+    run(1, "write_watch", test_write_watch);
+    run(2, "nt_write_watch", test_nt_write_watch);
+    printf("# win32 drop-in: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

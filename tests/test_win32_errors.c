@@ -5,6 +5,8 @@
  * call leaves *count and *granularity as they were.  The codes are
  * Windows' (Wine's kernel32 test_write_watch checks the same ones).
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,7 +77,8 @@ START_TEST(test_get_invalid_arguments)
 {
     char *base = alloc_watched(16);
     char *plain = ww_VirtualAlloc(NULL, 16 * PAGE, MEM_COMMIT, PAGE_READWRITE);
-    static char not_virtual[4 * 4096];
+    /* Memory the layer did not allocate (64K: the largest page size). */
+    static char not_virtual[65536] __attribute__((aligned(65536)));
     SIZE_T size = 16 * PAGE;
     const struct bad_get cases[] = {
         { "base NULL", 0, NULL, size, 4, 0, 0, 0, INVALID },

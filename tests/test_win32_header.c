@@ -3,9 +3,9 @@
  * translation unit win32_standalone.c includes nothing else (and fails to
  * compile if Wine's headers are found); this suite runs what it built.
  */
-#include <check.h>
-#include <stdlib.h>
+#include "config.h"
 
+#include "helpers.h"
 #include "win32_standalone.h"
 
 START_TEST(test_own_definitions_used)
@@ -26,15 +26,9 @@ int main(void)
 {
     Suite *s = suite_create("win32_header");
     TCase *tc = tcase_create("win32_header");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_own_definitions_used);
     tcase_add_test(tc, test_round_trip);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(s);
 }

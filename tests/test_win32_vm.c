@@ -7,6 +7,8 @@
  * instead of faulting: write(2) from a page proves it readable, read(2)
  * into it proves it writable.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -220,7 +222,8 @@ END_TEST
 START_TEST(test_free_rules)
 {
     char *a = ww_VirtualAlloc(NULL, 16 * PAGE, MEM_COMMIT, PAGE_READWRITE);
-    static char elsewhere[PAGE];
+    /* Memory the layer did not allocate (64K: the largest page size). */
+    static char elsewhere[65536] __attribute__((aligned(65536)));
 
     ck_assert_ptr_nonnull(a);
     expect_failure_begin();

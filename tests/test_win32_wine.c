@@ -10,6 +10,8 @@
  * At run time: the library, built with the header's own definitions, is
  * called through pointers of Wine's function types, on every backend.
  */
+#include "config.h"
+
 #include <stdlib.h>
 
 #include "win32_helpers.h"

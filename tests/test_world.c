@@ -24,7 +24,8 @@
  * WW_WORLD_SEED=N replays one seed of the MAP_FIXED test, and messages
  * name their seed and step.
  */
-#define _GNU_SOURCE
+#include "config.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1883,9 +1884,9 @@ int main(void)
     install_crash_note();       /* before the library's handler */
     s = suite_create("world");
     if (!ww_debug_fail_scan_after)
-        fprintf(stderr, "SKIP world: failed scans at every chunk need "
-                "ww_debug_fail_scan_after() (./configure "
-                "--enable-fault-injection, with the scan hook)\n");
+        test_skip_case("world:fault-injection", "failed scans at every "
+                       "chunk need ww_debug_fail_scan_after() (./configure "
+                       "--enable-fault-injection)");
     add_backend_tcases(s, "world", add_tests, 60);
     return run_suite(s);
 }

@@ -1,4 +1,6 @@
 /* win32_helpers.c - see win32_helpers.h. */
+#include "config.h"
+
 #include <stdlib.h>
 
 #include "win32_helpers.h"

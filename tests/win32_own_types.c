@@ -18,6 +18,8 @@
  * Built only where Wine's headers are (configure: --with-wine-headers).
  */
 #define WIN32_NO_STATUS
+#include "config.h"
+
 #include <windef.h>
 #include <winbase.h>
 #include <winternl.h>

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "win32_standalone.h"
 
@@ -56,7 +57,8 @@ int standalone_own_definitions(void)
 
 int standalone_round_trip(char *msg, size_t len)
 {
-    char *base = ww_VirtualAlloc(NULL, 8 * 4096,
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *base = ww_VirtualAlloc(NULL, 8 * page,
                                  MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
                                  PAGE_READWRITE);
     void *out[8];
@@ -67,18 +69,18 @@ int standalone_round_trip(char *msg, size_t len)
 
     if (!base)
         FAIL("VirtualAlloc: error %u", (unsigned)ww_GetLastError());
-    base[3 * 4096] = 1;
-    if (get_write_watch(WRITE_WATCH_FLAG_RESET, base, 8 * 4096, out, &count,
+    base[3 * page] = 1;
+    if (get_write_watch(WRITE_WATCH_FLAG_RESET, base, 8 * page, out, &count,
                         &granularity) != 0)
         FAIL("GetWriteWatch: error %u", (unsigned)ww_GetLastError());
-    if (count != 1 || out[0] != base + 3 * 4096 || granularity != 4096)
+    if (count != 1 || out[0] != base + 3 * page || granularity != (ULONG)page)
         FAIL("GetWriteWatch: count %lu, granularity %u", (unsigned long)count,
              (unsigned)granularity);
-    if (!ww_VirtualProtect(base, 4096, PAGE_READONLY, &old) ||
+    if (!ww_VirtualProtect(base, page, PAGE_READONLY, &old) ||
         old != PAGE_READWRITE)
         FAIL("VirtualProtect: old %#x", (unsigned)old);
     count = 0;
-    status = ww_NtGetWriteWatch(NtCurrentProcess(), 0, base, 8 * 4096, out,
+    status = ww_NtGetWriteWatch(NtCurrentProcess(), 0, base, 8 * page, out,
                                 &count, &granularity);
     if (status != STATUS_INVALID_PARAMETER)
         FAIL("NtGetWriteWatch count 0: status %#x", (unsigned)status);

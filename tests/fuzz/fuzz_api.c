@@ -2,14 +2,16 @@
  * fuzz_api.c - libFuzzer harness: the input bytes choose a sequence of API
  * operations on one watch, checked against the bitmap model (model.h).
  * Any disagreement aborts, which libFuzzer reports with the input.
- *   make fuzz [FUZZ_SECONDS=60]       (clang with libFuzzer needed)
+ *   make fuzz [FUZZ_SECONDS=60]  (in a build configured CC=clang --enable-fuzzer)
  * The backend comes from WW_BACKEND (default: auto).
  */
+#include "config.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "model.h"
+#include "../model.h"
 
 enum { PAGES = 64, MAX_STEPS = 200 };
 
