@@ -28,7 +28,6 @@
 
 /* PAGEMAP_SCAN and its two structures arrived together in linux/fs.h. */
 #ifndef PAGEMAP_SCAN
-#define WW_PRIVATE_PAGEMAP_SCAN 1
 
 struct page_region {
     __u64 start;
