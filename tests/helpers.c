@@ -14,7 +14,7 @@
 
 #include "helpers.h"
 
-enum ww_backend test_backend = WW_BACKEND_UFFD;
+enum ww_backend t_backend = WW_BACKEND_UFFD;
 
 /* AddressSanitizer reads this at start-up, before main and before any
  * environment a test runner might forget: with its own SIGSEGV handler
@@ -28,7 +28,7 @@ const char *__asan_default_options(void)
     return "handle_segv=0";
 }
 
-size_t test_page_size(void)
+size_t t_page_size(void)
 {
     static size_t size;
 
@@ -46,19 +46,19 @@ size_t test_page_size(void)
                               __VA_ARGS__);                                 \
     } while (0)
 
-ww_tracker *test_open_at(const char *file, int line)
+ww_tracker *t_open_at(const char *file, int line)
 {
     ww_tracker *t = NULL;
-    int r = ww_tracker_open(&t, test_backend, 0);
+    int r = ww_tracker_open(&t, t_backend, 0);
 
     expect_at(r == 0, "ww_tracker_open(%s): %s",
-              ww_backend_name(test_backend), ww_strerror(r));
-    expect_at(ww_tracker_backend(t) == test_backend, "backend %d",
+              ww_backend_name(t_backend), ww_strerror(r));
+    expect_at(ww_tracker_backend(t) == t_backend, "backend %d",
               (int)ww_tracker_backend(t));
     return t;
 }
 
-char *test_map_at(const char *file, int line, size_t n)
+char *t_map_at(const char *file, int line, size_t n)
 {
     void *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -67,10 +67,10 @@ char *test_map_at(const char *file, int line, size_t n)
     return p;
 }
 
-char *test_map_aligned_at(const char *file, int line, size_t n, size_t align)
+char *t_map_aligned_at(const char *file, int line, size_t n, size_t align)
 {
     size_t len = n * PAGE;
-    char *p = test_map_at(file, line, n + align / PAGE);
+    char *p = t_map_at(file, line, n + align / PAGE);
     char *a = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
 
     if (a > p)
@@ -80,7 +80,7 @@ char *test_map_aligned_at(const char *file, int line, size_t n, size_t align)
     return a;
 }
 
-char *test_map_shared_at(const char *file, int line, size_t n)
+char *t_map_shared_at(const char *file, int line, size_t n)
 {
     void *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -89,7 +89,7 @@ char *test_map_shared_at(const char *file, int line, size_t n)
     return p;
 }
 
-char *test_map_file_at(const char *file, int line, size_t n)
+char *t_map_file_at(const char *file, int line, size_t n)
 {
     char path[] = "/tmp/ww-test-XXXXXX";
     int fd = mkstemp(path);
@@ -105,7 +105,7 @@ char *test_map_file_at(const char *file, int line, size_t n)
     return p;
 }
 
-void assert_child_faults_at(const char *file, int line, volatile char *p,
+void t_assert_child_faults_at(const char *file, int line, volatile char *p,
                             int store)
 {
     int status;
@@ -131,18 +131,18 @@ void assert_child_faults_at(const char *file, int line, volatile char *p,
               (unsigned long)((uintptr_t)p % PAGE), (unsigned)status);
 }
 
-void munmap_pages_at(const char *file, int line, char *base, size_t n)
+void t_munmap_pages_at(const char *file, int line, char *base, size_t n)
 {
     expect_at(munmap(base, n * PAGE) == 0, "munmap: %s", strerror(errno));
 }
 
-void write_pages(char *base, const size_t *idx, size_t n)
+void t_write_pages(char *base, const size_t *idx, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         ((volatile char *)base)[idx[i] * PAGE + 1] = 1;
 }
 
-void assert_pages_at(const char *file, int line, void **got, size_t n_got,
+void t_assert_pages_at(const char *file, int line, void **got, size_t n_got,
                      char *base, const size_t *idx, size_t n)
 {
     for (size_t i = 0; i < n_got && i < n; i++)
@@ -152,7 +152,7 @@ void assert_pages_at(const char *file, int line, void **got, size_t n_got,
     expect_at(n_got == n, "%zu pages reported, expected %zu", n_got, n);
 }
 
-int test_written(ww_tracker *t, char *base, size_t n, unsigned flags,
+int t_written(ww_tracker *t, char *base, size_t n, unsigned flags,
                  size_t *idx, size_t *count)
 {
     void **pages = calloc(n ? n : 1, sizeof(*pages));
@@ -168,17 +168,17 @@ int test_written(ww_tracker *t, char *base, size_t n, unsigned flags,
     return r;
 }
 
-size_t count_written_at(const char *file, int line, ww_tracker *t,
+size_t t_count_written_at(const char *file, int line, ww_tracker *t,
                         char *base, size_t n, unsigned flags)
 {
     size_t count;
-    int r = test_written(t, base, n, flags, NULL, &count);
+    int r = t_written(t, base, n, flags, NULL, &count);
 
     expect_at(r == 0, "ww_get: %s", ww_strerror(r));
     return count;
 }
 
-void assert_written_pages_at(const char *file, int line, ww_tracker *t,
+void t_assert_written_pages_at(const char *file, int line, ww_tracker *t,
                              char *base, size_t n, const size_t *idx,
                              size_t n_idx)
 {
@@ -186,7 +186,7 @@ void assert_written_pages_at(const char *file, int line, ww_tracker *t,
     int r;
 
     expect_at(got != NULL, "calloc %zu", n);
-    r = test_written(t, base, n, 0, got, &count);
+    r = t_written(t, base, n, 0, got, &count);
     expect_at(r == 0, "ww_get: %s", ww_strerror(r));
     for (size_t i = 0; i < count && i < n_idx; i++)
         expect_at(got[i] == idx[i], "entry %zu: page %zu, expected page %zu",
@@ -196,7 +196,7 @@ void assert_written_pages_at(const char *file, int line, ww_tracker *t,
     free(got);
 }
 
-int test_spawn_self_at(const char *file, int line, const char *mode)
+int t_spawn_self_at(const char *file, int line, const char *mode)
 {
     int status = 0;
     pid_t pid;
@@ -216,7 +216,7 @@ static const char *child_exit_name(int code)
 {
     switch (code) {
     case CHILD_OK: return "CHILD_OK";
-    case CHILD_FAILED: return "CHILD_FAILED (a child_expect failed, see the log)";
+    case CHILD_FAILED: return "CHILD_FAILED (a t_child_expect failed, see the log)";
     case CHILD_BAD_MODE: return "CHILD_BAD_MODE";
     case CHILD_SKIP: return "CHILD_SKIP";
     case CHILD_EXEC_FAILED: return "CHILD_EXEC_FAILED";
@@ -224,7 +224,7 @@ static const char *child_exit_name(int code)
     }
 }
 
-void assert_child_at(const char *file, int line, int status, int sig,
+void t_assert_child_at(const char *file, int line, int status, int sig,
                      const char *what)
 {
     if (sig)
@@ -240,13 +240,13 @@ void assert_child_at(const char *file, int line, int status, int sig,
                   child_exit_name(WEXITSTATUS(status)));
 }
 
-int test_bad_child_mode(const char *mode)
+int t_bad_child_mode(const char *mode)
 {
     fprintf(stderr, "unknown child mode %s\n", mode);
     return CHILD_BAD_MODE;
 }
 
-const char *test_child_mode(int argc, char **argv)
+const char *t_child_mode(int argc, char **argv)
 {
     return argc == 3 && strcmp(argv[1], "--child") == 0 ? argv[2] : NULL;
 }
@@ -261,10 +261,10 @@ static int backend_from_name(const char *name)
     return -1;
 }
 
-static void setup_uffd(void) { test_backend = WW_BACKEND_UFFD; }
-static void setup_mprotect(void) { test_backend = WW_BACKEND_MPROTECT; }
+static void setup_uffd(void) { t_backend = WW_BACKEND_UFFD; }
+static void setup_mprotect(void) { t_backend = WW_BACKEND_MPROTECT; }
 
-int test_backend_required(enum ww_backend b)
+int t_backend_required(enum ww_backend b)
 {
     const char *req = getenv("WW_TEST_REQUIRE");
 
@@ -279,7 +279,7 @@ static struct {
 } skipped[32];
 static size_t n_skipped;
 
-void test_skip_case(const char *name, const char *fmt, ...)
+void t_skip_case(const char *name, const char *fmt, ...)
 {
     va_list ap;
 
@@ -292,7 +292,7 @@ void test_skip_case(const char *name, const char *fmt, ...)
     n_skipped++;
 }
 
-void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, enum ww_backend),
+void t_add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, enum ww_backend),
                         int timeout_seconds)
 {
     static const struct {
@@ -316,8 +316,8 @@ void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, e
         tname = names[n_names++];
         snprintf(tname, sizeof(names[0]), "%s:%s", name,
                  ww_backend_name(list[i].id));
-        if (avail != 0 && !test_backend_required(list[i].id)) {
-            test_skip_case(tname, "backend unavailable here (%s)",
+        if (avail != 0 && !t_backend_required(list[i].id)) {
+            t_skip_case(tname, "backend unavailable here (%s)",
                            ww_strerror(avail));
             continue;
         }
@@ -329,12 +329,12 @@ void add_backend_tcases(Suite *s, const char *name, void (*add_tests)(TCase *, e
     }
 }
 
-/* Skips recorded by test_skip() in the test processes: one line each,
+/* Skips recorded by t_skip() in the test processes: one line each,
  * "TEST:BACKEND<tab>REASON" (Check tells a test its own name, not its
  * TCase's; the backend tells the TCases of a suite apart). */
 static int skip_fd = -1;
 
-void test_skip_record(const char *func, const char *fmt, ...)
+void t_skip_record(const char *func, const char *fmt, ...)
 {
     char line[512];
     size_t flen = strlen(func);
@@ -345,7 +345,7 @@ void test_skip_record(const char *func, const char *fmt, ...)
     if (flen > 3 && strcmp(func + flen - 3, "_fn") == 0)
         flen -= 3;
     n = snprintf(line, sizeof(line), "%.*s:%s\t", (int)flen, func,
-                 ww_backend_name(test_backend));
+                 ww_backend_name(t_backend));
     va_start(ap, fmt);
     n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
     va_end(ap);
@@ -384,7 +384,7 @@ static const char *skip_reason(char *skips, const char *tcase,
     if (!colon || backend_from_name(colon + 1) < 0)
         colon = NULL;
     len = (size_t)snprintf(key, sizeof(key), "%.*s:%s", (int)test_len, test,
-                           colon ? colon + 1 : ww_backend_name(test_backend));
+                           colon ? colon + 1 : ww_backend_name(t_backend));
     if (len >= sizeof(key))
         return NULL;
     for (char *l = skips; *l; ) {
@@ -422,7 +422,7 @@ static void print_diagnostic(FILE *out, TestResult *tr)
  * Check's TAP log names each test ("ok N - FILE:TCASE:TEST: MSG"), its
  * results give where a failure happened; one TAP line per test goes to
  * out, "TCASE:TEST", with "# SKIP why" for a test that called
- * test_skip(), and the failure as a diagnostic under "not ok".
+ * t_skip(), and the failure as a diagnostic under "not ok".
  */
 static size_t print_tap(FILE *out, SRunner *sr, char *check_tap, char *skips)
 {
@@ -486,7 +486,7 @@ static size_t print_tap(FILE *out, SRunner *sr, char *check_tap, char *skips)
  * whatever a test prints (Check's own report included) lands in the log
  * and cannot be taken for a result.
  */
-int run_suite(Suite *s)
+int t_run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);
     FILE *check_tap = tmpfile(), *skip_file = tmpfile(), *out;
@@ -520,12 +520,12 @@ int run_suite(Suite *s)
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-int run_slow_suite(Suite *s)
+int t_run_slow_suite(Suite *s)
 {
     const char *slow = getenv("WW_TEST_SLOW");
 
     if (slow && strcmp(slow, "1") == 0)
-        return run_suite(s);
+        return t_run_suite(s);
     printf("1..0 # SKIP slow: make check-slow runs it\n");
     srunner_free(srunner_create(s));    /* frees the suite */
     return EXIT_SUCCESS;

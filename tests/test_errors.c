@@ -27,11 +27,11 @@ struct fixture {
 /* A tracker watching N pages with page 3 written. */
 static struct fixture make_fixture(void)
 {
-    struct fixture f = { test_open(), test_map(N) };
+    struct fixture f = { t_open(), t_map(N) };
     size_t three[] = { 3 };
 
     ck_assert_int_eq(ww_watch(f.t, f.mem, N * PAGE, 0), 0);
-    write_pages(f.mem, three, 1);
+    t_write_pages(f.mem, three, 1);
     return f;
 }
 
@@ -42,7 +42,7 @@ static void assert_unchanged(struct fixture *f)
     size_t count = N, three[] = { 3 };
 
     ck_assert_int_eq(ww_get(f->t, f->mem, N * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, f->mem, three, 1);
+    t_assert_pages(pages, count, f->mem, three, 1);
 }
 
 START_TEST(test_open_errors)
@@ -50,7 +50,7 @@ START_TEST(test_open_errors)
     ww_tracker *t = (ww_tracker *)&t;
 
     ck_assert_int_eq(ww_tracker_open(NULL, WW_BACKEND_AUTO, 0), -EINVAL);
-    ck_assert_int_eq(ww_tracker_open(&t, test_backend, 1), -EINVAL);
+    ck_assert_int_eq(ww_tracker_open(&t, t_backend, 1), -EINVAL);
     ck_assert_ptr_null(t);
     t = (ww_tracker *)&t;
     ck_assert_int_eq(ww_tracker_open(&t, (enum ww_backend)7, 0), -EINVAL);
@@ -60,13 +60,13 @@ START_TEST(test_open_errors)
     /* Issue 11, defect 12: availability is what open would answer. */
     ck_assert_int_eq(ww_backend_available(WW_BACKEND_AUTO), -EINVAL);
     /* The variable only overrides AUTO. */
-    ck_assert_int_eq(ww_tracker_open(&t, test_backend, 0), 0);
+    ck_assert_int_eq(ww_tracker_open(&t, t_backend, 0), 0);
     ww_tracker_close(t);
-    setenv("WW_BACKEND", ww_backend_name(test_backend), 1);
+    setenv("WW_BACKEND", ww_backend_name(t_backend), 1);
     ck_assert_int_eq(ww_backend_available(WW_BACKEND_AUTO),
-                     ww_backend_available(test_backend));
+                     ww_backend_available(t_backend));
     ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_AUTO, 0), 0);
-    ck_assert_int_eq(ww_tracker_backend(t), test_backend);
+    ck_assert_int_eq(ww_tracker_backend(t), t_backend);
     ww_tracker_close(t);
     unsetenv("WW_BACKEND");
     ck_assert_int_eq(ww_tracker_backend(NULL), WW_BACKEND_AUTO);
@@ -193,14 +193,14 @@ START_TEST(test_bad_input_table)
 
     for (size_t i = 0; i < n_rows; i++) {
         struct fixture f = make_fixture();
-        char *other = test_map(4);
+        char *other = t_map(4);
         size_t count = N, written[N], n_written;
         int r;
 
         munmap(other + 2 * PAGE, PAGE);
         r = run_row(i, &f, other, &count);
         /* The state must stay as make_fixture left it: page 3 written. */
-        if (test_written(f.t, f.mem, N, 0, written, &n_written) != 0 ||
+        if (t_written(f.t, f.mem, N, 0, written, &n_written) != 0 ||
             n_written != 1 || written[0] != 3)
             n_written = SIZE_MAX;
         if (r != bad_inputs[i].err || count != N || n_written == SIZE_MAX) {
@@ -211,7 +211,7 @@ START_TEST(test_bad_input_table)
             failed++;
         }
         ww_tracker_close(f.t);
-        munmap_pages(f.mem, N);
+        t_munmap_pages(f.mem, N);
         munmap(other, 2 * PAGE);
         munmap(other + 3 * PAGE, PAGE);
     }
@@ -223,7 +223,7 @@ END_TEST
 START_TEST(test_watch_overlap_across_trackers)
 {
     struct fixture f = make_fixture();
-    ww_tracker *t2 = test_open();
+    ww_tracker *t2 = t_open();
 
     ck_assert_int_eq(ww_watch(t2, f.mem + PAGE, PAGE, 0), -EEXIST);
     assert_unchanged(&f);
@@ -236,8 +236,8 @@ END_TEST
  * of the same object could never be seen. */
 START_TEST(test_watch_rejects_non_anonymous_memory)
 {
-    ww_tracker *t = test_open();
-    char *shared = test_map_shared(4), *file = test_map_file(4);
+    ww_tracker *t = t_open();
+    char *shared = t_map_shared(4), *file = t_map_file(4);
 
     ck_assert_int_eq(ww_watch(t, shared, 4 * PAGE, 0), -ENOTSUP);
     ck_assert_int_eq(ww_watch(t, file, 4 * PAGE, 0), -ENOTSUP);
@@ -263,7 +263,7 @@ END_TEST
 
 START_TEST(test_alloc_errors)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     void *p = (void *)1;
 
     ck_assert_int_eq(ww_alloc(t, PAGE, 0, NULL), -EINVAL);
@@ -303,6 +303,6 @@ int main(void)
 {
     Suite *s = suite_create("errors");
 
-    add_backend_tcases(s, "errors", add_tests, 30);
-    return run_suite(s);
+    t_add_backend_tcases(s, "errors", add_tests, 30);
+    return t_run_suite(s);
 }

@@ -172,8 +172,8 @@ static void check_walk(char *base, const size_t *bounds, const int *prots,
 
 START_TEST(test_classify_memory)
 {
-    char *anon = test_map(8), *shared = test_map_shared(2);
-    char *file = test_map_file(2);
+    char *anon = t_map(8), *shared = t_map_shared(2);
+    char *file = t_map_file(2);
 
     check_both((uintptr_t)anon, (uintptr_t)anon + 8 * PAGE, 0);
     /* Split into several VMAs by protection: still private anonymous. */
@@ -190,7 +190,7 @@ END_TEST
 /* Each VMA's share of a walked range and its protection. */
 START_TEST(test_walk_reports_protections)
 {
-    char *m = test_map(10);
+    char *m = t_map(10);
     static const size_t bounds[] = { 1, 2, 3, 4, 6, 9 };
     static const int prots[] = {
         PROT_READ | PROT_WRITE, PROT_READ, PROT_NONE,
@@ -255,12 +255,12 @@ START_TEST(test_uffd_arms_with_vector)
     char *mem;
 
     if (avail != 0) {
-        ck_assert_msg(!test_backend_required(WW_BACKEND_UFFD),
+        ck_assert_msg(!t_backend_required(WW_BACKEND_UFFD),
                       "uffd required: %s", ww_strerror(avail));
-        test_skip("uffd unavailable (%s)", ww_strerror(avail));
+        t_skip("uffd unavailable (%s)", ww_strerror(avail));
         return;
     }
-    mem = test_map_aligned(2 * HUGE_2M / PAGE, HUGE_2M);
+    mem = t_map_aligned(2 * HUGE_2M / PAGE, HUGE_2M);
     madvise(mem, 2 * HUGE_2M, MADV_HUGEPAGE);
     memset(mem, 1, 2 * HUGE_2M);
     n_seen_scans = 0;
@@ -312,7 +312,7 @@ static void vm_flags_of(void *addr, char out[512])
  * changes nothing (unlike MADV_KEEPONFORK, which would also tell). */
 START_TEST(test_droppable_found_without_side_effects)
 {
-    char *m = test_map(6), *drop;
+    char *m = t_map(6), *drop;
     char before[512], after[512];
 
     ck_assert(has_vm_flag(" rd wr mr mw me nr wf dd dp \n", "dp"));
@@ -330,7 +330,7 @@ START_TEST(test_droppable_found_without_side_effects)
                 MAP_DROPPABLE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (drop == MAP_FAILED) {
         ck_assert_int_eq(errno, EINVAL);
-        test_skip("the kernel has no MAP_DROPPABLE");
+        t_skip("the kernel has no MAP_DROPPABLE");
         return;
     }
     ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m,
@@ -403,7 +403,7 @@ static struct ww__mp_watch *armed_watch(char *m, size_t n, const size_t *w,
 START_TEST(test_merges_give_back_vmas)
 {
     const int r = PROT_READ, rw = PROT_READ | PROT_WRITE;
-    char *m = test_map(8);
+    char *m = t_map(8);
     static const size_t written[] = { 2, 5 };
     struct ww__mp_watch *mw = armed_watch(m, 8, written, 2);
     size_t cursor = 0;
@@ -449,7 +449,7 @@ END_TEST
 START_TEST(test_merges_respect_caller_protections)
 {
     const int r = PROT_READ, rw = PROT_READ | PROT_WRITE;
-    char *m = test_map(9);
+    char *m = t_map(9);
     static const size_t written[] = { 1, 4, 6 };
     struct ww__mp_watch *mw = armed_watch(m, 9, written, 3);
     size_t cursor = 0;
@@ -496,5 +496,5 @@ int main(void)
     tcase_add_test(tc, test_merges_give_back_vmas);
     tcase_add_test(tc, test_merges_respect_caller_protections);
     suite_add_tcase(s, tc);
-    return run_suite(s);
+    return t_run_suite(s);
 }

@@ -24,8 +24,8 @@
  * succeeds (uffd resolves it like a user write) and is reported. */
 START_TEST(test_read_syscall_into_watched_memory)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     void *pages[8];
     size_t count = 8, expect[] = { 2, 3 };
     char msg[PAGE + 16];
@@ -39,7 +39,7 @@ START_TEST(test_read_syscall_into_watched_memory)
     ck_assert_int_eq(read(fds[0], mem + 3 * PAGE - 16, 32), 32);
     ck_assert_int_eq(mem[3 * PAGE + 15], 'x');
     ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, expect, 2);
+    t_assert_pages(pages, count, mem, expect, 2);
     close(fds[0]);
     close(fds[1]);
     ww_tracker_close(t);
@@ -70,7 +70,7 @@ static long anon_huge_kb(const void *addr)
 /* Memory backed by a transparent huge page before the watch starts. */
 static char *map_thp(size_t n_huge)
 {
-    char *mem = test_map_aligned(n_huge * HUGE_2M / PAGE, HUGE_2M);
+    char *mem = t_map_aligned(n_huge * HUGE_2M / PAGE, HUGE_2M);
 
     madvise(mem, n_huge * HUGE_2M, MADV_HUGEPAGE);
     memset(mem, 1, n_huge * HUGE_2M);
@@ -81,20 +81,20 @@ static char *map_thp(size_t n_huge)
  * the memory was huge-page backed when the watch started. */
 START_TEST(test_thp_exact_by_default)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *mem = map_thp(2);
     size_t n = 2 * HUGE_2M / PAGE, expect[] = { 5, 700 };
     void **pages = calloc(n, sizeof(*pages));
     size_t count = n;
 
     fprintf(stderr, "thp(default, %s): AnonHugePages before watch %ld kB\n",
-            ww_backend_name(test_backend), anon_huge_kb(mem));
+            ww_backend_name(t_backend), anon_huge_kb(mem));
     ck_assert_int_eq(ww_watch(t, mem, 2 * HUGE_2M, 0), 0);
     mem[5 * PAGE + 3] = 2;
     mem[700 * PAGE] = 2;
     ck_assert_int_eq(ww_get(t, mem, 2 * HUGE_2M, WW_GET_RESET, pages, &count),
                      0);
-    assert_pages(pages, count, mem, expect, 2);
+    t_assert_pages(pages, count, mem, expect, 2);
     /* And again after the reset. */
     mem[6 * PAGE] = 3;
     count = n;
@@ -111,7 +111,7 @@ END_TEST
  * order.  The kernel's actual choice is printed. */
 START_TEST(test_thp_keep_hugepages)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *mem = map_thp(1);
     size_t n = HUGE_2M / PAGE;
     void **pages = calloc(n, sizeof(*pages));
@@ -122,7 +122,7 @@ START_TEST(test_thp_keep_hugepages)
     mem[100 * PAGE] = 2;
     ck_assert_int_eq(ww_get(t, mem, HUGE_2M, 0, pages, &count), 0);
     fprintf(stderr, "thp(keep, %s): 1-byte write reported as %zu page(s); "
-            "AnonHugePages now %ld kB\n", ww_backend_name(test_backend),
+            "AnonHugePages now %ld kB\n", ww_backend_name(t_backend),
             count, anon_huge_kb(mem));
     ck_assert_uint_ge(count, 1);
     ck_assert_uint_le(count, n);
@@ -147,7 +147,7 @@ START_TEST(test_thp_watch_half_of_huge_page)
     void **pages = calloc(half, sizeof(*pages));
 
     for (size_t f = 0; f < 2; f++) {
-        ww_tracker *t = test_open();
+        ww_tracker *t = t_open();
         char *mem = map_thp(1);
         long thp_kb = anon_huge_kb(mem);
         size_t count = half;
@@ -155,14 +155,14 @@ START_TEST(test_thp_watch_half_of_huge_page)
         if (thp_kb <= 0)
             fprintf(stderr, "SKIP thp half (%s): no THP here (AnonHugePages "
                     "%ld kB), watching plain pages\n",
-                    ww_backend_name(test_backend), thp_kb);
+                    ww_backend_name(t_backend), thp_kb);
         ck_assert_int_eq(ww_watch(t, mem, HUGE_2M / 2, flags[f]), 0);
         mem[3 * PAGE] = 2;
         mem[200 * PAGE + 5] = 2;
         mem[300 * PAGE] = 2;            /* outside the watch */
         ck_assert_int_eq(ww_get(t, mem, HUGE_2M / 2, WW_GET_RESET, pages,
                                 &count), 0);
-        assert_pages(pages, count, mem, expect, 2);
+        t_assert_pages(pages, count, mem, expect, 2);
         mem[255 * PAGE] = 3;
         count = half;
         ck_assert_int_eq(ww_get(t, mem, HUGE_2M / 2, 0, pages, &count), 0);
@@ -183,7 +183,7 @@ END_TEST
  * (the kernel splits the THP). */
 START_TEST(test_thp_reset_half_of_huge_page)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *mem = map_thp(1);
     size_t n = HUGE_2M / PAGE, half = n / 2, count = n, expect_n = 0;
     void **pages = calloc(n, sizeof(*pages));
@@ -209,7 +209,7 @@ START_TEST(test_thp_reset_half_of_huge_page)
         expect[expect_n++] = i;
     ck_assert_int_eq(ww_get(t, mem, HUGE_2M, WW_GET_RESET, pages, &count), 0);
     if (thp_kb > 0)
-        assert_pages(pages, count, mem, expect, expect_n);
+        t_assert_pages(pages, count, mem, expect, expect_n);
     mem[400 * PAGE] = 4;
     count = n;
     ck_assert_int_eq(ww_get(t, mem, HUGE_2M, 0, pages, &count), 0);
@@ -226,8 +226,8 @@ END_TEST
  * the hole clean; unwatch still works; a new watch works. */
 START_TEST(test_unmapped_under_watch)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     void *pages[8];
     size_t count = 8;
 
@@ -249,7 +249,7 @@ START_TEST(test_unmapped_under_watch)
                      mem + 4 * PAGE);
     ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[4 * PAGE] = 1;
-    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 1);
     ww_tracker_close(t);
 }
 END_TEST
@@ -259,8 +259,8 @@ END_TEST
  * works and the new memory can be watched. */
 START_TEST(test_map_fixed_over_watch)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     void *pages[8];
     size_t count = 8;
 
@@ -277,7 +277,7 @@ START_TEST(test_map_fixed_over_watch)
     ck_assert_int_eq(mprotect(mem, 8 * PAGE, PROT_READ | PROT_WRITE), 0);
     ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[6 * PAGE] = 2;
-    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 1);
     ww_tracker_close(t);
 }
 END_TEST
@@ -306,8 +306,8 @@ static long raw_written_pages(char *start, size_t len)
  * first half still reads as written. */
 START_TEST(test_replaced_half_keeps_written_pages)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     void *pages[8];
     size_t count = 8;
 
@@ -331,8 +331,8 @@ END_TEST
  * parent is unaffected, before and after. */
 static void check_fork_child_refuses(pid_t (*fork_fn)(void))
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     void *pages[8];
     size_t count = 8, expect[] = { 1, 6 };
     int status;
@@ -347,15 +347,15 @@ static void check_fork_child_refuses(pid_t (*fork_fn)(void))
         size_t n = 8;
 
         mem[3 * PAGE] = 1;      /* the child's own copy */
-        child_expect(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &n) ==
+        t_child_expect(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &n) ==
                      -ECHILD);
-        child_expect(ww_reset(t, mem, 8 * PAGE) == -ECHILD);
-        child_expect(ww_mark_written(t, mem, PAGE) == -ECHILD);
-        child_expect(ww_protect(t, mem, 8 * PAGE, PROT_READ | PROT_WRITE) ==
+        t_child_expect(ww_reset(t, mem, 8 * PAGE) == -ECHILD);
+        t_child_expect(ww_mark_written(t, mem, PAGE) == -ECHILD);
+        t_child_expect(ww_protect(t, mem, 8 * PAGE, PROT_READ | PROT_WRITE) ==
                      -ECHILD);
-        child_expect(ww_watch(t, mem, PAGE, 0) == -ECHILD);
-        child_expect(ww_unwatch(t, mem, 8 * PAGE) == -ECHILD);
-        child_expect(ww_tracker_close(t) == 0);
+        t_child_expect(ww_watch(t, mem, PAGE, 0) == -ECHILD);
+        t_child_expect(ww_unwatch(t, mem, 8 * PAGE) == -ECHILD);
+        t_child_expect(ww_tracker_close(t) == 0);
         _exit(0);
     }
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -363,9 +363,9 @@ static void check_fork_child_refuses(pid_t (*fork_fn)(void))
                   "child status %#x", (unsigned)status);
     mem[6 * PAGE] = 1;
     ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count), 0);
-    assert_pages(pages, count, mem, expect, 2);
+    t_assert_pages(pages, count, mem, expect, 2);
     mem[7 * PAGE] = 1;
-    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 1);
     ww_tracker_close(t);
 }
 
@@ -398,13 +398,13 @@ END_TEST
  * them). */
 START_TEST(test_stale_watch_cannot_steal)
 {
-    ww_tracker *t1 = test_open(), *t2 = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t1 = t_open(), *t2 = t_open();
+    char *mem = t_map(8);
     void *pages[8];
     size_t count = 8, three[] = { 3 }, five[] = { 5 };
 
     ck_assert_int_eq(ww_watch(t1, mem, 8 * PAGE, 0), 0);
-    munmap_pages(mem, 8);
+    t_munmap_pages(mem, 8);
     ck_assert_ptr_eq(mmap(mem, 8 * PAGE, PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
                      mem);
@@ -416,14 +416,14 @@ START_TEST(test_stale_watch_cannot_steal)
     ck_assert_int_eq(ww_reset(t1, mem, 8 * PAGE), -ESTALE);
     ck_assert_int_eq(ww_get(t2, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
                      0);
-    assert_pages(pages, count, mem, three, 1);
+    t_assert_pages(pages, count, mem, three, 1);
     /* Unwatching the stale watch leaves the new one armed. */
     ck_assert_int_eq(ww_unwatch(t1, mem, 8 * PAGE), 0);
     mem[5 * PAGE] = 1;
     count = 8;
     ck_assert_int_eq(ww_get(t2, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
                      0);
-    assert_pages(pages, count, mem, five, 1);
+    t_assert_pages(pages, count, mem, five, 1);
     ww_tracker_close(t1);
     ww_tracker_close(t2);
 }
@@ -433,13 +433,13 @@ END_TEST
  * is stale from the moment the new watch was asked for. */
 START_TEST(test_stale_watch_same_tracker)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(4);
+    ww_tracker *t = t_open();
+    char *mem = t_map(4);
     void *pages[4];
     size_t count = 4, two[] = { 2 };
 
     ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
-    munmap_pages(mem, 4);
+    t_munmap_pages(mem, 4);
     ck_assert_ptr_eq(mmap(mem, 4 * PAGE, PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
                      mem);
@@ -449,7 +449,7 @@ START_TEST(test_stale_watch_same_tracker)
     ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     mem[2 * PAGE] = 1;
     ck_assert_int_eq(ww_get(t, mem, 4 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, two, 1);
+    t_assert_pages(pages, count, mem, two, 1);
     ww_tracker_close(t);
 }
 END_TEST
@@ -458,18 +458,18 @@ END_TEST
  * backends the two trackers use. */
 START_TEST(test_overlap_across_backends)
 {
-    enum ww_backend other = test_backend == WW_BACKEND_UFFD
+    enum ww_backend other = t_backend == WW_BACKEND_UFFD
                                 ? WW_BACKEND_MPROTECT : WW_BACKEND_UFFD;
-    ww_tracker *t1 = test_open(), *t2 = NULL;
-    char *mem = test_map(8);
+    ww_tracker *t1 = t_open(), *t2 = NULL;
+    char *mem = t_map(8);
     void *pages[8];
     size_t count = 8, one[] = { 1 }, two[] = { 2 };
     int r = ww_tracker_open(&t2, other, 0);
 
     if (r != 0) {
-        ck_assert_msg(!test_backend_required(other), "open %s: %s",
+        ck_assert_msg(!t_backend_required(other), "open %s: %s",
                       ww_backend_name(other), ww_strerror(r));
-        test_skip("%s unavailable", ww_backend_name(other));
+        t_skip("%s unavailable", ww_backend_name(other));
         ww_tracker_close(t1);
         return;
     }
@@ -479,13 +479,13 @@ START_TEST(test_overlap_across_backends)
     mem[PAGE] = 1;
     ck_assert_int_eq(ww_get(t1, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
                      0);
-    assert_pages(pages, count, mem, one, 1);
+    t_assert_pages(pages, count, mem, one, 1);
     ck_assert_int_eq(ww_unwatch(t1, mem, 8 * PAGE), 0);
     ck_assert_int_eq(ww_watch(t2, mem, 8 * PAGE, 0), 0);
     mem[2 * PAGE] = 1;
     count = 8;
     ck_assert_int_eq(ww_get(t2, mem, 8 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, two, 1);
+    t_assert_pages(pages, count, mem, two, 1);
     ww_tracker_close(t1);
     ww_tracker_close(t2);
 }
@@ -496,8 +496,8 @@ END_TEST
  * it were, but make the watch stale (found by test_world on uffd). */
 START_TEST(test_protect_over_replaced_page)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(4);
+    ww_tracker *t = t_open();
+    char *mem = t_map(4);
     void *pages[4];
     size_t count = 4;
 
@@ -519,8 +519,8 @@ END_TEST
  * page's state while the kernel has not reclaimed it. */
 START_TEST(test_madvise_dontneed_and_free)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     void *pages[8];
     size_t count = 8, expect[] = { 1, 2, 4 };
 
@@ -533,7 +533,7 @@ START_TEST(test_madvise_dontneed_and_free)
     mem[4 * PAGE] = 5;
     ck_assert_int_eq(madvise(mem + 4 * PAGE, PAGE, MADV_FREE), 0);
     ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count), 0);
-    assert_pages(pages, count, mem, expect, 3);
+    t_assert_pages(pages, count, mem, expect, 3);
     ck_assert_int_eq(mem[2 * PAGE], 0);
     /* Dropped again while clean and unpopulated: still reported. */
     ck_assert_int_eq(madvise(mem + 2 * PAGE, PAGE, MADV_DONTNEED), 0);
@@ -549,8 +549,8 @@ END_TEST
  * non-resetting query), unwatch works, the moved copy can be watched. */
 START_TEST(test_mremap_under_watch)
 {
-    ww_tracker *t = test_open();
-    char *a = test_map(16), *b = test_map(16), *dst = test_map(16), *moved;
+    ww_tracker *t = t_open();
+    char *a = t_map(16), *b = t_map(16), *dst = t_map(16), *moved;
     void *pages[16];
     size_t count = 16;
 
@@ -588,7 +588,7 @@ END_TEST
  * only that the failed mapping attempt left nothing behind. */
 START_TEST(test_hugetlb_refused)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *huge = mmap(NULL, HUGE_2M, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 
@@ -607,8 +607,8 @@ END_TEST
 /* mprotect(2) by the caller to read-only and back keeps the write state. */
 START_TEST(test_caller_mprotect_keeps_state)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     void *pages[8];
     size_t count = 8, expect[] = { 2, 5 };
 
@@ -618,7 +618,7 @@ START_TEST(test_caller_mprotect_keeps_state)
     ck_assert_int_eq(mprotect(mem, 8 * PAGE, PROT_READ | PROT_WRITE), 0);
     mem[5 * PAGE] = 1;
     ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, expect, 2);
+    t_assert_pages(pages, count, mem, expect, 2);
     ww_tracker_close(t);
 }
 END_TEST
@@ -655,6 +655,6 @@ int main(void)
 {
     Suite *s = suite_create("kernel");
 
-    add_backend_tcases(s, "kernel", add_tests, 60);
-    return run_suite(s);
+    t_add_backend_tcases(s, "kernel", add_tests, 60);
+    return t_run_suite(s);
 }

@@ -30,13 +30,13 @@
 
 static int uffd(void)
 {
-    return test_backend == WW_BACKEND_UFFD;
+    return t_backend == WW_BACKEND_UFFD;
 }
 
 /* n fresh pages, filled (so present) before the watch starts. */
 static char *watch_filled(ww_tracker *t, size_t n)
 {
-    char *mem = test_map(n);
+    char *mem = t_map(n);
 
     memset(mem, 7, n * PAGE);
     ck_assert_int_eq(ww_watch(t, mem, n * PAGE, 0), 0);
@@ -150,7 +150,7 @@ static int page_of_d(void)
  * completion, reports it. */
 START_TEST(test_uring_fixed_buffer_after_reset)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *mem = watch_filled(t, 8);
     size_t page2[] = { 2 };
     struct io_uring_sqe sqe;
@@ -158,7 +158,7 @@ START_TEST(test_uring_fixed_buffer_after_reset)
     int r_open = ring_open(&r), r_reg, file;
 
     if (r_open == -ENOSYS || r_open == -EPERM) {
-        test_skip("io_uring unavailable here (%s; sysctl "
+        t_skip("io_uring unavailable here (%s; sysctl "
                   "kernel.io_uring_disabled?)", strerror(-r_open));
         ww_tracker_close(t);
         return;
@@ -171,14 +171,14 @@ START_TEST(test_uring_fixed_buffer_after_reset)
     }
     r_reg = ring_register(&r, mem, 8 * PAGE);
     if (r_reg == -ENOMEM) {
-        test_skip("io_uring buffer registration refused (RLIMIT_MEMLOCK?)");
+        t_skip("io_uring buffer registration refused (RLIMIT_MEMLOCK?)");
         goto out;
     }
     ck_assert_int_eq(r_reg, 0);
     /* All 8 read as written: on uffd the pin is a write fault (on
      * mprotect, ww_mark_written did it). */
-    ck_assert_uint_eq(count_written(t, mem, 8), 8);
-    ck_assert_uint_eq(count_written_reset(t, mem, 8), 8);
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 8);
+    ck_assert_uint_eq(t_count_written_reset(t, mem, 8), 8);
 
     memset(&sqe, 0, sizeof(sqe));
     sqe.opcode = IORING_OP_READ_FIXED;
@@ -189,10 +189,10 @@ START_TEST(test_uring_fixed_buffer_after_reset)
     ck_assert_int_eq(ring_run(&r, &sqe), (int)PAGE);
     ck_assert_int_eq(mem[2 * PAGE], 'D');
     ck_assert_int_eq(mem[3 * PAGE - 1], 'D');
-    ck_assert_uint_eq(count_written(t, mem, 8), 0);     /* never seen */
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 0);     /* never seen */
 
     ck_assert_int_eq(ww_mark_written(t, mem + 2 * PAGE, PAGE), 0);
-    assert_written_pages(t, mem, 8, page2, 1);
+    t_assert_written_pages(t, mem, 8, page2, 1);
     ck_assert_int_eq(syscall(__NR_io_uring_register, r.fd,
                              IORING_UNREGISTER_BUFFERS, NULL, 0), 0);
 out:
@@ -207,7 +207,7 @@ END_TEST
  * fault); EFAULT on mprotect until ww_mark_written(). */
 START_TEST(test_process_vm_writev)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *mem = watch_filled(t, 8);
     char src[32];
     struct iovec local = { src, sizeof(src) };
@@ -220,13 +220,13 @@ START_TEST(test_process_vm_writev)
         ck_assert_int_eq(process_vm_writev(getpid(), &local, 1, &remote, 1,
                                            0), -1);
         ck_assert_int_eq(errno, EFAULT);
-        ck_assert_uint_eq(count_written(t, mem, 8), 0);
+        ck_assert_uint_eq(t_count_written(t, mem, 8), 0);
         ck_assert_int_eq(ww_mark_written(t, mem + 2 * PAGE, 2 * PAGE), 0);
     }
     ck_assert_int_eq(process_vm_writev(getpid(), &local, 1, &remote, 1, 0),
                      (ssize_t)sizeof(src));
     ck_assert_int_eq(mem[3 * PAGE + 15], 'P');
-    assert_written_pages(t, mem, 8, pages23, 2);
+    t_assert_written_pages(t, mem, 8, pages23, 2);
     ww_tracker_close(t);
 }
 END_TEST
@@ -237,7 +237,7 @@ END_TEST
  * row: it has no deterministic construction, so it is documented only.) */
 START_TEST(test_odirect_read)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *mem = watch_filled(t, 8);
     char path[] = "limits-odirect-XXXXXX";
     char *data = aligned_alloc(PAGE, PAGE);
@@ -248,7 +248,7 @@ START_TEST(test_odirect_read)
     if (fd >= 0)
         unlink(path);
     if (fd < 0 || fcntl(fd, F_SETFL, O_DIRECT) < 0) {
-        test_skip("no O_DIRECT file in the current directory (%s)",
+        t_skip("no O_DIRECT file in the current directory (%s)",
                   strerror(errno));
         goto out;
     }
@@ -258,12 +258,12 @@ START_TEST(test_odirect_read)
         errno = 0;
         ck_assert_int_eq(pread(fd, mem + PAGE, PAGE, 0), -1);
         ck_assert_int_eq(errno, EFAULT);
-        ck_assert_uint_eq(count_written(t, mem, 8), 0);
+        ck_assert_uint_eq(t_count_written(t, mem, 8), 0);
         ck_assert_int_eq(ww_mark_written(t, mem + PAGE, PAGE), 0);
     }
     ck_assert_int_eq(pread(fd, mem + PAGE, PAGE, 0), (ssize_t)PAGE);
     ck_assert_int_eq(mem[2 * PAGE - 1], 'O');
-    assert_written_pages(t, mem, 8, page1, 1);
+    t_assert_written_pages(t, mem, 8, page1, 1);
 out:
     if (fd >= 0)
         close(fd);
@@ -278,7 +278,7 @@ END_TEST
  * reported as usual. */
 START_TEST(test_proc_self_mem)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *mem = watch_filled(t, 8);
     int fd = open("/proc/self/mem", O_RDWR);
     size_t page5[] = { 5 }, page6[] = { 6 };
@@ -288,18 +288,18 @@ START_TEST(test_proc_self_mem)
     n = pwrite(fd, "M", 1, (off_t)(uintptr_t)(mem + 5 * PAGE));
     if (n < 0 && !uffd()) {
         /* proc_mem.force_override=never (or ptrace-only) on this kernel. */
-        test_skip("/proc/self/mem cannot write read-only pages here (%s)",
+        t_skip("/proc/self/mem cannot write read-only pages here (%s)",
                   strerror(errno));
         goto out;
     }
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(mem[5 * PAGE], 'M');
     if (uffd()) {
-        assert_written_pages(t, mem, 8, page5, 1);
+        t_assert_written_pages(t, mem, 8, page5, 1);
     } else {
-        ck_assert_uint_eq(count_written(t, mem, 8), 0);   /* not seen */
+        ck_assert_uint_eq(t_count_written(t, mem, 8), 0);   /* not seen */
         mem[6 * PAGE] = 1;
-        assert_written_pages(t, mem, 8, page6, 1);
+        t_assert_written_pages(t, mem, 8, page6, 1);
     }
 out:
     close(fd);
@@ -335,45 +335,45 @@ static int lock_refused(int r)
  * mprotect the armed, read-only pages are populated by read faults: exact. */
 START_TEST(test_mlock)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *mem = watch_filled(t, 8), *lazy;
     size_t one[] = { 1 }, locked[] = { 1, 2, 3, 4, 5 }, seven[] = { 7 };
 
     mem[PAGE] = 1;
     if (lock_refused(sys_mlock(mem + 2 * PAGE, 4 * PAGE))) {
-        test_skip("mlock refused here (%s)", strerror(errno));
+        t_skip("mlock refused here (%s)", strerror(errno));
         goto out;
     }
     if (uffd()) {
-        assert_written_pages(t, mem, 8, locked, 5);
-        ck_assert_uint_eq(count_written_reset(t, mem, 8), 5);
+        t_assert_written_pages(t, mem, 8, locked, 5);
+        ck_assert_uint_eq(t_count_written_reset(t, mem, 8), 5);
     } else {
-        assert_written_pages(t, mem, 8, one, 1);
-        ck_assert_uint_eq(count_written_reset(t, mem, 8), 1);
+        t_assert_written_pages(t, mem, 8, one, 1);
+        ck_assert_uint_eq(t_count_written_reset(t, mem, 8), 1);
     }
     mem[7 * PAGE] = 1;
-    assert_written_pages(t, mem, 8, seven, 1);
+    t_assert_written_pages(t, mem, 8, seven, 1);
     ck_assert_int_eq(sys_munlock(mem, 8 * PAGE), 0);
 
     /* Memory never touched: uffd reports every page it populated. */
-    lazy = test_map(8);
+    lazy = t_map(8);
     ck_assert_int_eq(ww_watch(t, lazy, 8 * PAGE, 0), 0);
     if (lock_refused(sys_mlock(lazy, 8 * PAGE))) {
-        test_skip("mlock refused here (%s)", strerror(errno));
+        t_skip("mlock refused here (%s)", strerror(errno));
         goto out;
     }
-    ck_assert_uint_eq(count_written(t, lazy, 8), uffd() ? 8 : 0);
+    ck_assert_uint_eq(t_count_written(t, lazy, 8), uffd() ? 8 : 0);
     ck_assert_int_eq(sys_munlock(lazy, 8 * PAGE), 0);
 
     /* The mitigation: lock on fault, populate nothing. */
-    ck_assert_uint_eq(count_written_reset(t, mem, 8), 1);
+    ck_assert_uint_eq(t_count_written_reset(t, mem, 8), 1);
     if (lock_refused((int)syscall(SYS_mlock2, mem, 8 * PAGE, MLOCK_ONFAULT))) {
-        test_skip("mlock2(MLOCK_ONFAULT) refused here (%s)", strerror(errno));
+        t_skip("mlock2(MLOCK_ONFAULT) refused here (%s)", strerror(errno));
         goto out;
     }
-    ck_assert_uint_eq(count_written(t, mem, 8), 0);
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 0);
     mem[7 * PAGE] = 2;
-    assert_written_pages(t, mem, 8, seven, 1);
+    t_assert_written_pages(t, mem, 8, seven, 1);
     ck_assert_int_eq(sys_munlock(mem, 8 * PAGE), 0);
 out:
     ww_tracker_close(t);
@@ -385,7 +385,7 @@ END_TEST
  * madvise is the mitigation. */
 START_TEST(test_madv_dontneed)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *mem = watch_filled(t, 8);
     size_t both[] = { 1, 4 }, one[] = { 1 };
 
@@ -393,11 +393,11 @@ START_TEST(test_madv_dontneed)
     ck_assert_int_eq(madvise(mem + 4 * PAGE, PAGE, MADV_DONTNEED), 0);
     ck_assert_int_eq(mem[4 * PAGE], 0);
     if (uffd()) {
-        assert_written_pages(t, mem, 8, both, 2);
+        t_assert_written_pages(t, mem, 8, both, 2);
     } else {
-        assert_written_pages(t, mem, 8, one, 1);                /* ⚠ not seen */
+        t_assert_written_pages(t, mem, 8, one, 1);                /* ⚠ not seen */
         ck_assert_int_eq(ww_mark_written(t, mem + 4 * PAGE, PAGE), 0);
-        assert_written_pages(t, mem, 8, both, 2);
+        t_assert_written_pages(t, mem, 8, both, 2);
     }
     ww_tracker_close(t);
 }
@@ -410,7 +410,7 @@ END_TEST
  * reclaimed.  SKIP if the page stays resident anyway. */
 START_TEST(test_madv_free_reclaimed)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *mem;
     size_t page1[] = { 1 }, both[] = { 1, 3 };
     unsigned char resident = 1;
@@ -424,18 +424,18 @@ START_TEST(test_madv_free_reclaimed)
     ck_assert_int_eq(madvise(mem + 3 * PAGE, PAGE, MADV_FREE), 0);
     /* Not yet reclaimed: the page keeps its contents and its state. */
     ck_assert_int_eq(mem[3 * PAGE], 7);
-    assert_written_pages(t, mem, 8, page1, 1);
+    t_assert_written_pages(t, mem, 8, page1, 1);
     if (madvise(mem + 3 * PAGE, PAGE, MADV_PAGEOUT) == 0)
         ck_assert_int_eq(mincore(mem + 3 * PAGE, PAGE, &resident), 0);
     if (resident & 1) {
-        test_skip("MADV_PAGEOUT did not reclaim a MADV_FREE page here");
+        t_skip("MADV_PAGEOUT did not reclaim a MADV_FREE page here");
         goto out;
     }
     ck_assert_int_eq(mem[3 * PAGE], 0);
     if (uffd()) {
-        assert_written_pages(t, mem, 8, both, 2);
+        t_assert_written_pages(t, mem, 8, both, 2);
     } else {
-        assert_written_pages(t, mem, 8, page1, 1);              /* ⚠ not seen */
+        t_assert_written_pages(t, mem, 8, page1, 1);              /* ⚠ not seen */
     }
 out:
     ww_tracker_close(t);
@@ -487,8 +487,8 @@ static int advised_nohugepage(const void *addr)
  * MADV_NOHUGEPAGE on both backends, unless WW_WATCH_KEEP_HUGEPAGES. */
 START_TEST(test_nohugepage_advice)
 {
-    ww_tracker *t = test_open();
-    char *plain = test_map(4), *keep = test_map(4);
+    ww_tracker *t = t_open();
+    char *plain = t_map(4), *keep = t_map(4);
 
     ck_assert_int_eq(ww_watch(t, plain, 4 * PAGE, 0), 0);
     ck_assert_int_eq(ww_watch(t, keep, 4 * PAGE, WW_WATCH_KEEP_HUGEPAGES), 0);
@@ -510,25 +510,25 @@ static const char hole_msg[] =
  * mprotect sees nothing, as for any MADV_DONTNEED. */
 START_TEST(test_pmd_hole_default)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     size_t n = 2 * HUGE_2M / PAGE, count;
-    char *mem = test_map_aligned(n, HUGE_2M);
+    char *mem = t_map_aligned(n, HUGE_2M);
     size_t page700[] = { 700 }, page3[] = { 3 };
 
     memset(mem, 7, 2 * HUGE_2M);
     ck_assert_int_eq(ww_watch(t, mem, 2 * HUGE_2M, 0), 0);
     mem[700 * PAGE] = 1;
     ck_assert_int_eq(madvise(mem, HUGE_2M, MADV_DONTNEED), 0);
-    count = count_written(t, mem, n);
+    count = t_count_written(t, mem, n);
     if (!uffd()) {
-        assert_written_pages(t, mem, n, page700, 1);            /* ⚠ not seen */
+        t_assert_written_pages(t, mem, n, page700, 1);            /* ⚠ not seen */
     } else {
         ck_assert_msg(count == 513, "%zu pages reported: %s", count,
                       hole_msg);
-        ck_assert_uint_eq(count_written_reset(t, mem, n), 513);
-        ck_assert_uint_eq(count_written(t, mem, n), 0);
+        ck_assert_uint_eq(t_count_written_reset(t, mem, n), 513);
+        ck_assert_uint_eq(t_count_written(t, mem, n), 0);
         mem[3 * PAGE] = 1;
-        assert_written_pages(t, mem, n, page3, 1);
+        t_assert_written_pages(t, mem, n, page3, 1);
     }
     ww_tracker_close(t);
 }
@@ -539,24 +539,24 @@ END_TEST
  * here (transparent_hugepage=never). */
 START_TEST(test_pmd_hole_thp)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     size_t n = HUGE_2M / PAGE, count;
-    char *mem = test_map_aligned(n, HUGE_2M);
+    char *mem = t_map_aligned(n, HUGE_2M);
 
     madvise(mem, HUGE_2M, MADV_HUGEPAGE);
     memset(mem, 7, HUGE_2M);
     if (anon_huge_kb(mem) == 0) {
-        test_skip("no transparent huge page formed here");
+        t_skip("no transparent huge page formed here");
         goto out;
     }
     ck_assert_int_eq(ww_watch(t, mem, HUGE_2M, WW_WATCH_KEEP_HUGEPAGES), 0);
     ck_assert_int_eq(madvise(mem, HUGE_2M, MADV_DONTNEED), 0);
     ck_assert_int_eq(mem[5 * PAGE], 0);
-    count = count_written(t, mem, n);
+    count = t_count_written(t, mem, n);
     if (uffd()) {
         ck_assert_msg(count == n, "%zu pages reported: %s", count, hole_msg);
-        ck_assert_uint_eq(count_written_reset(t, mem, n), n);
-        ck_assert_uint_eq(count_written(t, mem, n), 0);
+        ck_assert_uint_eq(t_count_written_reset(t, mem, n), n);
+        ck_assert_uint_eq(t_count_written(t, mem, n), 0);
     } else {
         ck_assert_uint_eq(count, 0);                      /* ⚠ not seen */
     }
@@ -584,6 +584,6 @@ int main(void)
 {
     Suite *s = suite_create("limits");
 
-    add_backend_tcases(s, "limits", add_tests, 60);
-    return run_suite(s);
+    t_add_backend_tcases(s, "limits", add_tests, 60);
+    return t_run_suite(s);
 }

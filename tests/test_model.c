@@ -30,7 +30,7 @@ static size_t prng_below(void *src, size_t n)
 static void run_seed(unsigned long seed, unsigned long ops)
 {
     uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 1;
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     struct model m;
 
     ck_assert_int_eq(model_init(&m, t, PAGES, prng_below, &rng), 0);
@@ -63,7 +63,7 @@ START_TEST(test_model_random_sequences)
     for (unsigned long seed = 1; seed <= seeds; seed++)
         run_seed(seed, ops);
     fprintf(stderr, "model(%s): %lu seeds x %lu operations, all matched\n",
-            ww_backend_name(test_backend), seeds, ops);
+            ww_backend_name(t_backend), seeds, ops);
 }
 END_TEST
 
@@ -77,6 +77,6 @@ int main(void)
 {
     Suite *s = suite_create("model");
 
-    add_backend_tcases(s, "model", add_tests, 300);
-    return run_suite(s);
+    t_add_backend_tcases(s, "model", add_tests, 300);
+    return t_run_suite(s);
 }

@@ -79,7 +79,7 @@ static int marks_available(void)
 {
     int fd;
 
-    if (test_backend != WW_BACKEND_MPROTECT)
+    if (t_backend != WW_BACKEND_MPROTECT)
         return 1;
     fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
     if (fd < 0)
@@ -105,8 +105,8 @@ static void no_core_dump(void)
  * written first, after which the data arrives and the page is reported. */
 START_TEST(test_read_syscall_into_watched_buffer)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(4);
+    ww_tracker *t = t_open();
+    char *mem = t_map(4);
     void *pages[4];
     size_t count = 4;
     int fds[2];
@@ -116,10 +116,10 @@ START_TEST(test_read_syscall_into_watched_buffer)
     ck_assert_int_eq(write(fds[1], "hello", 5), 5);
     ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     got = read(fds[0], mem + 2 * PAGE, 5);
-    if (test_backend == WW_BACKEND_MPROTECT) {
+    if (t_backend == WW_BACKEND_MPROTECT) {
         ck_assert_int_eq(got, -1);
         ck_assert_int_eq(errno, EFAULT);
-        ck_assert_uint_eq(count_written(t, mem, 4), 0);
+        ck_assert_uint_eq(t_count_written(t, mem, 4), 0);
         ck_assert_int_eq(ww_mark_written(t, mem + 2 * PAGE, PAGE), 0);
         got = read(fds[0], mem + 2 * PAGE, 5);
     }
@@ -131,7 +131,7 @@ START_TEST(test_read_syscall_into_watched_buffer)
     /* Re-armed: on mprotect the next read fails again. */
     ck_assert_int_eq(write(fds[1], "again", 5), 5);
     got = read(fds[0], mem + 2 * PAGE, 5);
-    if (test_backend == WW_BACKEND_MPROTECT)
+    if (t_backend == WW_BACKEND_MPROTECT)
         ck_assert(got == -1 && errno == EFAULT);
     else
         ck_assert_int_eq(got, 5);
@@ -151,8 +151,8 @@ END_TEST
 static void output_in_watch(int ranges_mode)
 {
     enum { N = 1024, WRITTEN = 400, OUT_PAGE = 1000 };
-    ww_tracker *t = test_open();
-    char *mem = test_map(N);
+    ww_tracker *t = t_open();
+    char *mem = t_map(N);
     char *out = mem + OUT_PAGE * PAGE + PAGE / 2;
     size_t count = N, last_entry_page, n_even = 0;
     void *after[N];
@@ -221,8 +221,8 @@ END_TEST
  */
 START_TEST(test_fork_child_writes_and_closes)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     void *pages[8];
     size_t count = 8;
     int status;
@@ -236,10 +236,10 @@ START_TEST(test_fork_child_writes_and_closes)
         size_t n = 8;
 
         mem[3 * PAGE] = 3;              /* armed page: must not crash */
-        child_expect(ww_get(t, mem, 8 * PAGE, 0, pages, &n) == -ECHILD);
-        child_expect(ww_tracker_close(t) == 0);
+        t_child_expect(ww_get(t, mem, 8 * PAGE, 0, pages, &n) == -ECHILD);
+        t_child_expect(ww_tracker_close(t) == 0);
         mem[5 * PAGE] = 5;              /* plain memory now */
-        child_expect(mem[3 * PAGE] == 3 && mem[5 * PAGE] == 5);
+        t_child_expect(mem[3 * PAGE] == 3 && mem[5 * PAGE] == 5);
         _exit(0);
     }
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -257,12 +257,12 @@ END_TEST
 /* Memory the backends cannot watch faithfully. */
 START_TEST(test_unwatchable_memory)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *shared = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     char *wo = mmap(NULL, 4 * PAGE, PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                     -1, 0);
-    char *mem = test_map(4);
+    char *mem = t_map(4);
 
     ck_assert_ptr_ne(shared, MAP_FAILED);
     ck_assert_ptr_ne(wo, MAP_FAILED);
@@ -270,7 +270,7 @@ START_TEST(test_unwatchable_memory)
      * anonymous memory (reported to the lead).  Write-only memory: armed,
      * mprotect would leave it no access at all, not even the reads that
      * PROT_WRITE allows on most hardware. */
-    if (test_backend == WW_BACKEND_MPROTECT) {
+    if (t_backend == WW_BACKEND_MPROTECT) {
         ck_assert_int_eq(ww_watch(t, shared, 4 * PAGE, 0), -ENOTSUP);
         ck_assert_int_eq(ww_watch(t, wo, 4 * PAGE, 0), -ENOTSUP);
     }
@@ -284,8 +284,8 @@ END_TEST
  * fault handler must find exactly one watch per page). */
 START_TEST(test_overlap_across_trackers)
 {
-    ww_tracker *a = test_open(), *b = test_open();
-    char *mem = test_map(16);
+    ww_tracker *a = t_open(), *b = t_open();
+    char *mem = t_map(16);
 
     ck_assert_int_eq(ww_watch(a, mem + 4 * PAGE, 8 * PAGE, 0), 0);
     ck_assert_int_eq(ww_watch(b, mem, 5 * PAGE, 0), -EEXIST);
@@ -295,9 +295,9 @@ START_TEST(test_overlap_across_trackers)
     mem[3 * PAGE] = 1;
     mem[4 * PAGE] = 1;
     mem[12 * PAGE] = 1;
-    ck_assert_uint_eq(count_written(a, mem + 4 * PAGE, 8), 1);
-    ck_assert_uint_eq(count_written(b, mem, 4), 1);
-    ck_assert_uint_eq(count_written(b, mem + 12 * PAGE, 4), 1);
+    ck_assert_uint_eq(t_count_written(a, mem + 4 * PAGE, 8), 1);
+    ck_assert_uint_eq(t_count_written(b, mem, 4), 1);
+    ck_assert_uint_eq(t_count_written(b, mem + 12 * PAGE, 4), 1);
     ww_tracker_close(a);
     ww_tracker_close(b);
 }
@@ -326,8 +326,8 @@ static void *spin_write(void *p)
 
 START_TEST(test_unwatch_under_writers)
 {
-    ww_tracker *t = test_open();
-    struct spin_writer w = { .mem = test_map(64) };
+    ww_tracker *t = t_open();
+    struct spin_writer w = { .mem = t_map(64) };
     pthread_t th[2];
 
     for (int round = 0; round < 50; round++) {
@@ -342,7 +342,7 @@ START_TEST(test_unwatch_under_writers)
         /* Let the writers fault into this watch before it goes. */
         while (atomic_load(&w.writes) < before + 200)
             sched_yield();
-        ck_assert_uint_ge(count_written(t, w.mem, 64), 1);
+        ck_assert_uint_ge(t_count_written(t, w.mem, 64), 1);
         ck_assert_int_eq(ww_unwatch(t, w.mem, 64 * PAGE), 0);
     }
     atomic_store(&w.stop, 1);
@@ -363,14 +363,14 @@ END_TEST
 
 START_TEST(test_droppable_memory_refused)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *drop = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
                       MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
     char *mem;
 
     if (drop == MAP_FAILED) {
         ck_assert_int_eq(errno, EINVAL);
-        test_skip("the kernel has no MAP_DROPPABLE");
+        t_skip("the kernel has no MAP_DROPPABLE");
         ww_tracker_close(t);
         return;
     }
@@ -378,14 +378,14 @@ START_TEST(test_droppable_memory_refused)
     ck_assert_int_eq(ww_watch(t, drop + PAGE, PAGE, 0), -ENOTSUP);
     /* One droppable page inside ordinary memory: the whole range is
      * refused, the ordinary part alone is not. */
-    mem = test_map(4);
+    mem = t_map(4);
     ck_assert_ptr_eq(mmap(mem + PAGE, PAGE, PROT_READ | PROT_WRITE,
                           MAP_DROPPABLE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
                      mem + PAGE);
     ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), -ENOTSUP);
     ck_assert_int_eq(ww_watch(t, mem + 2 * PAGE, 2 * PAGE, 0), 0);
     mem[3 * PAGE] = 1;
-    ck_assert_uint_eq(count_written(t, mem + 2 * PAGE, 2), 1);
+    ck_assert_uint_eq(t_count_written(t, mem + 2 * PAGE, 2), 1);
     /* Refused, and left as it was: still writable without a watch. */
     drop[PAGE] = 1;
     mem[PAGE] = 1;
@@ -404,8 +404,8 @@ END_TEST
  */
 START_TEST(test_protect_after_map_fixed_is_stale)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(4);
+    ww_tracker *t = t_open();
+    char *mem = t_map(4);
     void *pages[4];
     size_t count = 4;
     int r;
@@ -414,7 +414,7 @@ START_TEST(test_protect_after_map_fixed_is_stale)
     replace_pages(mem + PAGE, 1, PROT_READ | PROT_WRITE);
     mem[PAGE] = 42;
     r = ww_protect(t, mem, 4 * PAGE, PROT_READ | PROT_WRITE);
-    if (test_backend == WW_BACKEND_MPROTECT)
+    if (t_backend == WW_BACKEND_MPROTECT)
         ck_assert_int_eq(r, -ESTALE);
     ck_assert_int_eq(ww_get(t, mem, 4 * PAGE, WW_GET_RESET, pages, &count),
                      -ESTALE);
@@ -451,12 +451,12 @@ static int call_entry(ww_tracker *t, char *mem, enum entry e)
 START_TEST(test_every_entry_point_sees_replacement)
 {
     static const int prots[] = { PROT_READ | PROT_WRITE, PROT_READ };
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     size_t kinds = marks_available() ? 2 : 1;
 
     for (size_t k = 0; k < kinds; k++) {
         for (int e = 0; e < N_ENTRIES; e++) {
-            char *mem = test_map(8);
+            char *mem = t_map(8);
             int r, checked;
 
             ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
@@ -465,16 +465,16 @@ START_TEST(test_every_entry_point_sees_replacement)
             r = call_entry(t, mem, (enum entry)e);
             /* The uffd backend's mark and protect do not look yet (the
              * front's part of issue 11); its queries do. */
-            if (test_backend == WW_BACKEND_MPROTECT || e <= E_RESET)
+            if (t_backend == WW_BACKEND_MPROTECT || e <= E_RESET)
                 ck_assert_msg(r == -ESTALE, "entry %d, prot %#x: %d", e,
                               (unsigned)prots[k], r);
-            checked = test_backend == WW_BACKEND_MPROTECT || e != E_PROTECT;
+            checked = t_backend == WW_BACKEND_MPROTECT || e != E_PROTECT;
             if (checked)
                 ck_assert_int_eq(maps_prot(mem + 2 * PAGE), prots[k]);
             ck_assert_int_eq(ww_unwatch(t, mem, 8 * PAGE), 0);
             if (checked)
                 ck_assert_int_eq(maps_prot(mem + 2 * PAGE), prots[k]);
-            munmap_pages(mem, 8);
+            t_munmap_pages(mem, 8);
         }
     }
     ww_tracker_close(t);
@@ -491,11 +491,11 @@ static int child_stale_write(enum ww_backend backend)
     char *mem;
 
     no_core_dump();
-    child_expect(ww_tracker_open(&t, backend, 0) == 0);
-    child_expect(ww_alloc(t, 4 * PAGE, 0, (void **)&mem) == 0);
+    t_child_expect(ww_tracker_open(&t, backend, 0) == 0);
+    t_child_expect(ww_alloc(t, 4 * PAGE, 0, (void **)&mem) == 0);
     mem[0] = 1;
-    child_expect(munmap(mem, 4 * PAGE) == 0);
-    child_expect(mmap(mem, 4 * PAGE, PROT_READ,
+    t_child_expect(munmap(mem, 4 * PAGE) == 0);
+    t_child_expect(mmap(mem, 4 * PAGE, PROT_READ,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == mem);
     ((volatile char *)mem)[PAGE] = 1;   /* must not return */
     return 0;
@@ -509,8 +509,8 @@ static int child_stale_write(enum ww_backend backend)
  */
 START_TEST(test_stale_watch_leaves_new_mapping_alone)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(4);
+    ww_tracker *t = t_open();
+    char *mem = t_map(4);
     void *pages[4];
     size_t count = 4;
     char mode[32];
@@ -521,19 +521,19 @@ START_TEST(test_stale_watch_leaves_new_mapping_alone)
         return;
     }
     snprintf(mode, sizeof(mode), "stale-write:%s",
-             ww_backend_name(test_backend));
-    status = test_spawn_self(mode);
-    assert_child_killed(status, SIGSEGV, mode);
+             ww_backend_name(t_backend));
+    status = t_spawn_self(mode);
+    t_assert_child_killed(status, SIGSEGV, mode);
 
     ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     mem[0] = 1;
-    munmap_pages(mem, 4);
+    t_munmap_pages(mem, 4);
     replace_pages(mem, 4, PROT_READ);
-    assert_child_faults(mem + PAGE, 1);
+    t_assert_child_faults(mem + PAGE, 1);
     ck_assert_int_eq(ww_get(t, mem, 4 * PAGE, 0, pages, &count), -ESTALE);
     ck_assert_int_eq(ww_unwatch(t, mem, 4 * PAGE), 0);
     ck_assert_int_eq(maps_prot(mem + PAGE), PROT_READ);
-    assert_child_faults(mem + PAGE, 1);
+    t_assert_child_faults(mem + PAGE, 1);
     ww_tracker_close(t);
 }
 END_TEST
@@ -543,14 +543,14 @@ END_TEST
  * stale instead), and unwatching it later leaves the new watch armed. */
 START_TEST(test_new_watch_over_lost_watch)
 {
-    ww_tracker *a = test_open(), *b = test_open();
-    char *mem = test_map(4);
+    ww_tracker *a = t_open(), *b = t_open();
+    char *mem = t_map(4);
     void *pages[4];
     size_t count = 4;
 
     ck_assert_int_eq(ww_watch(a, mem, 4 * PAGE, 0), 0);
     mem[0] = 1;
-    munmap_pages(mem, 4);
+    t_munmap_pages(mem, 4);
     replace_pages(mem, 4, PROT_READ | PROT_WRITE);
     ck_assert_int_eq(ww_watch(b, mem, 4 * PAGE, 0), 0);
     mem[PAGE] = 1;
@@ -558,7 +558,7 @@ START_TEST(test_new_watch_over_lost_watch)
     ck_assert_uint_eq(count, 1);
     ck_assert_ptr_eq(pages[0], mem + PAGE);
     count = 4;
-    if (test_backend == WW_BACKEND_MPROTECT)
+    if (t_backend == WW_BACKEND_MPROTECT)
         ck_assert_int_eq(ww_get(a, mem, 4 * PAGE, 0, pages, &count),
                          -ESTALE);
     ck_assert_int_eq(ww_unwatch(a, mem, 4 * PAGE), 0);
@@ -588,8 +588,8 @@ END_TEST
  */
 static void fork_child_protection(int raw, int mprotect_first)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(4);
+    ww_tracker *t = t_open();
+    char *mem = t_map(4);
     size_t one[] = { 0 }, count = 4;
     void *pages[4];
     char steps[4];
@@ -606,13 +606,13 @@ static void fork_child_protection(int raw, int mprotect_first)
         no_core_dump();
         close(fds[0]);
         if (mprotect_first)
-            child_expect(mprotect(mem + 2 * PAGE, PAGE, PROT_READ) == 0);
+            t_child_expect(mprotect(mem + 2 * PAGE, PAGE, PROT_READ) == 0);
         ((volatile char *)mem)[PAGE] = 2;       /* armed, inherited */
         ((volatile char *)mem)[0] = 2;          /* written, inherited */
-        child_expect(write(fds[1], "w", 1) == 1);
+        t_child_expect(write(fds[1], "w", 1) == 1);
         if (!mprotect_first)
-            child_expect(mprotect(mem + 2 * PAGE, PAGE, PROT_READ) == 0);
-        child_expect(write(fds[1], "p", 1) == 1);
+            t_child_expect(mprotect(mem + 2 * PAGE, PAGE, PROT_READ) == 0);
+        t_child_expect(write(fds[1], "p", 1) == 1);
         ((volatile char *)mem)[2 * PAGE] = 2;   /* must fault */
         _exit(0);
     }
@@ -628,7 +628,7 @@ static void fork_child_protection(int raw, int mprotect_first)
     /* The parent's watch saw none of it. */
     ck_assert_int_eq(mem[PAGE], 0);
     ck_assert_int_eq(ww_get(t, mem, 4 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, one, 1);
+    t_assert_pages(pages, count, mem, one, 1);
     ww_tracker_close(t);
 }
 
@@ -656,30 +656,30 @@ static int child_closed_fds(enum ww_backend backend)
     void *pages[4];
     size_t count = 4;
 
-    child_expect(ww_tracker_open(&t, backend, 0) == 0);
-    child_expect(ww_alloc(t, 4 * PAGE, 0, (void **)&mem) == 0);
+    t_child_expect(ww_tracker_open(&t, backend, 0) == 0);
+    t_child_expect(ww_alloc(t, 4 * PAGE, 0, (void **)&mem) == 0);
     mem[0] = 1;
     for (int fd = 3; fd < 1024; fd++)
         close(fd);
     /* The lowest number first goes to another userfaultfd, which knows
      * nothing of the backend's registrations (gone with its own). */
     if (syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY) < 0)
-        child_expect(open("/dev/null", O_RDONLY) >= 0);
+        t_child_expect(open("/dev/null", O_RDONLY) >= 0);
     for (int i = 0; i < 4; i++)
-        child_expect(open("/dev/null", O_RDONLY) >= 0);
+        t_child_expect(open("/dev/null", O_RDONLY) >= 0);
     mem[PAGE] = 1;
     mem[3 * PAGE] = 1;
-    child_expect(ww_get(t, mem, 4 * PAGE, WW_GET_RESET, pages, &count) == 0);
-    child_expect(count == 3 && pages[2] == mem + 3 * PAGE);
+    t_child_expect(ww_get(t, mem, 4 * PAGE, WW_GET_RESET, pages, &count) == 0);
+    t_child_expect(count == 3 && pages[2] == mem + 3 * PAGE);
     mem[2 * PAGE] = 1;
     count = 4;
-    child_expect(ww_get(t, mem, 4 * PAGE, 0, pages, &count) == 0);
-    child_expect(count == 1 && pages[0] == mem + 2 * PAGE);
-    child_expect(ww_unwatch(t, mem, 4 * PAGE) == 0);
+    t_child_expect(ww_get(t, mem, 4 * PAGE, 0, pages, &count) == 0);
+    t_child_expect(count == 1 && pages[0] == mem + 2 * PAGE);
+    t_child_expect(ww_unwatch(t, mem, 4 * PAGE) == 0);
     mem[PAGE] = 2;                      /* plain memory again */
-    child_expect(ww_watch(t, mem, 4 * PAGE, 0) == 0);
+    t_child_expect(ww_watch(t, mem, 4 * PAGE, 0) == 0);
     mem[0] = 2;
-    child_expect(ww_tracker_close(t) == 0);
+    t_child_expect(ww_tracker_close(t) == 0);
     mem[3 * PAGE] = 2;
     return 0;
 }
@@ -690,12 +690,12 @@ START_TEST(test_descriptors_closed_behind_the_library)
     int status;
 
     /* A uffd tracker is its descriptors: closing them breaks it. */
-    if (test_backend != WW_BACKEND_MPROTECT)
+    if (t_backend != WW_BACKEND_MPROTECT)
         return;
     snprintf(mode, sizeof(mode), "closed-fds:%s",
-             ww_backend_name(test_backend));
-    status = test_spawn_self(mode);
-    assert_child_ok(status, mode);
+             ww_backend_name(t_backend));
+    status = t_spawn_self(mode);
+    t_assert_child_ok(status, mode);
 }
 END_TEST
 
@@ -705,7 +705,7 @@ END_TEST
 START_TEST(test_memory_passes_between_backends)
 {
     ww_tracker *mp, *uf;
-    char *mem = test_map(8);
+    char *mem = t_map(8);
 
     if (ww_backend_available(WW_BACKEND_UFFD) != 0 ||
         ww_backend_available(WW_BACKEND_MPROTECT) != 0)
@@ -717,11 +717,11 @@ START_TEST(test_memory_passes_between_backends)
     ck_assert_int_eq(ww_unwatch(mp, mem, 8 * PAGE), 0);
     ck_assert_int_eq(ww_watch(uf, mem, 8 * PAGE, 0), 0);
     mem[2 * PAGE] = 1;
-    ck_assert_uint_eq(count_written(uf, mem, 8), 1);
+    ck_assert_uint_eq(t_count_written(uf, mem, 8), 1);
     ck_assert_int_eq(ww_unwatch(uf, mem, 8 * PAGE), 0);
     ck_assert_int_eq(ww_watch(mp, mem, 8 * PAGE, 0), 0);
     mem[3 * PAGE] = 1;
-    ck_assert_uint_eq(count_written(mp, mem, 8), 1);
+    ck_assert_uint_eq(t_count_written(mp, mem, 8), 1);
     ww_tracker_close(mp);
     ww_tracker_close(uf);
 }
@@ -750,7 +750,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
 
 int main(int argc, char **argv)
 {
-    const char *mode = test_child_mode(argc, argv);
+    const char *mode = t_child_mode(argc, argv);
     Suite *s;
 
     if (mode) {
@@ -760,10 +760,10 @@ int main(int argc, char **argv)
             return child_stale_write(WW_BACKEND_MPROTECT);
         if (strcmp(mode, "closed-fds:mprotect") == 0)
             return child_closed_fds(WW_BACKEND_MPROTECT);
-        return test_bad_child_mode(mode);
+        return t_bad_child_mode(mode);
     }
     s = suite_create("mprotect");
 
-    add_backend_tcases(s, "mprotect", add_tests, 180);
-    return run_suite(s);
+    t_add_backend_tcases(s, "mprotect", add_tests, 180);
+    return t_run_suite(s);
 }

@@ -13,11 +13,11 @@
 
 START_TEST(test_open_close)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
 
     ck_assert_uint_eq(ww_page_size(), PAGE);
     ck_assert_str_eq(ww_backend_name(ww_tracker_backend(t)),
-                     ww_backend_name(test_backend));
+                     ww_backend_name(t_backend));
     ck_assert_int_eq(ww_tracker_close(t), 0);
     ck_assert_int_eq(ww_tracker_close(NULL), 0);
 }
@@ -25,8 +25,8 @@ END_TEST
 
 START_TEST(test_fresh_watch_is_clean)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(16);
+    ww_tracker *t = t_open();
+    char *mem = t_map(16);
     void *pages[16];
     size_t count = 16;
 
@@ -40,15 +40,15 @@ END_TEST
 
 START_TEST(test_one_write_one_page)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(16);
+    ww_tracker *t = t_open();
+    char *mem = t_map(16);
     void *pages[16];
     size_t count = 16, idx[] = { 5 };
 
     ck_assert_int_eq(ww_watch(t, mem, 16 * PAGE, 0), 0);
     mem[5 * PAGE + 100] = 7;
     ck_assert_int_eq(ww_get(t, mem, 16 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, idx, 1);
+    t_assert_pages(pages, count, mem, idx, 1);
     ck_assert_int_eq(mem[5 * PAGE + 100], 7);
     ww_tracker_close(t);
 }
@@ -56,44 +56,44 @@ END_TEST
 
 START_TEST(test_ascending_order)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(64);
+    ww_tracker *t = t_open();
+    char *mem = t_map(64);
     size_t written[] = { 40, 3, 63, 0, 17 }, sorted[] = { 0, 3, 17, 40, 63 };
     void *pages[64];
     size_t count = 64;
 
     ck_assert_int_eq(ww_watch(t, mem, 64 * PAGE, 0), 0);
-    write_pages(mem, written, 5);
+    t_write_pages(mem, written, 5);
     ck_assert_int_eq(ww_get(t, mem, 64 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, sorted, 5);
+    t_assert_pages(pages, count, mem, sorted, 5);
     /* Without RESET the report does not change. */
     count = 64;
     ck_assert_int_eq(ww_get(t, mem, 64 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, sorted, 5);
+    t_assert_pages(pages, count, mem, sorted, 5);
     ww_tracker_close(t);
 }
 END_TEST
 
 START_TEST(test_subrange_query)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(32);
+    ww_tracker *t = t_open();
+    char *mem = t_map(32);
     size_t written[] = { 1, 8, 9, 20, 31 }, expect[] = { 8, 9, 20 };
     void *pages[32];
     size_t count = 32;
 
     ck_assert_int_eq(ww_watch(t, mem, 32 * PAGE, 0), 0);
-    write_pages(mem, written, 5);
+    t_write_pages(mem, written, 5);
     /* Pages 8..20 only. */
     ck_assert_int_eq(ww_get(t, mem + 8 * PAGE, 13 * PAGE, WW_GET_RESET,
                             pages, &count), 0);
-    assert_pages(pages, count, mem, expect, 3);
+    t_assert_pages(pages, count, mem, expect, 3);
     /* The reset touched only the queried sub-range. */
     count = 32;
     ck_assert_int_eq(ww_get(t, mem, 32 * PAGE, 0, pages, &count), 0);
     {
         size_t rest[] = { 1, 31 };
-        assert_pages(pages, count, mem, rest, 2);
+        t_assert_pages(pages, count, mem, rest, 2);
     }
     ww_tracker_close(t);
 }
@@ -101,22 +101,22 @@ END_TEST
 
 START_TEST(test_reset_only_returned_pages)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(16);
+    ww_tracker *t = t_open();
+    char *mem = t_map(16);
     size_t written[] = { 2, 4, 6, 8, 10 };
     void *pages[16];
     size_t count = 2;
 
     ck_assert_int_eq(ww_watch(t, mem, 16 * PAGE, 0), 0);
-    write_pages(mem, written, 5);
+    t_write_pages(mem, written, 5);
     ck_assert_int_eq(ww_get(t, mem, 16 * PAGE, WW_GET_RESET, pages, &count),
                      0);
-    assert_pages(pages, count, mem, written, 2);
+    t_assert_pages(pages, count, mem, written, 2);
     /* Pages 6, 8, 10 were not returned, so they must still be written. */
     count = 16;
     ck_assert_int_eq(ww_get(t, mem, 16 * PAGE, WW_GET_RESET, pages, &count),
                      0);
-    assert_pages(pages, count, mem, written + 2, 3);
+    t_assert_pages(pages, count, mem, written + 2, 3);
     count = 16;
     ck_assert_int_eq(ww_get(t, mem, 16 * PAGE, 0, pages, &count), 0);
     ck_assert_uint_eq(count, 0);
@@ -126,24 +126,24 @@ END_TEST
 
 START_TEST(test_reset_subrange)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(16);
+    ww_tracker *t = t_open();
+    char *mem = t_map(16);
     size_t written[] = { 0, 5, 6, 15 }, expect[] = { 0, 15 };
     void *pages[16];
     size_t count = 16;
 
     ck_assert_int_eq(ww_watch(t, mem, 16 * PAGE, 0), 0);
-    write_pages(mem, written, 4);
+    t_write_pages(mem, written, 4);
     ck_assert_int_eq(ww_reset(t, mem + 4 * PAGE, 4 * PAGE), 0);
     ck_assert_int_eq(ww_get(t, mem, 16 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, expect, 2);
+    t_assert_pages(pages, count, mem, expect, 2);
     /* Re-armed pages report again when written again. */
     mem[6 * PAGE] = 1;
     count = 16;
     ck_assert_int_eq(ww_get(t, mem, 16 * PAGE, 0, pages, &count), 0);
     {
         size_t again[] = { 0, 6, 15 };
-        assert_pages(pages, count, mem, again, 3);
+        t_assert_pages(pages, count, mem, again, 3);
     }
     ww_tracker_close(t);
 }
@@ -151,8 +151,8 @@ END_TEST
 
 START_TEST(test_straddling_write)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     size_t expect[] = { 2, 3 };
     void *pages[8];
     size_t count = 8;
@@ -162,7 +162,7 @@ START_TEST(test_straddling_write)
     ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     memcpy(mem + 3 * PAGE - 32, buf, sizeof(buf));
     ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, mem, expect, 2);
+    t_assert_pages(pages, count, mem, expect, 2);
     ww_tracker_close(t);
 }
 END_TEST
@@ -172,8 +172,8 @@ END_TEST
 START_TEST(test_alternating_2048)
 {
     enum { N = 2048 };
-    ww_tracker *t = test_open();
-    char *mem = test_map(N);
+    ww_tracker *t = t_open();
+    char *mem = t_map(N);
     void **pages = calloc(N, sizeof(*pages));
     size_t count = N;
 
@@ -196,8 +196,8 @@ END_TEST
 START_TEST(test_count_limit_resumes)
 {
     enum { N = 2048 };
-    ww_tracker *t = test_open();
-    char *mem = test_map(N);
+    ww_tracker *t = t_open();
+    char *mem = t_map(N);
     void **pages = calloc(N, sizeof(*pages));
     size_t count = 300;
 
@@ -220,8 +220,8 @@ END_TEST
 START_TEST(test_repeated_rounds)
 {
     enum { N = 64, ROUNDS = 200 };
-    ww_tracker *t = test_open();
-    char *mem = test_map(N);
+    ww_tracker *t = t_open();
+    char *mem = t_map(N);
     void *pages[N];
 
     ck_assert_int_eq(ww_watch(t, mem, N * PAGE, 0), 0);
@@ -251,8 +251,8 @@ END_TEST
 
 START_TEST(test_ranges_variant)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(64);
+    ww_tracker *t = t_open();
+    char *mem = t_map(64);
     struct ww_range r[64];
     size_t count = 64;
 
@@ -287,8 +287,8 @@ END_TEST
 START_TEST(test_ranges_many_runs)
 {
     enum { N = 3000 };
-    ww_tracker *t = test_open();
-    char *mem = test_map(N);
+    ww_tracker *t = t_open();
+    char *mem = t_map(N);
     struct ww_range *r = calloc(N, sizeof(*r));
     size_t count = N;
 
@@ -302,7 +302,7 @@ START_TEST(test_ranges_many_runs)
         ck_assert_ptr_eq(r[i].addr, mem + (2 * i + 1) * PAGE);
         ck_assert_uint_eq(r[i].len, PAGE);
     }
-    ck_assert_uint_eq(count_written(t, mem, N), 0);
+    ck_assert_uint_eq(t_count_written(t, mem, N), 0);
     free(r);
     ww_tracker_close(t);
 }
@@ -310,8 +310,8 @@ END_TEST
 
 START_TEST(test_mark_written)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     size_t expect[] = { 2, 3, 4 };
     void *pages[8];
     size_t count = 8;
@@ -319,16 +319,16 @@ START_TEST(test_mark_written)
     ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     ck_assert_int_eq(ww_mark_written(t, mem + 2 * PAGE, 3 * PAGE), 0);
     ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count), 0);
-    assert_pages(pages, count, mem, expect, 3);
-    ck_assert_uint_eq(count_written(t, mem, 8), 0);
+    t_assert_pages(pages, count, mem, expect, 3);
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 0);
     ww_tracker_close(t);
 }
 END_TEST
 
 START_TEST(test_two_trackers_two_watches)
 {
-    ww_tracker *a = test_open(), *b = test_open();
-    char *m1 = test_map(8), *m2 = test_map(8), *m3 = test_map(8);
+    ww_tracker *a = t_open(), *b = t_open();
+    char *m1 = t_map(8), *m2 = t_map(8), *m3 = t_map(8);
     size_t one[] = { 1 }, two[] = { 2 }, three[] = { 3 };
     void *pages[8];
     size_t count;
@@ -336,29 +336,29 @@ START_TEST(test_two_trackers_two_watches)
     ck_assert_int_eq(ww_watch(a, m1, 8 * PAGE, 0), 0);
     ck_assert_int_eq(ww_watch(a, m2, 8 * PAGE, 0), 0);
     ck_assert_int_eq(ww_watch(b, m3, 8 * PAGE, 0), 0);
-    write_pages(m1, one, 1);
-    write_pages(m2, two, 1);
-    write_pages(m3, three, 1);
+    t_write_pages(m1, one, 1);
+    t_write_pages(m2, two, 1);
+    t_write_pages(m3, three, 1);
     count = 8;
     ck_assert_int_eq(ww_get(a, m1, 8 * PAGE, WW_GET_RESET, pages, &count), 0);
-    assert_pages(pages, count, m1, one, 1);
+    t_assert_pages(pages, count, m1, one, 1);
     count = 8;
     ck_assert_int_eq(ww_get(a, m2, 8 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, m2, two, 1);
+    t_assert_pages(pages, count, m2, two, 1);
     count = 8;
     ck_assert_int_eq(ww_get(b, m3, 8 * PAGE, 0, pages, &count), 0);
-    assert_pages(pages, count, m3, three, 1);
+    t_assert_pages(pages, count, m3, three, 1);
     /* A tracker does not answer for another's watch. */
     count = 8;
     ck_assert_int_eq(ww_get(b, m1, 8 * PAGE, 0, pages, &count), -ENOENT);
     /* Closing one tracker leaves the other working. */
     ww_tracker_close(a);
-    write_pages(m3, one, 1);
+    t_write_pages(m3, one, 1);
     count = 8;
     ck_assert_int_eq(ww_get(b, m3, 8 * PAGE, 0, pages, &count), 0);
     {
         size_t both[] = { 1, 3 };
-        assert_pages(pages, count, m3, both, 2);
+        t_assert_pages(pages, count, m3, both, 2);
     }
     ww_tracker_close(b);
 }
@@ -366,17 +366,17 @@ END_TEST
 
 START_TEST(test_unwatch_and_rewatch)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
 
     ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[0] = 1;
     ck_assert_int_eq(ww_unwatch(t, mem, 8 * PAGE), 0);
     mem[PAGE] = 1;          /* plain memory again: must not fault */
     ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
-    ck_assert_uint_eq(count_written(t, mem, 8), 0);
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 0);
     mem[7 * PAGE] = 1;
-    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 1);
     ww_tracker_close(t);
     mem[2 * PAGE] = 1;      /* after close too */
 }
@@ -384,14 +384,14 @@ END_TEST
 
 START_TEST(test_alloc_free)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     void *p = NULL;
     void *pages[4];
     size_t count = 4;
 
     ck_assert_int_eq(ww_alloc(t, 4 * PAGE, 0, &p), 0);
     ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(count_written(t, p, 4), 0);
+    ck_assert_uint_eq(t_count_written(t, p, 4), 0);
     ((char *)p)[3 * PAGE] = 1;
     ck_assert_int_eq(ww_get(t, p, 4 * PAGE, 0, pages, &count), 0);
     ck_assert_uint_eq(count, 1);
@@ -405,8 +405,8 @@ END_TEST
 /* The output array lies in the watched range it reports on. */
 START_TEST(test_output_in_watched_memory)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(16);
+    ww_tracker *t = t_open();
+    char *mem = t_map(16);
     void **pages = (void **)(mem + 8 * PAGE);
     size_t count = 8, expect[] = { 8 };
 
@@ -422,7 +422,7 @@ START_TEST(test_output_in_watched_memory)
         void *again[16];
         size_t n = 16;
         ck_assert_int_eq(ww_get(t, mem, 16 * PAGE, 0, again, &n), 0);
-        assert_pages(again, n, mem, expect, 1);
+        t_assert_pages(again, n, mem, expect, 1);
     }
     ww_tracker_close(t);
 }
@@ -455,6 +455,6 @@ int main(void)
 {
     Suite *s = suite_create("native");
 
-    add_backend_tcases(s, "native", add_tests, 60);
-    return run_suite(s);
+    t_add_backend_tcases(s, "native", add_tests, 60);
+    return t_run_suite(s);
 }

@@ -7,7 +7,7 @@
  * leaves it; bad inputs.
  *
  * Faults are seen two ways: a fork child that must die of SIGSEGV, and a
- * fresh process (test_spawn_self) whose own SIGSEGV handler, installed
+ * fresh process (t_spawn_self) whose own SIGSEGV handler, installed
  * before the library's, jumps over the faulting store, so that the same
  * process can then ask whether the page was reported.
  */
@@ -64,8 +64,8 @@ static void assert_prot(const char *page, int prot)
  * on parts of it; contents too. */
 START_TEST(test_protect_keeps_write_state)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     size_t two[] = { 1, 3 }, three[] = { 1, 3, 5 }, four[] = { 1, 3, 5, 6 };
     static const int prots[] = { PROT_NONE, PROT_READ, RW, PROT_READ, RW };
 
@@ -76,23 +76,23 @@ START_TEST(test_protect_keeps_write_state)
         ck_assert_int_eq(ww_protect(t, mem, 8 * PAGE, prots[i]), 0);
         assert_prot(mem + PAGE, prots[i]);
         assert_prot(mem + 4 * PAGE, prots[i]);
-        assert_written_pages(t, mem, 8, two, 2);
+        t_assert_written_pages(t, mem, 8, two, 2);
     }
     ck_assert_int_eq(mem[PAGE], 11);
     ck_assert_int_eq(mem[3 * PAGE], 33);
     mem[5 * PAGE] = 1;                          /* writable: tracked */
-    assert_written_pages(t, mem, 8, three, 3);
+    t_assert_written_pages(t, mem, 8, three, 3);
     /* Parts: [0, 2) read-only, [2, 4) no access, the rest writable. */
     ck_assert_int_eq(ww_protect(t, mem, 2 * PAGE, PROT_READ), 0);
     ck_assert_int_eq(ww_protect(t, mem + 2 * PAGE, 2 * PAGE, PROT_NONE), 0);
-    assert_written_pages(t, mem, 8, three, 3);
+    t_assert_written_pages(t, mem, 8, three, 3);
     mem[6 * PAGE] = 1;
-    assert_written_pages(t, mem, 8, four, 4);
+    t_assert_written_pages(t, mem, 8, four, 4);
     assert_prot(mem, PROT_READ);
     assert_prot(mem + 2 * PAGE, PROT_NONE);
     assert_prot(mem + 7 * PAGE, RW);
     ck_assert_int_eq(ww_protect(t, mem, 8 * PAGE, RW), 0);
-    assert_written_pages(t, mem, 8, four, 4);
+    t_assert_written_pages(t, mem, 8, four, 4);
     ck_assert_int_eq(mem[PAGE], 11);
     ck_assert_int_eq(mem[3 * PAGE], 33);
     ww_tracker_close(t);
@@ -104,8 +104,8 @@ END_TEST
  * from several back to one. */
 START_TEST(test_rearm_keeps_protections)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     static const int mixed[8] = {
         RW, RW, PROT_NONE, PROT_NONE, PROT_READ, RW, PROT_READ, RW,
     };
@@ -134,13 +134,13 @@ START_TEST(test_rearm_keeps_protections)
     ck_assert_int_eq(ww_protect(t, mem + 2 * PAGE, 3 * PAGE, RW), 0);
     ck_assert_int_eq(ww_protect(t, mem + 6 * PAGE, PAGE, RW), 0);
     mem[3 * PAGE] = 2;
-    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 1);
     ck_assert_int_eq(ww_reset(t, mem, 8 * PAGE), 0);
     for (size_t i = 0; i < 8; i++)
         assert_prot(mem + i * PAGE, RW);
     mem[6 * PAGE] = 2;
     ck_assert_int_eq(maps_prot(mem + 6 * PAGE), RW);
-    ck_assert_uint_eq(count_written(t, mem, 8), 1);
+    ck_assert_uint_eq(t_count_written(t, mem, 8), 1);
     ck_assert_int_eq(ww_protect(t, mem, 8 * PAGE, PROT_NONE), 0);
     ck_assert_int_eq(ww_reset(t, mem, 8 * PAGE), 0);
     for (size_t i = 0; i < 8; i++)
@@ -154,8 +154,8 @@ END_TEST
 START_TEST(test_protect_many_runs)
 {
     enum { N = 2048 };
-    ww_tracker *t = test_open();
-    char *mem = test_map(N);
+    ww_tracker *t = t_open();
+    char *mem = t_map(N);
     void **pages = calloc(N, sizeof(*pages));
     size_t count;
 
@@ -172,9 +172,9 @@ START_TEST(test_protect_many_runs)
     ck_assert_uint_eq(count, N / 2);
     for (size_t i = 0; i < N / 2; i++)
         ck_assert_ptr_eq(pages[i], mem + 2 * i * PAGE);
-    ck_assert_uint_eq(count_written(t, mem, N), 0);
+    ck_assert_uint_eq(t_count_written(t, mem, N), 0);
     mem[(N - 1) * PAGE] = 1;
-    ck_assert_uint_eq(count_written(t, mem, N), 1);
+    ck_assert_uint_eq(t_count_written(t, mem, N), 1);
     free(pages);
     ww_tracker_close(t);
 }
@@ -185,8 +185,8 @@ END_TEST
  * is exactly the same after unwatch. */
 START_TEST(test_watch_any_protection)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8);
     static const int prots[8] = {
         RW, PROT_READ, PROT_NONE, PROT_READ | PROT_EXEC, RW, RW,
         PROT_EXEC, RW,
@@ -202,7 +202,7 @@ START_TEST(test_watch_any_protection)
     mem[5 * PAGE] = 1;
     ck_assert_int_eq(mem[PAGE], 0);             /* reads are not writes */
     ck_assert_int_eq(mem[3 * PAGE], 0);
-    assert_written_pages(t, mem, 8, written, 2);
+    t_assert_written_pages(t, mem, 8, written, 2);
     ck_assert_int_eq(maps_prot(mem), RW);       /* written: all of it */
     ck_assert_int_eq(maps_prot(mem + 3 * PAGE), PROT_READ | PROT_EXEC);
     /* Executable and writable pages keep PROT_EXEC while armed. */
@@ -216,7 +216,7 @@ START_TEST(test_watch_any_protection)
         mem[4 * PAGE] = 4;
         ck_assert_int_eq(maps_prot(mem + 4 * PAGE), RW | PROT_EXEC);
         ck_assert_int_eq(ww_protect(t, mem + 4 * PAGE, PAGE, RW), 0);
-        ck_assert_int_eq(count_written(t, mem, 8), 1);
+        ck_assert_int_eq(t_count_written(t, mem, 8), 1);
     }
     ck_assert_int_eq(ww_unwatch(t, mem, 8 * PAGE), 0);
     for (size_t i = 0; i < 8; i++)
@@ -230,20 +230,20 @@ END_TEST
  * parent's state is untouched; allowed again, writes are reported. */
 START_TEST(test_forbidden_access_kills_child)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(4);
+    ww_tracker *t = t_open();
+    char *mem = t_map(4);
     size_t two[] = { 2 }, three[] = { 0, 2 };
 
     ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     mem[2 * PAGE] = 2;
     ck_assert_int_eq(ww_protect(t, mem, 3 * PAGE, PROT_READ), 0);
     ck_assert_int_eq(ww_protect(t, mem + 3 * PAGE, PAGE, PROT_NONE), 0);
-    assert_child_faults(mem + 10, 1);               /* armed, read-only */
-    assert_child_faults(mem + 2 * PAGE + 10, 1);    /* written, read-only */
-    assert_child_faults(mem + 3 * PAGE + 10, 1);    /* no access */
-    assert_child_faults(mem + 3 * PAGE + 10, 0);
+    t_assert_child_faults(mem + 10, 1);               /* armed, read-only */
+    t_assert_child_faults(mem + 2 * PAGE + 10, 1);    /* written, read-only */
+    t_assert_child_faults(mem + 3 * PAGE + 10, 1);    /* no access */
+    t_assert_child_faults(mem + 3 * PAGE + 10, 0);
     /* Re-armed read-only pages stay read-only. */
-    ck_assert_uint_eq(count_written(t, mem, 4), 1);
+    ck_assert_uint_eq(t_count_written(t, mem, 4), 1);
     {
         void *pages[4];
         size_t count = 4;
@@ -252,18 +252,18 @@ START_TEST(test_forbidden_access_kills_child)
                                 &count), 0);
         ck_assert_uint_eq(count, 1);
     }
-    assert_child_faults(mem + 2 * PAGE + 10, 1);
+    t_assert_child_faults(mem + 2 * PAGE + 10, 1);
     ck_assert_int_eq(ww_mark_written(t, mem, PAGE), 0);
-    assert_child_faults(mem + 10, 1);               /* marked, read-only */
+    t_assert_child_faults(mem + 10, 1);               /* marked, read-only */
     ck_assert_int_eq(ww_reset(t, mem, 4 * PAGE), 0);
-    assert_child_faults(mem + 10, 1);
-    ck_assert_uint_eq(count_written(t, mem, 4), 0);
+    t_assert_child_faults(mem + 10, 1);
+    ck_assert_uint_eq(t_count_written(t, mem, 4), 0);
     ck_assert_int_eq(mem[2 * PAGE], 2);             /* still readable */
     ck_assert_int_eq(ww_protect(t, mem, 4 * PAGE, RW), 0);
     mem[2 * PAGE] = 3;
-    assert_written_pages(t, mem, 4, two, 1);
+    t_assert_written_pages(t, mem, 4, two, 1);
     mem[0] = 1;
-    assert_written_pages(t, mem, 4, three, 2);
+    t_assert_written_pages(t, mem, 4, three, 2);
     ww_tracker_close(t);
 }
 END_TEST
@@ -296,7 +296,7 @@ static __attribute__((noinline)) int faults(volatile char *p, int store,
             (void)*p;
         return 0;
     }
-    child_expect(fault_addr == (uintptr_t)p);
+    t_child_expect(fault_addr == (uintptr_t)p);
     return 1;
 }
 
@@ -306,7 +306,7 @@ static unsigned written_mask(ww_tracker *t, char *mem, size_t n)
     size_t idx[16], count;
     unsigned mask = 0;
 
-    child_expect(n <= 16 && test_written(t, mem, n, 0, idx, &count) == 0);
+    t_child_expect(n <= 16 && t_written(t, mem, n, 0, idx, &count) == 0);
     for (size_t i = 0; i < count; i++)
         mask |= 1u << idx[i];
     return mask;
@@ -324,49 +324,49 @@ static int child_faults(enum ww_backend backend)
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
-    child_expect(sigaction(SIGSEGV, &sa, NULL) == 0);
-    child_expect(ww_tracker_open(&t, backend, 0) == 0);
-    child_expect(ww_alloc(t, 8 * PAGE, 0, (void **)&mem) == 0);
+    t_child_expect(sigaction(SIGSEGV, &sa, NULL) == 0);
+    t_child_expect(ww_tracker_open(&t, backend, 0) == 0);
+    t_child_expect(ww_alloc(t, 8 * PAGE, 0, (void **)&mem) == 0);
 
     /* Page 0 written and writable; 1 armed read-only; 2 written
      * read-only; 3 no access. */
     mem[0] = 1;
     mem[2 * PAGE] = 2;
-    child_expect(ww_protect(t, mem + PAGE, 2 * PAGE, PROT_READ) == 0);
-    child_expect(ww_protect(t, mem + 3 * PAGE, PAGE, PROT_NONE) == 0);
-    child_expect(faults(mem + PAGE + 5, 1, 7));
-    child_expect(faults(mem + 2 * PAGE + 5, 1, 7));
-    child_expect(faults(mem + 3 * PAGE + 5, 1, 7));
-    child_expect(faults(mem + 3 * PAGE + 5, 0, 0));
-    child_expect(!faults(mem + 5, 1, 7));
-    child_expect(mem[PAGE + 5] == 0 && mem[2 * PAGE + 5] == 0);
-    child_expect(written_mask(t, mem, 8) == 0x5);   /* not pages 1, 3 */
+    t_child_expect(ww_protect(t, mem + PAGE, 2 * PAGE, PROT_READ) == 0);
+    t_child_expect(ww_protect(t, mem + 3 * PAGE, PAGE, PROT_NONE) == 0);
+    t_child_expect(faults(mem + PAGE + 5, 1, 7));
+    t_child_expect(faults(mem + 2 * PAGE + 5, 1, 7));
+    t_child_expect(faults(mem + 3 * PAGE + 5, 1, 7));
+    t_child_expect(faults(mem + 3 * PAGE + 5, 0, 0));
+    t_child_expect(!faults(mem + 5, 1, 7));
+    t_child_expect(mem[PAGE + 5] == 0 && mem[2 * PAGE + 5] == 0);
+    t_child_expect(written_mask(t, mem, 8) == 0x5);   /* not pages 1, 3 */
 
     /* Re-armed by get+RESET, and by reset: still read-only. */
-    child_expect(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count) == 0);
-    child_expect(count == 2 && pages[1] == mem + 2 * PAGE);
-    child_expect(faults(mem + 2 * PAGE + 5, 1, 7));
-    child_expect(faults(mem + PAGE + 5, 1, 7));
-    child_expect(written_mask(t, mem, 8) == 0);
+    t_child_expect(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count) == 0);
+    t_child_expect(count == 2 && pages[1] == mem + 2 * PAGE);
+    t_child_expect(faults(mem + 2 * PAGE + 5, 1, 7));
+    t_child_expect(faults(mem + PAGE + 5, 1, 7));
+    t_child_expect(written_mask(t, mem, 8) == 0);
     mem[0] = 1;
-    child_expect(ww_reset(t, mem, 8 * PAGE) == 0);
-    child_expect(faults(mem + 2 * PAGE + 5, 1, 7));
-    child_expect(!faults(mem + 5, 1, 7));
-    child_expect(written_mask(t, mem, 8) == 0x1);
+    t_child_expect(ww_reset(t, mem, 8 * PAGE) == 0);
+    t_child_expect(faults(mem + 2 * PAGE + 5, 1, 7));
+    t_child_expect(!faults(mem + 5, 1, 7));
+    t_child_expect(written_mask(t, mem, 8) == 0x1);
 
     /* Marked written, and still read-only. */
-    child_expect(ww_mark_written(t, mem + PAGE, PAGE) == 0);
-    child_expect(faults(mem + PAGE + 5, 1, 7));
-    child_expect(written_mask(t, mem, 8) == 0x3);
+    t_child_expect(ww_mark_written(t, mem + PAGE, PAGE) == 0);
+    t_child_expect(faults(mem + PAGE + 5, 1, 7));
+    t_child_expect(written_mask(t, mem, 8) == 0x3);
 
     /* Allowed again: writes land and are reported. */
-    child_expect(ww_reset(t, mem, 8 * PAGE) == 0);
-    child_expect(ww_protect(t, mem, 8 * PAGE, PROT_READ | PROT_WRITE) == 0);
-    child_expect(!faults(mem + 2 * PAGE + 5, 1, 9));
-    child_expect(!faults(mem + 3 * PAGE + 5, 1, 9));
-    child_expect(mem[2 * PAGE] == 2 && mem[2 * PAGE + 5] == 9);
-    child_expect(written_mask(t, mem, 8) == 0xc);
-    child_expect(ww_free(t, mem, 8 * PAGE) == 0);
+    t_child_expect(ww_reset(t, mem, 8 * PAGE) == 0);
+    t_child_expect(ww_protect(t, mem, 8 * PAGE, PROT_READ | PROT_WRITE) == 0);
+    t_child_expect(!faults(mem + 2 * PAGE + 5, 1, 9));
+    t_child_expect(!faults(mem + 3 * PAGE + 5, 1, 9));
+    t_child_expect(mem[2 * PAGE] == 2 && mem[2 * PAGE + 5] == 9);
+    t_child_expect(written_mask(t, mem, 8) == 0xc);
+    t_child_expect(ww_free(t, mem, 8 * PAGE) == 0);
     ww_tracker_close(t);
     return 0;
 }
@@ -376,16 +376,16 @@ START_TEST(test_forbidden_access_not_reported)
     char mode[32];
     int status;
 
-    snprintf(mode, sizeof(mode), "faults:%s", ww_backend_name(test_backend));
-    status = test_spawn_self(mode);
-    assert_child_ok(status, mode);
+    snprintf(mode, sizeof(mode), "faults:%s", ww_backend_name(t_backend));
+    status = t_spawn_self(mode);
+    t_assert_child_ok(status, mode);
 }
 END_TEST
 
 START_TEST(test_protect_errors)
 {
-    ww_tracker *t = test_open();
-    char *mem = test_map(8), *other = test_map(2);
+    ww_tracker *t = t_open();
+    char *mem = t_map(8), *other = t_map(2);
     uintptr_t top = UINTPTR_MAX & ~(uintptr_t)(PAGE - 1);
     static const int bad_prots[] = {
         PROT_WRITE, PROT_WRITE | PROT_EXEC, 0x8, PROT_READ | 0x10,
@@ -419,7 +419,7 @@ START_TEST(test_protect_errors)
         ck_assert_int_eq(maps_prot(mem + i * PAGE) | PROT_WRITE, RW);
     mem[7 * PAGE] = 1;
     mem[PAGE] = 1;
-    assert_written_pages(t, mem + 2 * PAGE, 4, one, 1);
+    t_assert_written_pages(t, mem + 2 * PAGE, 4, one, 1);
     /* A fork child's tracker refuses. */
     pid = fork();
     ck_assert_int_ne(pid, -1);
@@ -451,7 +451,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
 
 int main(int argc, char **argv)
 {
-    const char *mode = test_child_mode(argc, argv);
+    const char *mode = t_child_mode(argc, argv);
     Suite *s;
 
     if (mode) {
@@ -459,9 +459,9 @@ int main(int argc, char **argv)
             return child_faults(WW_BACKEND_UFFD);
         if (strcmp(mode, "faults:mprotect") == 0)
             return child_faults(WW_BACKEND_MPROTECT);
-        return test_bad_child_mode(mode);
+        return t_bad_child_mode(mode);
     }
     s = suite_create("protect");
-    add_backend_tcases(s, "protect", add_tests, 60);
-    return run_suite(s);
+    t_add_backend_tcases(s, "protect", add_tests, 60);
+    return t_run_suite(s);
 }

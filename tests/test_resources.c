@@ -40,16 +40,16 @@ START_TEST(test_no_file_descriptors)
     ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
     none.rlim_max = old.rlim_max;
     ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
-    r = ww_tracker_open(&t, test_backend, 0);
+    r = ww_tracker_open(&t, t_backend, 0);
     ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
-    if (test_backend == WW_BACKEND_UFFD) {
+    if (t_backend == WW_BACKEND_UFFD) {
         ck_assert_int_eq(r, -EMFILE);
         ck_assert_ptr_null(t);
     } else {
         ck_assert_int_eq(r, 0);     /* mprotect needs no descriptor */
         ww_tracker_close(t);
     }
-    t = test_open();
+    t = t_open();
     ww_tracker_close(t);
 }
 END_TEST
@@ -62,13 +62,13 @@ static int first_probe_without_fds(enum ww_backend backend)
     struct rlimit old, none = { 0, 0 };
     int r;
 
-    child_expect(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    t_child_expect(getrlimit(RLIMIT_NOFILE, &old) == 0);
     none.rlim_max = old.rlim_max;
-    child_expect(setrlimit(RLIMIT_NOFILE, &none) == 0);
+    t_child_expect(setrlimit(RLIMIT_NOFILE, &none) == 0);
     r = ww_backend_available(backend);
-    child_expect(setrlimit(RLIMIT_NOFILE, &old) == 0);
-    child_expect(backend != WW_BACKEND_UFFD || r == -EMFILE);
-    child_expect(ww_backend_available(backend) == 0);
+    t_child_expect(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    t_child_expect(backend != WW_BACKEND_UFFD || r == -EMFILE);
+    t_child_expect(ww_backend_available(backend) == 0);
     return CHILD_OK;
 }
 
@@ -77,8 +77,8 @@ START_TEST(test_no_file_descriptors_at_first_probe)
     char mode[32];
 
     snprintf(mode, sizeof(mode), "first-probe:%s",
-             ww_backend_name(test_backend));
-    assert_child_ok(test_spawn_self(mode), mode);
+             ww_backend_name(t_backend));
+    t_assert_child_ok(t_spawn_self(mode), mode);
 }
 END_TEST
 
@@ -90,7 +90,7 @@ static int tracker_life(char **mem, size_t n_mem)
     ww_tracker *t;
     void *pages[4];
     size_t count = 4, watched = 0;
-    int r = ww_tracker_open(&t, test_backend, 0);
+    int r = ww_tracker_open(&t, t_backend, 0);
 
     if (r < 0)
         return r;
@@ -119,7 +119,7 @@ START_TEST(test_every_allocation_failure)
     int r;
 
     for (int i = 0; i < N_MEM; i++)
-        mem[i] = test_map(4);
+        mem[i] = t_map(4);
     for (n = 0; n < 1000; n++) {
         ww_debug_fail_alloc_after(n);
         r = tracker_life(mem, N_MEM);
@@ -132,9 +132,9 @@ START_TEST(test_every_allocation_failure)
     /* tracker + backend state + 10 watches + 2 registry growths at least */
     ck_assert_int_ge(n, 14);
     fprintf(stderr, "faults(%s): failed each of %ld allocations in turn: "
-            "every one gave -ENOMEM\n", ww_backend_name(test_backend), n);
+            "every one gave -ENOMEM\n", ww_backend_name(t_backend), n);
     for (int i = 0; i < N_MEM; i++)
-        munmap_pages(mem[i], 4);
+        t_munmap_pages(mem[i], 4);
 }
 END_TEST
 
@@ -146,8 +146,8 @@ END_TEST
 static void fail_reset_at_every_chunk(int ranges)
 {
     enum { N = 1200, RUNS = N / 2 };
-    char *mem = test_map(N);
-    ww_tracker *t = test_open();
+    char *mem = t_map(N);
+    ww_tracker *t = t_open();
     void **pages = calloc(N, sizeof(*pages));
     struct ww_range *rv = calloc(N, sizeof(*rv));
     long k;
@@ -186,9 +186,9 @@ static void fail_reset_at_every_chunk(int ranges)
                   "crosses chunks", k);
     fprintf(stderr, "faults(%s): get+RESET (%s) failed at each of its %ld "
             "re-arming calls in turn: nothing lost\n",
-            ww_backend_name(test_backend), ranges ? "ranges" : "pages", k);
+            ww_backend_name(t_backend), ranges ? "ranges" : "pages", k);
     ww_tracker_close(t);
-    munmap_pages(mem, N);
+    t_munmap_pages(mem, N);
     free(pages);
     free(rv);
 }
@@ -246,12 +246,12 @@ static int pagemap_scan_denied_child(void)
     ww_tracker *t = NULL;
     int before;
 
-    child_expect(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-    child_expect(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
+    t_child_expect(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+    t_child_expect(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
     before = count_fds();
-    child_expect(ww_tracker_open(&t, WW_BACKEND_UFFD, 0) == -ENOTSUP);
-    child_expect(t == NULL);
-    child_expect(count_fds() == before);
+    t_child_expect(ww_tracker_open(&t, WW_BACKEND_UFFD, 0) == -ENOTSUP);
+    t_child_expect(t == NULL);
+    t_child_expect(count_fds() == before);
     return 0;
 #else
     return 77;
@@ -292,7 +292,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
 
 int main(int argc, char **argv)
 {
-    const char *mode = test_child_mode(argc, argv);
+    const char *mode = t_child_mode(argc, argv);
     Suite *s;
 
     if (mode) {
@@ -300,13 +300,13 @@ int main(int argc, char **argv)
             return first_probe_without_fds(WW_BACKEND_UFFD);
         if (strcmp(mode, "first-probe:mprotect") == 0)
             return first_probe_without_fds(WW_BACKEND_MPROTECT);
-        return test_bad_child_mode(mode);
+        return t_bad_child_mode(mode);
     }
     s = suite_create("resources");
 
     if (!ww_debug_fail_alloc_after)
-        test_skip_case("resources:fault-injection", "allocation and scan "
+        t_skip_case("resources:fault-injection", "allocation and scan "
                        "failures need ./configure --enable-fault-injection");
-    add_backend_tcases(s, "resources", add_tests, 60);
-    return run_suite(s);
+    t_add_backend_tcases(s, "resources", add_tests, 60);
+    return t_run_suite(s);
 }

@@ -12,7 +12,7 @@
  *
  * Most cases need a process that has not touched the library yet (the
  * handler is installed on first use and probes are cached per process),
- * so they run as child modes of this program (test_spawn_self).
+ * so they run as child modes of this program (t_spawn_self).
  */
 #include "config.h"
 
@@ -68,14 +68,14 @@ static size_t written_pages(ww_tracker *t, char *mem, size_t n)
 {
     size_t count;
 
-    child_expect(test_written(t, mem, n, 0, NULL, &count) == 0);
+    t_child_expect(t_written(t, mem, n, 0, NULL, &count) == 0);
     return count;
 }
 
 static void map_own_page(void)
 {
     own_page = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    child_expect(own_page != MAP_FAILED);
+    t_child_expect(own_page != MAP_FAILED);
 }
 
 /* A tracker on the mprotect backend sees its writes, and the fault on the
@@ -87,17 +87,17 @@ static void exercise_tracker_and_own_page(void)
     void *pages[8];
     size_t count = 8;
 
-    child_expect(ww_tracker_open(&t, WW_BACKEND_MPROTECT, 0) == 0);
-    child_expect(ww_alloc(t, 8 * PAGE, 0, (void **)&mem) == 0);
+    t_child_expect(ww_tracker_open(&t, WW_BACKEND_MPROTECT, 0) == 0);
+    t_child_expect(ww_alloc(t, 8 * PAGE, 0, (void **)&mem) == 0);
     mem[3 * PAGE] = 1;
-    child_expect(own_page[10] == 0);        /* read fault: chained */
-    child_expect(own_faults == 1);
+    t_child_expect(own_page[10] == 0);        /* read fault: chained */
+    t_child_expect(own_faults == 1);
     mprotect((void *)own_page, PAGE, PROT_READ);
     own_page[20] = 2;                       /* write fault: chained */
-    child_expect(own_faults == 2 && own_page[20] == 2);
+    t_child_expect(own_faults == 2 && own_page[20] == 2);
     mem[5 * PAGE] = 1;
-    child_expect(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count) == 0);
-    child_expect(count == 2 && pages[0] == mem + 3 * PAGE &&
+    t_child_expect(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count) == 0);
+    t_child_expect(count == 2 && pages[0] == mem + 3 * PAGE &&
                  pages[1] == mem + 5 * PAGE);
     ww_tracker_close(t);
 }
@@ -111,7 +111,7 @@ static int child_siginfo_before(void)
     sa.sa_sigaction = siginfo_handler;
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
-    child_expect(sigaction(SIGSEGV, &sa, NULL) == 0);
+    t_child_expect(sigaction(SIGSEGV, &sa, NULL) == 0);
     exercise_tracker_and_own_page();
     return 0;
 }
@@ -124,7 +124,7 @@ static int child_plain_before(void)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = plain_handler;
     sigemptyset(&sa.sa_mask);
-    child_expect(sigaction(SIGSEGV, &sa, NULL) == 0);
+    t_child_expect(sigaction(SIGSEGV, &sa, NULL) == 0);
     exercise_tracker_and_own_page();
     return 0;
 }
@@ -246,7 +246,7 @@ static void setup_counter(int flags, enum handler_task what)
     map_own_page();
     other_page = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
                       -1, 0);
-    child_expect(other_page != MAP_FAILED);
+    t_child_expect(other_page != MAP_FAILED);
     task = what;
     handler_flags = flags;
     memset(&sa, 0, sizeof(sa));
@@ -256,9 +256,9 @@ static void setup_counter(int flags, enum handler_task what)
         sa.sa_handler = counting_plain;
     sa.sa_flags = flags;
     sigemptyset(&sa.sa_mask);
-    child_expect(sigaction(SIGSEGV, &sa, NULL) == 0);
-    child_expect(ww_tracker_open(&counter_tracker, WW_BACKEND_MPROTECT, 0) == 0);
-    child_expect(ww_alloc(counter_tracker, 4 * PAGE, 0,
+    t_child_expect(sigaction(SIGSEGV, &sa, NULL) == 0);
+    t_child_expect(ww_tracker_open(&counter_tracker, WW_BACKEND_MPROTECT, 0) == 0);
+    t_child_expect(ww_alloc(counter_tracker, 4 * PAGE, 0,
                           (void **)&counter_mem) == 0);
     counter = (volatile int *)(counter_mem + 2 * PAGE);
 }
@@ -269,9 +269,9 @@ static void expect_counter_page_written(void)
     void *pages[4];
     size_t count = 4;
 
-    child_expect(ww_get(counter_tracker, counter_mem, 4 * PAGE, WW_GET_RESET,
+    t_child_expect(ww_get(counter_tracker, counter_mem, 4 * PAGE, WW_GET_RESET,
                         pages, &count) == 0);
-    child_expect(count == 1 && pages[0] == counter_mem + 2 * PAGE);
+    t_child_expect(count == 1 && pages[0] == counter_mem + 2 * PAGE);
 }
 
 static int segv_blocked(void)
@@ -289,12 +289,12 @@ static int child_counter_fix(int flags)
     setup_counter(flags, TASK_FIX);
     for (int round = 1; round <= 2; round++) {
         own_page[round] = (char)round;
-        child_expect(own_page[round] == round);
-        child_expect(*counter == round && atomic_load(&calls) == round);
+        t_child_expect(own_page[round] == round);
+        t_child_expect(*counter == round && atomic_load(&calls) == round);
         expect_counter_page_written();
         mprotect((void *)own_page, PAGE, PROT_NONE);
     }
-    child_expect(!segv_blocked());
+    t_child_expect(!segv_blocked());
     return 0;
 }
 
@@ -323,10 +323,10 @@ static int child_counter_jump(void)
                 store_deep(8);
             else
                 own_page[0] = 1;
-            child_expect(!"a store through PROT_NONE went through");
+            t_child_expect(!"a store through PROT_NONE went through");
         }
-        child_expect(*counter == round && atomic_load(&calls) == round);
-        child_expect(!segv_blocked());
+        t_child_expect(*counter == round && atomic_load(&calls) == round);
+        t_child_expect(!segv_blocked());
         expect_counter_page_written();
     }
     return 0;
@@ -345,7 +345,7 @@ static void use_altstack(char *stack, size_t size)
 {
     stack_t ss = { .ss_sp = stack, .ss_size = size };
 
-    child_expect(sigaltstack(&ss, NULL) == 0);
+    t_child_expect(sigaltstack(&ss, NULL) == 0);
 }
 
 /* A jump out of the handler that keeps its mask (SIGSEGV blocked, as far
@@ -365,11 +365,11 @@ static int child_counter_jump_unblock(int altstack)
     for (int round = 1; round <= 2; round++) {
         if (sigsetjmp(jump_back, 0) == 0) {
             store_own_page();
-            child_expect(!"a store through PROT_NONE went through");
+            t_child_expect(!"a store through PROT_NONE went through");
         }
         sigprocmask(SIG_UNBLOCK, &segv, NULL);
     }
-    child_expect(*counter == 2 && atomic_load(&calls) == 2);
+    t_child_expect(*counter == 2 && atomic_load(&calls) == 2);
     expect_counter_page_written();
     return 0;
 }
@@ -386,8 +386,8 @@ static int child_counter_nested(int flags, int altstack)
     if (altstack)
         use_altstack(stack, sizeof(stack));
     store_own_page();
-    child_expect(own_page[0] == 1 && other_page[0] == 1);
-    child_expect(*counter == 2 && max_depth == 2);
+    t_child_expect(own_page[0] == 1 && other_page[0] == 1);
+    t_child_expect(*counter == 2 && max_depth == 2);
     expect_counter_page_written();
     return 0;
 }
@@ -398,7 +398,7 @@ static int child_call_then_nested(void)
 {
     setup_counter(SA_SIGINFO, TASK_CALL_THEN_FAULT);
     store_own_page();
-    child_expect(!"the handler's own fault did not kill");
+    t_child_expect(!"the handler's own fault did not kill");
     return 0;
 }
 
@@ -408,7 +408,7 @@ static int child_counter_resethand(void)
 {
     setup_counter(SA_SIGINFO | SA_RESETHAND, TASK_FIX);
     own_page[0] = 1;
-    child_expect(*counter == 1);
+    t_child_expect(*counter == 1);
     expect_counter_page_written();
     report('o');
     other_page[0] = 1;          /* dies here */
@@ -422,8 +422,8 @@ static int child_counter_raise(void)
 {
     setup_counter(SA_SIGINFO, TASK_RAISE);
     own_page[0] = 1;
-    child_expect(*counter == 1 && atomic_load(&calls) == 2);
-    child_expect(max_depth == 1);
+    t_child_expect(*counter == 1 && atomic_load(&calls) == 2);
+    t_child_expect(max_depth == 1);
     expect_counter_page_written();
     return 0;
 }
@@ -442,13 +442,13 @@ static int child_counter_threads(void)
     pthread_t thread;
 
     setup_counter(SA_SIGINFO, TASK_WAIT);
-    child_expect(pthread_create(&thread, NULL, fault_own_page, NULL) == 0);
+    t_child_expect(pthread_create(&thread, NULL, fault_own_page, NULL) == 0);
     while (!atomic_load(&thread_in_handler))
         sched_yield();
     other_page[0] = 1;
     atomic_store(&main_faulted, 1);
-    child_expect(pthread_join(thread, NULL) == 0);
-    child_expect(*counter == 2 && own_page[0] == 1 && other_page[0] == 1);
+    t_child_expect(pthread_join(thread, NULL) == 0);
+    t_child_expect(*counter == 2 && own_page[0] == 1 && other_page[0] == 1);
     expect_counter_page_written();
     return 0;
 }
@@ -474,10 +474,10 @@ static int child_null_deref(void (*disposition)(int))
 
     setrlimit(RLIMIT_CORE, &no_core);
     signal(SIGSEGV, disposition);
-    child_expect(ww_tracker_open(&t, WW_BACKEND_MPROTECT, 0) == 0);
-    child_expect(ww_alloc(t, 4 * PAGE, 0, (void **)&mem) == 0);
+    t_child_expect(ww_tracker_open(&t, WW_BACKEND_MPROTECT, 0) == 0);
+    t_child_expect(ww_alloc(t, 4 * PAGE, 0, (void **)&mem) == 0);
     mem[PAGE] = 1;
-    child_expect(written_pages(t, mem, 4) == 1);
+    t_child_expect(written_pages(t, mem, 4) == 1);
     store_to_null();
     return 0;                   /* not reached, we hope */
 }
@@ -510,8 +510,8 @@ static void deny_userfaultfd(int err)
         .filter = code,
     };
 
-    child_expect(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-    child_expect(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
+    t_child_expect(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+    t_child_expect(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
 }
 #endif
 
@@ -524,14 +524,14 @@ static int child_seccomp(int err)
 
     unsetenv("WW_BACKEND");
     deny_userfaultfd(err);
-    child_expect(syscall(SYS_userfaultfd, 0) == -1 && errno == err);
-    child_expect(ww_backend_available(WW_BACKEND_UFFD) == -err);
-    child_expect(ww_tracker_open(&t, WW_BACKEND_AUTO, 0) == 0);
-    child_expect(ww_tracker_backend(t) == WW_BACKEND_MPROTECT);
-    child_expect(ww_alloc(t, 16 * PAGE, 0, (void **)&mem) == 0);
+    t_child_expect(syscall(SYS_userfaultfd, 0) == -1 && errno == err);
+    t_child_expect(ww_backend_available(WW_BACKEND_UFFD) == -err);
+    t_child_expect(ww_tracker_open(&t, WW_BACKEND_AUTO, 0) == 0);
+    t_child_expect(ww_tracker_backend(t) == WW_BACKEND_MPROTECT);
+    t_child_expect(ww_alloc(t, 16 * PAGE, 0, (void **)&mem) == 0);
     mem[7 * PAGE] = 1;
     mem[9 * PAGE] = 1;
-    child_expect(written_pages(t, mem, 16) == 2);
+    t_child_expect(written_pages(t, mem, 16) == 2);
     printf("seccomp: userfaultfd fails with %s, auto chose %s\n",
            strerror(err), ww_backend_name(ww_tracker_backend(t)));
     ww_tracker_close(t);
@@ -580,18 +580,18 @@ static int run_child(const char *mode)
         return child_seccomp(ENOSYS);
     if (strcmp(mode, "seccomp-eperm") == 0)
         return child_seccomp(EPERM);
-    return test_bad_child_mode(mode);
+    return t_bad_child_mode(mode);
 }
 
 START_TEST(test_siginfo_handler_installed_before)
 {
-    assert_child_ok(test_spawn_self("siginfo-before"), "siginfo-before");
+    t_assert_child_ok(t_spawn_self("siginfo-before"), "siginfo-before");
 }
 END_TEST
 
 START_TEST(test_plain_handler_installed_before)
 {
-    assert_child_ok(test_spawn_self("plain-before"), "plain-before");
+    t_assert_child_ok(t_spawn_self("plain-before"), "plain-before");
 }
 END_TEST
 
@@ -607,7 +607,7 @@ static int spawn_with_report(const char *mode, char *buf, size_t size)
     ck_assert_int_eq(pipe(p), 0);
     snprintf(fd, sizeof(fd), "%d", p[1]);
     setenv("WW_TEST_REPORT_FD", fd, 1);
-    status = test_spawn_self(mode);
+    status = t_spawn_self(mode);
     unsetenv("WW_TEST_REPORT_FD");
     close(p[1]);
     while (len + 1 < size && (n = read(p[0], buf + len, size - 1 - len)) > 0)
@@ -619,32 +619,32 @@ static int spawn_with_report(const char *mode, char *buf, size_t size)
 
 START_TEST(test_previous_siginfo_handler_writes_watched)
 {
-    assert_child_ok(test_spawn_self("counter-siginfo"), "counter-siginfo");
+    t_assert_child_ok(t_spawn_self("counter-siginfo"), "counter-siginfo");
 }
 END_TEST
 
 START_TEST(test_previous_plain_handler_writes_watched)
 {
-    assert_child_ok(test_spawn_self("counter-plain"), "counter-plain");
+    t_assert_child_ok(t_spawn_self("counter-plain"), "counter-plain");
 }
 END_TEST
 
 START_TEST(test_previous_handler_siglongjmp)
 {
-    assert_child_ok(test_spawn_self("counter-jump"), "counter-jump");
+    t_assert_child_ok(t_spawn_self("counter-jump"), "counter-jump");
 }
 END_TEST
 
 START_TEST(test_previous_handler_longjmp_then_unblock)
 {
-    assert_child_ok(test_spawn_self("counter-jump-unblock"),
+    t_assert_child_ok(t_spawn_self("counter-jump-unblock"),
                    "counter-jump-unblock");
 }
 END_TEST
 
 START_TEST(test_previous_handler_longjmp_then_unblock_altstack)
 {
-    assert_child_ok(test_spawn_self("counter-jump-unblock-altstack"),
+    t_assert_child_ok(t_spawn_self("counter-jump-unblock-altstack"),
                    "counter-jump-unblock-altstack");
 }
 END_TEST
@@ -656,7 +656,7 @@ static void assert_nested_fault_kills(const char *mode)
     char out[16];
     int status = spawn_with_report(mode, out, sizeof(out));
 
-    assert_child_killed(status, SIGSEGV, mode);
+    t_assert_child_killed(status, SIGSEGV, mode);
     ck_assert_str_eq(out, "w");
 }
 
@@ -683,7 +683,7 @@ END_TEST
 
 START_TEST(test_fault_in_nodefer_previous_handler_nests)
 {
-    assert_child_ok(test_spawn_self("counter-nested-nodefer"),
+    t_assert_child_ok(t_spawn_self("counter-nested-nodefer"),
                    "counter-nested-nodefer");
 }
 END_TEST
@@ -693,32 +693,32 @@ START_TEST(test_resethand_previous_handler)
     char out[16];
     int status = spawn_with_report("counter-resethand", out, sizeof(out));
 
-    assert_child_killed(status, SIGSEGV, "counter-resethand");
+    t_assert_child_killed(status, SIGSEGV, "counter-resethand");
     ck_assert_str_eq(out, "wo");
 }
 END_TEST
 
 START_TEST(test_raise_in_previous_handler_is_deferred)
 {
-    assert_child_ok(test_spawn_self("counter-raise"), "counter-raise");
+    t_assert_child_ok(t_spawn_self("counter-raise"), "counter-raise");
 }
 END_TEST
 
 START_TEST(test_previous_handler_blocks_only_its_thread)
 {
-    assert_child_ok(test_spawn_self("counter-threads"), "counter-threads");
+    t_assert_child_ok(t_spawn_self("counter-threads"), "counter-threads");
 }
 END_TEST
 
 START_TEST(test_default_action_still_kills)
 {
-    assert_child_killed(test_spawn_self("default-null"), SIGSEGV, "default-null");
+    t_assert_child_killed(t_spawn_self("default-null"), SIGSEGV, "default-null");
 }
 END_TEST
 
 START_TEST(test_ignored_segv_still_kills)
 {
-    assert_child_killed(test_spawn_self("ignore-null"), SIGSEGV, "ignore-null");
+    t_assert_child_killed(t_spawn_self("ignore-null"), SIGSEGV, "ignore-null");
 }
 END_TEST
 
@@ -771,31 +771,31 @@ END_TEST
 
 START_TEST(test_auto_picks_mprotect_without_uffd_enosys)
 {
-    int status = test_spawn_self("seccomp-enosys");
+    int status = t_spawn_self("seccomp-enosys");
 
     if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SKIP) {
-        test_skip("no seccomp architecture constant here");
+        t_skip("no seccomp architecture constant here");
         return;
     }
-    assert_child_ok(status, "seccomp-enosys");
+    t_assert_child_ok(status, "seccomp-enosys");
 }
 END_TEST
 
 START_TEST(test_auto_picks_mprotect_without_uffd_eperm)
 {
-    int status = test_spawn_self("seccomp-eperm");
+    int status = t_spawn_self("seccomp-eperm");
 
     if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SKIP) {
-        test_skip("no seccomp architecture constant here");
+        t_skip("no seccomp architecture constant here");
         return;
     }
-    assert_child_ok(status, "seccomp-eperm");
+    t_assert_child_ok(status, "seccomp-eperm");
 }
 END_TEST
 
 int main(int argc, char **argv)
 {
-    const char *mode = test_child_mode(argc, argv);
+    const char *mode = t_child_mode(argc, argv);
     Suite *s;
     TCase *tc;
 
@@ -805,9 +805,9 @@ int main(int argc, char **argv)
     /* Not per backend: every case is about the mprotect backend's handler
      * or about choosing it; WW_TEST_REQUIRE decides if its absence fails. */
     if (ww_backend_available(WW_BACKEND_MPROTECT) != 0 &&
-        !test_backend_required(WW_BACKEND_MPROTECT)) {
-        test_skip_case("signals:mprotect", "mprotect backend unavailable");
-        return run_suite(s);
+        !t_backend_required(WW_BACKEND_MPROTECT)) {
+        t_skip_case("signals:mprotect", "mprotect backend unavailable");
+        return t_run_suite(s);
     }
     tc = tcase_create("signals");
     tcase_set_timeout(tc, 60);
@@ -831,5 +831,5 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_auto_picks_mprotect_without_uffd_enosys);
     tcase_add_test(tc, test_auto_picks_mprotect_without_uffd_eperm);
     suite_add_tcase(s, tc);
-    return run_suite(s);
+    return t_run_suite(s);
 }

@@ -173,8 +173,8 @@ static void run_stress(int with_protector)
 
     ck_assert_ptr_nonnull(pages);
     ck_assert_ptr_nonnull(ranges);
-    s.t = test_open();
-    s.mem = test_map(N_PAGES);
+    s.t = t_open();
+    s.mem = t_map(N_PAGES);
     s.shadow = calloc(N_PAGES, PAGE);
     ck_assert_ptr_nonnull(s.shadow);
     ck_assert_int_eq(ww_watch(s.t, s.mem, N_PAGES * PAGE, 0), 0);
@@ -209,7 +209,7 @@ static void run_stress(int with_protector)
     for (size_t p = 0; p < N_PAGES; p++)
         lost += memcmp(s.mem + p * PAGE, s.shadow + p * PAGE, PAGE) != 0;
     printf("stress[%s]: writers=%d writes=%lu rounds=%lu protects=%lu "
-           "pages_reported=%lu lost=%zu\n", ww_backend_name(test_backend),
+           "pages_reported=%lu lost=%zu\n", ww_backend_name(t_backend),
            N_WRITERS, (unsigned long)atomic_load(&s.counter),
            (unsigned long)atomic_load(&s.rounds),
            (unsigned long)atomic_load(&s.protects), s.reported, lost);
@@ -245,6 +245,6 @@ int main(void)
 {
     Suite *s = suite_create("stress");
 
-    add_backend_tcases(s, "stress", add_tests, 300);
-    return run_slow_suite(s);
+    t_add_backend_tcases(s, "stress", add_tests, 300);
+    return t_run_slow_suite(s);
 }

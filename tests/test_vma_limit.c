@@ -59,11 +59,11 @@ START_TEST(test_vma_limit_every_other_page)
 {
     enum { N = 300000 };
     size_t limit = read_sysctl("/proc/sys/vm/max_map_count");
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     /* Allocated before the writes: at the VMA limit mmap fails. */
     void **pages = calloc(N, sizeof(*pages));
     unsigned char *seen = calloc(N, 1);
-    char *mem = test_map(N);
+    char *mem = t_map(N);
     size_t count = N, maps, extra, missing = 0;
 
     ck_assert_ptr_nonnull(pages);
@@ -80,7 +80,7 @@ START_TEST(test_vma_limit_every_other_page)
     extra = count - (N / 2 - missing);
     printf("vma-limit[%s]: %d pages, %d written (every other), "
            "max_map_count %zu, mappings after the writes %zu, reported %zu "
-           "(%zu extra, %zu missing)\n", ww_backend_name(test_backend), N,
+           "(%zu extra, %zu missing)\n", ww_backend_name(t_backend), N,
            N / 2, limit, maps, count, extra, missing);
     fflush(stdout);
     ck_assert_uint_eq(missing, 0);
@@ -100,14 +100,14 @@ START_TEST(test_vma_limit_every_other_page)
     for (size_t i = 0; i < N; i += 2)
         missing += !seen[i];
     printf("vma-limit[%s]: after read-only and back, reported %zu "
-           "(%zu missing)\n", ww_backend_name(test_backend), count, missing);
+           "(%zu missing)\n", ww_backend_name(t_backend), count, missing);
     fflush(stdout);
     ck_assert_uint_eq(missing, 0);
     /* RESET everything, then the watch is clean and still works. */
     count = N;
     ck_assert_int_eq(ww_get(t, mem, (size_t)N * PAGE, WW_GET_RESET, pages,
                             &count), 0);
-    ck_assert_uint_eq(count_written(t, mem, N), 0);
+    ck_assert_uint_eq(t_count_written(t, mem, N), 0);
     mem[(N - 1) * PAGE] = 2;
     mem[PAGE] = 2;
     count = N;
@@ -126,7 +126,7 @@ END_TEST
  * pages are one read-only VMA; the write to the middle one needs two more,
  * which the mprotect backend must find without letting a write through to
  * the read-only neighbours.  Every test runs in a fork child (the VMAs stay
- * used up until it exits) and checks there with child_expect.
+ * used up until it exits) and checks there with t_child_expect.
  */
 
 /* Map single pages of alternating protection (no two merge) until the
@@ -138,7 +138,7 @@ static size_t exhaust_vmas(void)
     while (mmap(NULL, PAGE, n % 2 ? PROT_READ : PROT_NONE,
                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED)
         n++;
-    child_expect(errno == ENOMEM);
+    t_child_expect(errno == ENOMEM);
     return n;
 }
 
@@ -147,7 +147,7 @@ static char *child_map(size_t n)
     char *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-    child_expect(p != MAP_FAILED);
+    t_child_expect(p != MAP_FAILED);
     return p;
 }
 
@@ -155,9 +155,9 @@ static char *child_map(size_t n)
  * PROT_READ. */
 static void watch_r_rw_r(ww_tracker *t, char *p, size_t n)
 {
-    child_expect(ww_watch(t, p, n * PAGE, 0) == 0);
-    child_expect(ww_protect(t, p, PAGE, PROT_READ) == 0);
-    child_expect(ww_protect(t, p + 2 * PAGE, PAGE, PROT_READ) == 0);
+    t_child_expect(ww_watch(t, p, n * PAGE, 0) == 0);
+    t_child_expect(ww_protect(t, p, PAGE, PROT_READ) == 0);
+    t_child_expect(ww_protect(t, p + 2 * PAGE, PAGE, PROT_READ) == 0);
 }
 
 /* Whether a store to p kills a fork of this process with SIGSEGV. */
@@ -226,12 +226,12 @@ enum { BIG = 2000 };   /* pages whose every other one is written */
  * same watch can be merged again. */
 static void child_limit_same_watch(void)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *m = child_map(3 + BIG);
     void **buf = calloc(3 + BIG, sizeof(*buf));
     size_t want[BIG / 2 + 1], k = 0;
 
-    child_expect(buf != NULL);
+    t_child_expect(buf != NULL);
     watch_r_rw_r(t, m, 3 + BIG);
     for (size_t i = 4; i < 3 + BIG - 1; i += 2) {
         m[i * PAGE] = 1;
@@ -239,10 +239,10 @@ static void child_limit_same_watch(void)
     }
     exhaust_vmas();
     m[PAGE] = 1;                        /* killed here before the fix */
-    child_expect(m[PAGE] == 1);
-    child_expect(reports_all(t, m, 3, buf, (const size_t[]){ 1 }, 1));
-    child_expect(reports_all(t, m, 3 + BIG, buf, want, k));
-    child_expect(store_faults(m) && store_faults(m + 2 * PAGE));
+    t_child_expect(m[PAGE] == 1);
+    t_child_expect(reports_all(t, m, 3, buf, (const size_t[]){ 1 }, 1));
+    t_child_expect(reports_all(t, m, 3 + BIG, buf, want, k));
+    t_child_expect(store_faults(m) && store_faults(m + 2 * PAGE));
     _exit(0);
 }
 
@@ -255,23 +255,23 @@ END_TEST
 /* The same with the VMAs split by writes into another watch. */
 static void child_limit_other_watch(void)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *small = child_map(3), *big = child_map(BIG);
     void **buf = calloc(BIG, sizeof(*buf));
     size_t want[BIG / 2], k = 0;
 
-    child_expect(buf != NULL);
+    t_child_expect(buf != NULL);
     watch_r_rw_r(t, small, 3);
-    child_expect(ww_watch(t, big, BIG * PAGE, 0) == 0);
+    t_child_expect(ww_watch(t, big, BIG * PAGE, 0) == 0);
     for (size_t i = 1; i < BIG - 1; i += 2) {
         big[i * PAGE] = 1;
         want[k++] = i;
     }
     exhaust_vmas();
     small[PAGE] = 1;                    /* killed here before the fix */
-    child_expect(reports_all(t, small, 3, buf, (const size_t[]){ 1 }, 1));
-    child_expect(reports_all(t, big, BIG, buf, want, k));
-    child_expect(store_faults(small) && store_faults(small + 2 * PAGE));
+    t_child_expect(reports_all(t, small, 3, buf, (const size_t[]){ 1 }, 1));
+    t_child_expect(reports_all(t, big, BIG, buf, want, k));
+    t_child_expect(store_faults(small) && store_faults(small + 2 * PAGE));
     _exit(0);
 }
 
@@ -291,13 +291,13 @@ enum { OTHER = 33 };
 
 static void child_limit_own_mappings(void)
 {
-    ww_tracker *t = test_open(), *t2 = test_open();
+    ww_tracker *t = t_open(), *t2 = t_open();
     char *small = child_map(3), *other = child_map(OTHER);
     void *buf[OTHER];
     size_t odd[OTHER / 2], k = 0;
 
     watch_r_rw_r(t, small, 3);
-    child_expect(ww_watch(t2, other, OTHER * PAGE, 0) == 0);
+    t_child_expect(ww_watch(t2, other, OTHER * PAGE, 0) == 0);
     for (size_t i = 1; i < OTHER; i += 2) {
         other[i * PAGE] = 1;
         odd[k++] = i;
@@ -307,10 +307,10 @@ static void child_limit_own_mappings(void)
     for (size_t i = 0; i < k; i++)
         other[odd[i] * PAGE] = 2;
     small[PAGE] = 2;
-    child_expect(small[PAGE] == 2);
-    child_expect(reports_all(t, small, 3, buf, (const size_t[]){ 1 }, 1));
-    child_expect(reports_all(t2, other, OTHER, buf, odd, k));
-    child_expect(store_faults(small) && store_faults(small + 2 * PAGE));
+    t_child_expect(small[PAGE] == 2);
+    t_child_expect(reports_all(t, small, 3, buf, (const size_t[]){ 1 }, 1));
+    t_child_expect(reports_all(t2, other, OTHER, buf, odd, k));
+    t_child_expect(store_faults(small) && store_faults(small + 2 * PAGE));
     _exit(0);
 }
 
@@ -345,7 +345,7 @@ static int userfaultfd_here(void)
  * no VMA for a write. */
 static void child_limit_own_mappings_only(void)
 {
-    ww_tracker *t = test_open();
+    ww_tracker *t = t_open();
     char *small = child_map(3);
     struct rlimit no_core = { 0, 0 };
     void *buf[3];
@@ -353,22 +353,22 @@ static void child_limit_own_mappings_only(void)
     setrlimit(RLIMIT_CORE, &no_core);
     watch_r_rw_r(t, small, 3);
     exhaust_vmas();
-    if (test_backend == WW_BACKEND_MPROTECT && !userfaultfd_here()) {
-        child_expect(ww_mark_written(t, small + PAGE, PAGE) == -ENOMEM);
+    if (t_backend == WW_BACKEND_MPROTECT && !userfaultfd_here()) {
+        t_child_expect(ww_mark_written(t, small + PAGE, PAGE) == -ENOMEM);
         small[PAGE] = 1;                /* dies here */
-        child_expect(!"the write ran");
+        t_child_expect(!"the write ran");
     }
     small[PAGE] = 1;
-    child_expect(small[PAGE] == 1);
-    child_expect(reports_all(t, small, 3, buf, (const size_t[]){ 1 }, 1));
-    child_expect(store_faults(small) && store_faults(small + 2 * PAGE));
+    t_child_expect(small[PAGE] == 1);
+    t_child_expect(reports_all(t, small, 3, buf, (const size_t[]){ 1 }, 1));
+    t_child_expect(store_faults(small) && store_faults(small + 2 * PAGE));
     _exit(0);
 }
 
 START_TEST(test_vma_limit_mixed_prot_nothing_to_free)
 {
     run_child(child_limit_own_mappings_only,
-              test_backend == WW_BACKEND_MPROTECT && !userfaultfd_here()
+              t_backend == WW_BACKEND_MPROTECT && !userfaultfd_here()
                   ? -SIGSEGV : 0);
 }
 END_TEST
@@ -387,6 +387,6 @@ int main(void)
 {
     Suite *s = suite_create("vma_limit");
 
-    add_backend_tcases(s, "vma_limit", add_tests, 180);
-    return run_slow_suite(s);
+    t_add_backend_tcases(s, "vma_limit", add_tests, 180);
+    return t_run_slow_suite(s);
 }

@@ -23,19 +23,19 @@
 
 static void setup(void)
 {
-    win32_setup();
+    t_win32_setup();
 }
 
 START_TEST(test_fresh_allocation_is_clean)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     void *out[16];
     ULONG_PTR count = 16;
     ULONG granularity = 0;
 
     memset(base, 0, 16 * PAGE);         /* committed pages start zeroed */
     ck_assert_uint_eq(ww_ResetWriteWatch(base, 16 * PAGE), 0);
-    ck_assert_uint_eq(get_watch(0, base, 16 * PAGE, out, 16), 0);
+    ck_assert_uint_eq(t_get_watch(0, base, 16 * PAGE, out, 16), 0);
     ck_assert_int_eq(ww_NtGetWriteWatch(NtCurrentProcess(), 0, base,
                                         16 * PAGE, out, &count, &granularity),
                      STATUS_SUCCESS);
@@ -47,37 +47,37 @@ END_TEST
 /* Wine's first sequence: one write, reported until a RESET query. */
 START_TEST(test_write_reported_until_reset)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     void *out[16];
     size_t one[] = { 1 };
 
     base[PAGE + 1] = 0x44;
-    assert_written(base, 16, one, 1);
-    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
+    t_assert_written(base, 16, one, 1);
+    ck_assert_uint_eq(t_get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
                                 16), 1);
     ck_assert_ptr_eq(out[0], base + PAGE);
-    assert_written(base, 16, NULL, 0);
+    t_assert_written(base, 16, NULL, 0);
 }
 END_TEST
 
 START_TEST(test_order_subrange_and_reset_subrange)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     void *out[16];
     size_t two_four[] = { 2, 4 }, four[] = { 4 }, three[] = { 1, 2, 4 };
 
     base[4 * PAGE + 8] = 0x11;          /* out of order on purpose */
     base[2 * PAGE + 3] = 0x11;
-    assert_written(base, 16, two_four, 2);
+    t_assert_written(base, 16, two_four, 2);
     /* [3, 5): page 4 only. */
-    ck_assert_uint_eq(get_watch(0, base + 3 * PAGE, 2 * PAGE, out, 16), 1);
+    ck_assert_uint_eq(t_get_watch(0, base + 3 * PAGE, 2 * PAGE, out, 16), 1);
     ck_assert_ptr_eq(out[0], base + 4 * PAGE);
     /* Reset [0, 3): page 2 goes, page 4 stays. */
     ck_assert_uint_eq(ww_ResetWriteWatch(base, 3 * PAGE), 0);
-    assert_written(base, 16, four, 1);
+    t_assert_written(base, 16, four, 1);
     /* A write straddling pages 1 and 2 marks both. */
     memcpy(base + 2 * PAGE - 2, "\xef\xbe\xad\xde", 4);
-    assert_written(base, 16, three, 3);
+    t_assert_written(base, 16, three, 3);
 }
 END_TEST
 
@@ -85,35 +85,35 @@ END_TEST
  * and only those, at both levels. */
 START_TEST(test_reset_only_returned_pages)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     void *out[16];
     size_t written[] = { 1, 2, 4, 9 };
     ULONG_PTR count = 2;
     ULONG granularity;
 
-    write_pages(base, written, 4);
-    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
+    t_write_pages(base, written, 4);
+    ck_assert_uint_eq(t_get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
                                 1), 1);
     ck_assert_ptr_eq(out[0], base + PAGE);
-    assert_written(base, 16, written + 1, 3);
+    t_assert_written(base, 16, written + 1, 3);
     ck_assert_int_eq(ww_NtGetWriteWatch(ww_GetCurrentProcess(),
                                         WRITE_WATCH_FLAG_RESET, base,
                                         16 * PAGE, out, &count, &granularity),
                      STATUS_SUCCESS);
-    assert_pages(out, count, base, written + 1, 2);
-    assert_written(base, 16, written + 3, 1);
+    t_assert_pages(out, count, base, written + 1, 2);
+    t_assert_written(base, 16, written + 3, 1);
 }
 END_TEST
 
 /* When nothing is returned the output array is not touched. */
 START_TEST(test_empty_result_leaves_array)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     void *out[4] = { (void *)0xdeadbeef, (void *)0xdeadbeef };
     ULONG_PTR count = 4;
     ULONG granularity;
 
-    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
+    ck_assert_uint_eq(t_get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
                                 4), 0);
     ck_assert_ptr_eq(out[0], (void *)0xdeadbeef);
     ck_assert_int_eq(ww_NtGetWriteWatch(NtCurrentProcess(), 0, base,
@@ -129,25 +129,25 @@ END_TEST
  * backend's per-PTE state across mprotect). */
 START_TEST(test_protection_change_keeps_state)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     size_t written[] = { 2, 4 };
     DWORD old = 0;
 
-    write_pages(base, written, 2);
+    t_write_pages(base, written, 2);
     ck_assert(ww_VirtualProtect(base, 3 * PAGE, PAGE_READONLY, &old));
     ck_assert_uint_eq(old, PAGE_READWRITE);
-    assert_written(base, 16, written, 2);
+    t_assert_written(base, 16, written, 2);
     ck_assert(ww_VirtualProtect(base, 16 * PAGE, PAGE_NOACCESS, &old));
     ck_assert_uint_eq(old, PAGE_READONLY);
-    assert_written(base, 16, written, 2);
+    t_assert_written(base, 16, written, 2);
     ck_assert(ww_VirtualProtect(base, 16 * PAGE, PAGE_READWRITE, &old));
     ck_assert_uint_eq(old, PAGE_NOACCESS);
-    assert_written(base, 16, written, 2);
+    t_assert_written(base, 16, written, 2);
     /* Writable again, and tracked again. */
     base[7 * PAGE] = 1;
     {
         size_t now[] = { 2, 4, 7 };
-        assert_written(base, 16, now, 3);
+        t_assert_written(base, 16, now, 3);
     }
 }
 END_TEST
@@ -171,23 +171,23 @@ START_TEST(test_forbidden_write_is_access_violation)
     ck_assert(ww_VirtualProtect(base + 2 * PAGE, PAGE, PAGE_NOACCESS, &old));
     ck_assert(ww_VirtualProtect(base + 3 * PAGE, PAGE, PAGE_EXECUTE_READ,
                                 &old));
-    assert_child_faults(base, 1);                 /* written, read-only */
-    assert_child_faults(base + PAGE, 1);          /* clean, read-only */
-    assert_child_faults(base + 2 * PAGE, 1);      /* no access */
-    assert_child_faults(base + 3 * PAGE, 1);      /* execute-read */
-    assert_child_faults(base + 12 * PAGE, 1);     /* reserved only */
-    assert_written(base, 16, zero, 1);
-    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
+    t_assert_child_faults(base, 1);                 /* written, read-only */
+    t_assert_child_faults(base + PAGE, 1);          /* clean, read-only */
+    t_assert_child_faults(base + 2 * PAGE, 1);      /* no access */
+    t_assert_child_faults(base + 3 * PAGE, 1);      /* execute-read */
+    t_assert_child_faults(base + 12 * PAGE, 1);     /* reserved only */
+    t_assert_written(base, 16, zero, 1);
+    ck_assert_uint_eq(t_get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
                                 16), 1);
-    assert_child_faults(base, 1);                 /* re-armed: still */
+    t_assert_child_faults(base, 1);                 /* re-armed: still */
     ck_assert_uint_eq(ww_ResetWriteWatch(base, 16 * PAGE), 0);
-    assert_child_faults(base + PAGE, 1);
+    t_assert_child_faults(base + PAGE, 1);
     ck_assert_int_eq(base[0], 1);                   /* still readable */
     ck_assert(ww_VirtualProtect(base, 2 * PAGE, PAGE_READWRITE, &old));
     ck_assert_uint_eq(old, PAGE_READONLY);
     base[0] = 2;
     base[PAGE] = 2;
-    assert_written(base, 16, two, 2);
+    t_assert_written(base, 16, two, 2);
 }
 END_TEST
 
@@ -200,17 +200,17 @@ START_TEST(test_initial_noaccess)
     DWORD old = 0;
 
     ck_assert_ptr_nonnull(base);
-    assert_written(base, 16, NULL, 0);
+    t_assert_written(base, 16, NULL, 0);
     ck_assert_uint_eq(ww_ResetWriteWatch(base, 16 * PAGE), 0);
     ck_assert_ptr_eq(ww_VirtualAlloc(base, 16 * PAGE, MEM_COMMIT,
                                      PAGE_NOACCESS), base);
-    assert_written(base, 16, NULL, 0);
+    t_assert_written(base, 16, NULL, 0);
     ck_assert(ww_VirtualProtect(base, 6 * PAGE, PAGE_READWRITE, &old));
     ck_assert_uint_eq(old, PAGE_NOACCESS);
     base[5 * PAGE + 200] = 3;
     ck_assert(ww_VirtualProtect(base, 6 * PAGE, PAGE_NOACCESS, &old));
     ck_assert_uint_eq(old, PAGE_READWRITE);
-    assert_written(base, 16, five, 1);
+    t_assert_written(base, 16, five, 1);
 }
 END_TEST
 
@@ -218,22 +218,22 @@ END_TEST
  * recommitted pages read as zero. */
 START_TEST(test_decommit_clears_state)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     size_t written[] = { 1, 3, 5 }, three_five[] = { 3, 5 }, two[] = { 2 };
 
-    write_pages(base, written, 3);
+    t_write_pages(base, written, 3);
     ck_assert(ww_VirtualFree(base + PAGE, PAGE, MEM_DECOMMIT));
-    assert_written(base, 16, three_five, 2);
+    t_assert_written(base, 16, three_five, 2);
     ck_assert(ww_VirtualFree(base, 16 * PAGE, MEM_DECOMMIT));
-    assert_written(base, 16, NULL, 0);
+    t_assert_written(base, 16, NULL, 0);
     ck_assert_ptr_eq(ww_VirtualAlloc(base, 16 * PAGE, MEM_COMMIT,
                                      PAGE_READWRITE), base);
-    assert_written(base, 16, NULL, 0);
+    t_assert_written(base, 16, NULL, 0);
     for (size_t i = 0; i < 16; i++)
         ck_assert_int_eq(base[i * PAGE + 1], 0);
-    assert_written(base, 16, NULL, 0);  /* reading is not writing */
+    t_assert_written(base, 16, NULL, 0);  /* reading is not writing */
     base[2 * PAGE + 200] = 4;
-    assert_written(base, 16, two, 1);
+    t_assert_written(base, 16, two, 1);
 }
 END_TEST
 
@@ -245,17 +245,17 @@ START_TEST(test_reserved_pages_query)
     size_t twelve[] = { 12 };
 
     ck_assert_ptr_nonnull(base);
-    assert_written(base, 32, NULL, 0);
+    t_assert_written(base, 32, NULL, 0);
     ck_assert_uint_eq(ww_ResetWriteWatch(base + 20 * PAGE, 12 * PAGE), 0);
     ck_assert_ptr_eq(ww_VirtualAlloc(base + 10 * PAGE + 5, 4 * PAGE,
                                      MEM_COMMIT, PAGE_READWRITE),
                      base + 10 * PAGE);
     base[12 * PAGE] = 1;
-    assert_written(base, 32, twelve, 1);
+    t_assert_written(base, 32, twelve, 1);
     ck_assert(ww_VirtualFree(base + 10 * PAGE, 2 * PAGE, MEM_DECOMMIT));
-    assert_written(base, 32, twelve, 1);
+    t_assert_written(base, 32, twelve, 1);
     ck_assert_uint_eq(ww_ResetWriteWatch(base, 32 * PAGE), 0);
-    assert_written(base, 32, NULL, 0);
+    t_assert_written(base, 32, NULL, 0);
 }
 END_TEST
 
@@ -264,23 +264,23 @@ END_TEST
 START_TEST(test_alternating_2048)
 {
     enum { N = 2048 };
-    char *base = alloc_watched(N);
+    char *base = t_alloc_watched(N);
     void **out = calloc(N, sizeof(*out));
     DWORD old;
 
     ck_assert_ptr_nonnull(out);
-    ck_assert_uint_eq(get_watch(0, base, N * PAGE, out, N), 0);
+    ck_assert_uint_eq(t_get_watch(0, base, N * PAGE, out, N), 0);
     for (size_t i = 0; i < N; i += 2)
         base[i * PAGE]++;
     ck_assert(ww_VirtualProtect(base, N * PAGE / 2, PAGE_READONLY, &old));
     for (int round = 0; round < 2; round++) {
         DWORD flags = round ? WRITE_WATCH_FLAG_RESET : 0;
 
-        ck_assert_uint_eq(get_watch(flags, base, N * PAGE, out, N), N / 2);
+        ck_assert_uint_eq(t_get_watch(flags, base, N * PAGE, out, N), N / 2);
         for (size_t i = 0; i < N / 2; i++)
             ck_assert_ptr_eq(out[i], base + 2 * i * PAGE);
     }
-    ck_assert_uint_eq(get_watch(0, base, N * PAGE, out, N), 0);
+    ck_assert_uint_eq(t_get_watch(0, base, N * PAGE, out, N), 0);
     free(out);
 }
 END_TEST
@@ -289,21 +289,21 @@ END_TEST
  * cover every page they touch. */
 START_TEST(test_unaligned_range)
 {
-    char *base = alloc_watched(8);
+    char *base = t_alloc_watched(8);
     void *out[8];
     size_t both[] = { 1, 2 }, two[] = { 2 };
 
-    write_pages(base, both, 2);
-    ck_assert_uint_eq(get_watch(0, base + PAGE + 100, 10, out, 8), 1);
+    t_write_pages(base, both, 2);
+    ck_assert_uint_eq(t_get_watch(0, base + PAGE + 100, 10, out, 8), 1);
     ck_assert_ptr_eq(out[0], base + PAGE);
-    ck_assert_uint_eq(get_watch(0, base + 2 * PAGE - 1, 2, out, 8), 2);
-    assert_pages(out, 2, base, both, 2);
+    ck_assert_uint_eq(t_get_watch(0, base + 2 * PAGE - 1, 2, out, 8), 2);
+    t_assert_pages(out, 2, base, both, 2);
     ck_assert_uint_eq(ww_ResetWriteWatch(base + PAGE + 5, 1), 0);
-    assert_written(base, 8, two, 1);
+    t_assert_written(base, 8, two, 1);
     ck_assert_int_eq(ww_NtResetWriteWatch(NtCurrentProcess(),
                                           base + 3 * PAGE - 1, 1),
                      STATUS_SUCCESS);
-    assert_written(base, 8, NULL, 0);
+    t_assert_written(base, 8, NULL, 0);
 }
 END_TEST
 
@@ -312,18 +312,18 @@ END_TEST
  * <writewatch/win32.h>); uffd sees the kernel's write by itself. */
 START_TEST(test_kernel_write_reported)
 {
-    char *base = alloc_watched(8);
+    char *base = t_alloc_watched(8);
     size_t six[] = { 6 };
     int fds[2];
 
     ck_assert_int_eq(pipe(fds), 0);
     ck_assert_int_eq(write(fds[1], "kernel write", 12), 12);
-    if (test_backend != WW_BACKEND_UFFD)
+    if (t_backend != WW_BACKEND_UFFD)
         ck_assert_int_eq(ww_mark_written(ww_win32_tracker(), base + 6 * PAGE,
                                          PAGE), 0);
     ck_assert_int_eq(read(fds[0], base + 6 * PAGE + 100, 12), 12);
     ck_assert_int_eq(memcmp(base + 6 * PAGE + 100, "kernel write", 12), 0);
-    assert_written(base, 8, six, 1);
+    t_assert_written(base, 8, six, 1);
     close(fds[0]);
     close(fds[1]);
 }
@@ -332,15 +332,15 @@ END_TEST
 /* The output array may lie in the watched allocation it reports on. */
 START_TEST(test_output_in_watched_memory)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     void **out = (void **)(base + 8 * PAGE);
     size_t eight[] = { 8 };
 
     base[PAGE] = 1;
-    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
+    ck_assert_uint_eq(t_get_watch(WRITE_WATCH_FLAG_RESET, base, 16 * PAGE, out,
                                 8), 1);
     ck_assert_ptr_eq(out[0], base + PAGE);
-    assert_written(base, 16, eight, 1);
+    t_assert_written(base, 16, eight, 1);
 }
 END_TEST
 
@@ -374,7 +374,7 @@ static void collect(char *base, unsigned char *seen)
 {
     enum { N = WRITERS * PAGES_EACH };
     void *out[N];
-    ULONG_PTR count = get_watch(WRITE_WATCH_FLAG_RESET, base, N * PAGE, out,
+    ULONG_PTR count = t_get_watch(WRITE_WATCH_FLAG_RESET, base, N * PAGE, out,
                                 N);
 
     for (ULONG_PTR i = 0; i < count; i++)
@@ -384,7 +384,7 @@ static void collect(char *base, unsigned char *seen)
 START_TEST(test_concurrent_writers_lose_nothing)
 {
     enum { N = WRITERS * PAGES_EACH };
-    char *base = alloc_watched(N);
+    char *base = t_alloc_watched(N);
     pthread_barrier_t barrier;
     struct writer w[WRITERS];
     pthread_t th[WRITERS];
@@ -437,6 +437,6 @@ int main(void)
 {
     Suite *s = suite_create(SUITE);
 
-    add_backend_tcases(s, SUITE, add_tests, 60);
-    return run_suite(s);
+    t_add_backend_tcases(s, SUITE, add_tests, 60);
+    return t_run_suite(s);
 }

@@ -75,7 +75,7 @@ static void check_bad_reset(const char *what, char *base, SIZE_T size,
 
 START_TEST(test_get_invalid_arguments)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     char *plain = ww_VirtualAlloc(NULL, 16 * PAGE, MEM_COMMIT, PAGE_READWRITE);
     /* Memory the layer did not allocate (64K: the largest page size). */
     static char not_virtual[65536] __attribute__((aligned(65536)));
@@ -110,14 +110,14 @@ START_TEST(test_get_invalid_arguments)
         check_bad_get(&cases[i]);
     {
         size_t one[] = { 1 };
-        assert_written(base, 16, one, 1);
+        t_assert_written(base, 16, one, 1);
     }
 }
 END_TEST
 
 START_TEST(test_reset_invalid_arguments)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     char *plain = ww_VirtualAlloc(NULL, 16 * PAGE, MEM_COMMIT, PAGE_READWRITE);
 
     ck_assert_ptr_nonnull(plain);
@@ -152,14 +152,14 @@ START_TEST(test_range_across_two_allocations)
                                        &granularity), ~0u);
     ck_assert_uint_eq(ww_GetLastError(), ERROR_INVALID_PARAMETER);
     check_bad_reset("across", hi - PAGE, 2 * PAGE, INVALID);
-    ck_assert_uint_eq(get_watch(0, lo, 0x10000, out, 4), 0);
-    ck_assert_uint_eq(get_watch(0, hi, 0x10000, out, 4), 0);
+    ck_assert_uint_eq(t_get_watch(0, lo, 0x10000, out, 4), 0);
+    ck_assert_uint_eq(t_get_watch(0, hi, 0x10000, out, 4), 0);
 }
 END_TEST
 
 START_TEST(test_released_range_is_invalid)
 {
-    char *base = alloc_watched(16);
+    char *base = t_alloc_watched(16);
     void *out[4];
     ULONG_PTR count = 4;
     ULONG granularity;
@@ -181,18 +181,18 @@ START_TEST(test_write_watch_needs_reserve)
     char *base = ww_VirtualAlloc(NULL, 16 * PAGE, MEM_RESERVE, PAGE_NOACCESS);
 
     ck_assert_ptr_nonnull(base);
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc(NULL, 16 * PAGE, MEM_WRITE_WATCH,
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(NULL, 16 * PAGE, MEM_WRITE_WATCH,
                                   PAGE_READWRITE) != NULL,
                   ERROR_INVALID_PARAMETER);
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc(NULL, 16 * PAGE,
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(NULL, 16 * PAGE,
                                   MEM_COMMIT | MEM_WRITE_WATCH,
                                   PAGE_READWRITE) != NULL,
                   ERROR_INVALID_PARAMETER);
     /* Committing into an existing allocation cannot add a watch either. */
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc(base, PAGE, MEM_COMMIT | MEM_WRITE_WATCH,
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(base, PAGE, MEM_COMMIT | MEM_WRITE_WATCH,
                                   PAGE_READWRITE) != NULL,
                   ERROR_INVALID_PARAMETER);
     /* With MEM_RESERVE alone it works, whatever the protection. */
@@ -205,7 +205,7 @@ END_TEST
 /* NT level: only the current process, however it is spelt. */
 START_TEST(test_nt_process_handle)
 {
-    char *base = alloc_watched(4);
+    char *base = t_alloc_watched(4);
     HANDLE bad[] = { NULL, (HANDLE)0x1234, (HANDLE)~(ULONG_PTR)1 };
     void *out[4];
     ULONG_PTR count = 4;
@@ -238,8 +238,8 @@ START_TEST(test_success_keeps_last_error)
     void *out[4];
 
     ww_SetLastError(12345);
-    base = alloc_watched(4);
-    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, base, 4 * PAGE, out,
+    base = t_alloc_watched(4);
+    ck_assert_uint_eq(t_get_watch(WRITE_WATCH_FLAG_RESET, base, 4 * PAGE, out,
                                 4), 0);
     ck_assert_uint_eq(ww_ResetWriteWatch(base, 4 * PAGE), 0);
     ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
@@ -250,7 +250,7 @@ END_TEST
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;
-    tcase_add_checked_fixture(tc, win32_setup, NULL);
+    tcase_add_checked_fixture(tc, t_win32_setup, NULL);
     tcase_add_test(tc, test_get_invalid_arguments);
     tcase_add_test(tc, test_reset_invalid_arguments);
     tcase_add_test(tc, test_range_across_two_allocations);
@@ -264,6 +264,6 @@ int main(void)
 {
     Suite *s = suite_create("win32_errors");
 
-    add_backend_tcases(s, "win32_errors", add_tests, 60);
-    return run_suite(s);
+    t_add_backend_tcases(s, "win32_errors", add_tests, 60);
+    return t_run_suite(s);
 }

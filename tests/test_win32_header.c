@@ -30,5 +30,5 @@ int main(void)
     tcase_add_test(tc, test_own_definitions_used);
     tcase_add_test(tc, test_round_trip);
     suite_add_tcase(s, tc);
-    return run_suite(s);
+    return t_run_suite(s);
 }

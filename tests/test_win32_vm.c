@@ -26,7 +26,7 @@ static int probe_fd[2];
 
 static void setup(void)
 {
-    win32_setup();
+    t_win32_setup();
     ck_assert_int_eq(pipe(probe_fd), 0);
 }
 
@@ -66,32 +66,32 @@ START_TEST(test_virtual_alloc_sequence)
     char *a, *b;
     DWORD old = 0;
 
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc(NULL, 0, MEM_RESERVE, PAGE_NOACCESS) != NULL,
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(NULL, 0, MEM_RESERVE, PAGE_NOACCESS) != NULL,
                   ERROR_INVALID_PARAMETER);
     a = ww_VirtualAlloc(NULL, 0xFFFC, MEM_RESERVE, PAGE_NOACCESS);
     ck_assert_ptr_nonnull(a);
     ck_assert_uint_eq((uintptr_t)a % 0x10000, 0);     /* Windows' granularity */
-    expect_failure_begin();
-    assert_failed(ww_VirtualProtect(a, 0xFFFC, PAGE_READONLY, &old),
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualProtect(a, 0xFFFC, PAGE_READONLY, &old),
                   ERROR_INVALID_ADDRESS);              /* not committed */
     b = ww_VirtualAlloc(a, 0x1000, MEM_COMMIT, PAGE_NOACCESS);
     ck_assert_ptr_eq(b, a);
-    expect_failure_begin();
-    assert_failed(ww_VirtualProtect(a, 0xFFFC, PAGE_READONLY, &old),
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualProtect(a, 0xFFFC, PAGE_READONLY, &old),
                   ERROR_INVALID_ADDRESS);              /* partly committed */
     ck_assert(ww_VirtualProtect(a, 0x1000, PAGE_READONLY, &old));
     ck_assert_uint_eq(old, PAGE_NOACCESS);
     ck_assert(ww_VirtualProtect(a, 0x1000, PAGE_READWRITE, &old));
     ck_assert_uint_eq(old, PAGE_READONLY);
-    expect_failure_begin();
-    assert_failed(ww_VirtualFree(a, 0x10000, 0), ERROR_INVALID_PARAMETER);
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualFree(a, 0x10000, 0), ERROR_INVALID_PARAMETER);
     ck_assert(ww_VirtualFree(a, 0x10000, MEM_DECOMMIT));
-    expect_failure_begin();
-    assert_failed(ww_VirtualFree(a, 1, MEM_RELEASE), ERROR_INVALID_PARAMETER);
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualFree(a, 1, MEM_RELEASE), ERROR_INVALID_PARAMETER);
     ck_assert(ww_VirtualFree(a, 0, MEM_RELEASE));
-    expect_failure_begin();
-    assert_failed(ww_VirtualFree(a, 0, MEM_RELEASE), ERROR_INVALID_ADDRESS);
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualFree(a, 0, MEM_RELEASE), ERROR_INVALID_ADDRESS);
 }
 END_TEST
 
@@ -149,7 +149,7 @@ START_TEST(test_watched_protections_applied)
     ck_assert(!readable(a));
     ck_assert(!readable(a + 5 * PAGE));                 /* still reserved */
     ck_assert(readable(a + 2 * PAGE));
-    ck_assert_uint_eq(get_watch(WRITE_WATCH_FLAG_RESET, a, 8 * PAGE, out, 8),
+    ck_assert_uint_eq(t_get_watch(WRITE_WATCH_FLAG_RESET, a, 8 * PAGE, out, 8),
                       0);
     ck_assert(!readable(a + PAGE));
     ck_assert(ww_VirtualFree(a + 2 * PAGE, PAGE, MEM_DECOMMIT));
@@ -178,12 +178,12 @@ START_TEST(test_commit_semantics)
     ck_assert(ww_VirtualProtect(a + PAGE, PAGE, PAGE_READWRITE, &old));
     ck_assert_uint_eq(old, PAGE_READONLY);
     /* Outside any allocation, or running past one: invalid address. */
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc(a + 15 * PAGE, 2 * PAGE, MEM_COMMIT,
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(a + 15 * PAGE, 2 * PAGE, MEM_COMMIT,
                                   PAGE_READWRITE) != NULL,
                   ERROR_INVALID_ADDRESS);
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc(a - 0x10000, PAGE, MEM_COMMIT,
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(a - 0x10000, PAGE, MEM_COMMIT,
                                   PAGE_READWRITE) != NULL,
                   ERROR_INVALID_ADDRESS);
     /* MEM_COMMIT with no address reserves too. */
@@ -208,11 +208,11 @@ START_TEST(test_reserve_at_address)
     ck_assert_ptr_eq(b, a);
     ck_assert(writable(a + 0x2000));                    /* covers 0x2234 */
     /* In use: an invalid address. */
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc(a, 0x1000, MEM_RESERVE, PAGE_NOACCESS) !=
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(a, 0x1000, MEM_RESERVE, PAGE_NOACCESS) !=
                   NULL, ERROR_INVALID_ADDRESS);
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc(a + 0x10000 - 1, 0x1000, MEM_RESERVE,
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(a + 0x10000 - 1, 0x1000, MEM_RESERVE,
                                   PAGE_NOACCESS) != NULL,
                   ERROR_INVALID_ADDRESS);
     ck_assert(ww_VirtualFree(a, 0, MEM_RELEASE));
@@ -226,20 +226,20 @@ START_TEST(test_free_rules)
     static char elsewhere[65536] __attribute__((aligned(65536)));
 
     ck_assert_ptr_nonnull(a);
-    expect_failure_begin();
-    assert_failed(ww_VirtualFree(a + PAGE, 0, MEM_DECOMMIT),
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualFree(a + PAGE, 0, MEM_DECOMMIT),
                   ERROR_INVALID_ADDRESS);              /* size 0 off base */
-    expect_failure_begin();
-    assert_failed(ww_VirtualFree(a + PAGE, 0, MEM_RELEASE),
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualFree(a + PAGE, 0, MEM_RELEASE),
                   ERROR_INVALID_ADDRESS);
-    expect_failure_begin();
-    assert_failed(ww_VirtualFree(a + 15 * PAGE, 2 * PAGE, MEM_DECOMMIT),
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualFree(a + 15 * PAGE, 2 * PAGE, MEM_DECOMMIT),
                   ERROR_INVALID_PARAMETER);            /* runs past */
-    expect_failure_begin();
-    assert_failed(ww_VirtualFree(elsewhere, PAGE, MEM_DECOMMIT),
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualFree(elsewhere, PAGE, MEM_DECOMMIT),
                   ERROR_INVALID_ADDRESS);
-    expect_failure_begin();
-    assert_failed(ww_VirtualFree(a, 0, MEM_DECOMMIT | MEM_RELEASE),
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualFree(a, 0, MEM_DECOMMIT | MEM_RELEASE),
                   ERROR_INVALID_PARAMETER);
     ck_assert(readable(a + 15 * PAGE));                 /* nothing changed */
     ck_assert(ww_VirtualFree(a, 0, MEM_DECOMMIT));      /* the whole */
@@ -264,30 +264,30 @@ START_TEST(test_bad_types_and_protections)
 
     ck_assert_ptr_nonnull(a);
     for (size_t i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++) {
-        expect_failure_begin();
-        assert_failed(ww_VirtualAlloc(NULL, PAGE, bad_types[i],
+        t_expect_failure_begin();
+        t_assert_failed(ww_VirtualAlloc(NULL, PAGE, bad_types[i],
                                       PAGE_READWRITE) != NULL,
                       ERROR_INVALID_PARAMETER);
     }
     for (size_t i = 0; i < sizeof(bad_protections) / sizeof(bad_protections[0]);
          i++) {
-        expect_failure_begin();
-        assert_failed(ww_VirtualAlloc(NULL, PAGE, MEM_COMMIT,
+        t_expect_failure_begin();
+        t_assert_failed(ww_VirtualAlloc(NULL, PAGE, MEM_COMMIT,
                                       bad_protections[i]) != NULL,
                       ERROR_INVALID_PARAMETER);
-        expect_failure_begin();
-        assert_failed(ww_VirtualProtect(a, PAGE, bad_protections[i], &old),
+        t_expect_failure_begin();
+        t_assert_failed(ww_VirtualProtect(a, PAGE, bad_protections[i], &old),
                       ERROR_INVALID_PARAMETER);
     }
     ck_assert_uint_eq(old, 0x77);
-    expect_failure_begin();
-    assert_failed(ww_VirtualProtect(a, PAGE, PAGE_READONLY, NULL),
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualProtect(a, PAGE, PAGE_READONLY, NULL),
                   ERROR_NOACCESS);
-    expect_failure_begin();
-    assert_failed(ww_VirtualProtect(a, 0, PAGE_READONLY, &old),
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualProtect(a, 0, PAGE_READONLY, &old),
                   ERROR_INVALID_PARAMETER);
-    expect_failure_begin();
-    assert_failed(ww_VirtualProtect(a - 0x10000, PAGE, PAGE_READONLY, &old),
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualProtect(a - 0x10000, PAGE, PAGE_READONLY, &old),
                   ERROR_INVALID_ADDRESS);
     ck_assert(writable(a));                             /* nothing changed */
 }
@@ -295,16 +295,16 @@ END_TEST
 
 START_TEST(test_huge_and_wrapping_sizes)
 {
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc(NULL, (SIZE_T)1 << 62, MEM_RESERVE,
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(NULL, (SIZE_T)1 << 62, MEM_RESERVE,
                                   PAGE_NOACCESS) != NULL,
                   ERROR_NOT_ENOUGH_MEMORY);
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc((void *)(UINTPTR_MAX - 0xfff), 0x2000,
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc((void *)(UINTPTR_MAX - 0xfff), 0x2000,
                                   MEM_RESERVE, PAGE_NOACCESS) != NULL,
                   ERROR_INVALID_PARAMETER);
-    expect_failure_begin();
-    assert_failed(ww_VirtualAlloc(NULL, ~(SIZE_T)0, MEM_COMMIT,
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(NULL, ~(SIZE_T)0, MEM_COMMIT,
                                   PAGE_READWRITE) != NULL,
                   ERROR_INVALID_PARAMETER);
 }
@@ -316,7 +316,7 @@ static void *other_thread_error(void *arg)
 
     seen[0] = ww_GetLastError();
     ww_SetLastError(7);
-    expect_failure_begin();
+    t_expect_failure_begin();
     ww_VirtualFree(NULL, 0, MEM_RELEASE);
     seen[1] = ww_GetLastError();
     return NULL;
@@ -388,7 +388,7 @@ END_TEST
  * parent's watch is untouched. */
 START_TEST(test_fork_child)
 {
-    char *a = alloc_watched(4);
+    char *a = t_alloc_watched(4);
     size_t two[] = { 2 };
     int status;
     pid_t pid;
@@ -421,7 +421,7 @@ START_TEST(test_fork_child)
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                   "child failed: %#x", status);
-    assert_written(a, 4, two, 1);
+    t_assert_written(a, 4, two, 1);
 }
 END_TEST
 
@@ -487,7 +487,7 @@ static int change_memory(char *a, enum child_change c)
  */
 static void child_store_faults(int raw, enum child_change c, size_t page)
 {
-    char *a = alloc_watched(4);
+    char *a = t_alloc_watched(4);
     size_t two[] = { 2 };
     int fds[2], status;
     char step;
@@ -523,8 +523,8 @@ static void child_store_faults(int raw, enum child_change c, size_t page)
      * a raw fork until the front tells raw fork children by their pid:
      * the child's tracker still reaches the parent's userfaultfd and
      * pagemap descriptors, and its decommit resets the parent's pages.) */
-    if (!raw || test_backend == WW_BACKEND_MPROTECT)
-        assert_written(a, 4, two, 1);
+    if (!raw || t_backend == WW_BACKEND_MPROTECT)
+        t_assert_written(a, 4, two, 1);
     ck_assert_int_eq(a[page * PAGE], page == 2);
     ck_assert(ww_VirtualFree(a, 0, MEM_RELEASE));
 }
@@ -570,6 +570,6 @@ int main(void)
 {
     Suite *s = suite_create("win32_vm");
 
-    add_backend_tcases(s, "win32_vm", add_tests, 60);
-    return run_suite(s);
+    t_add_backend_tcases(s, "win32_vm", add_tests, 60);
+    return t_run_suite(s);
 }

@@ -78,7 +78,7 @@ START_TEST(test_round_trip_through_wine_prototypes)
 
     ck_assert_msg(base != NULL, "VirtualAlloc: error %u",
                   (unsigned)wine_GetLastError());
-    ck_assert_int_eq(ww_tracker_backend(ww_win32_tracker()), test_backend);
+    ck_assert_int_eq(ww_tracker_backend(ww_win32_tracker()), t_backend);
     base[2 * PAGE] = 1;
     base[7 * PAGE] = 1;
     ck_assert_uint_eq(wine_GetWriteWatch(WRITE_WATCH_FLAG_RESET, base,
@@ -102,7 +102,7 @@ START_TEST(test_round_trip_through_wine_prototypes)
     ck_assert_int_eq(wine_NtResetWriteWatch(wine_GetCurrentProcess(), base,
                                             8 * PAGE), STATUS_SUCCESS);
     ck_assert_uint_eq(wine_ResetWriteWatch(base, 8 * PAGE), 0);
-    assert_written(base, 8, NULL, 0);
+    t_assert_written(base, 8, NULL, 0);
 
     ck_assert(wine_VirtualProtect(base + PAGE, PAGE, PAGE_READONLY, &old));
     ck_assert_uint_eq(old, PAGE_READWRITE);
@@ -120,7 +120,7 @@ END_TEST
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;
-    tcase_add_checked_fixture(tc, win32_setup, NULL);
+    tcase_add_checked_fixture(tc, t_win32_setup, NULL);
     tcase_add_test(tc, test_round_trip_through_wine_prototypes);
 }
 
@@ -131,6 +131,6 @@ int main(void)
 
     tcase_add_test(tc, test_own_definitions_checked);
     suite_add_tcase(s, tc);
-    add_backend_tcases(s, "win32_wine", add_tests, 60);
-    return run_suite(s);
+    t_add_backend_tcases(s, "win32_wine", add_tests, 60);
+    return t_run_suite(s);
 }

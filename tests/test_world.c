@@ -92,7 +92,7 @@ static void failf(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "FAIL world(%s) %s: %s\n", ww_backend_name(test_backend),
+    fprintf(stderr, "FAIL world(%s) %s: %s\n", ww_backend_name(t_backend),
             context, msg);
     if (n_failures++ == 0)
         snprintf(first_failure, sizeof(first_failure), "%s: %s", context,
@@ -593,15 +593,15 @@ static void two_trackers(enum ww_backend b2, enum layout l, int t1_first,
                          int prewrite)
 {
     static const size_t some[] = { 1, 5, 8, 13 };
-    ww_tracker *t1 = open_on(test_backend), *t2 = open_on(b2);
-    char *base = test_map(S1_PAGES);
+    ww_tracker *t1 = open_on(t_backend), *t2 = open_on(b2);
+    char *base = t_map(S1_PAGES);
     unsigned char want1[S1_PAGES] = { 0 }, want2[S1_PAGES] = { 0 };
     int whole = l == WHOLE_FIXED || l == WHOLE_REMAPPED;
     size_t na = whole ? 0 : S1_PART_FROM, nb = whole ? S1_PAGES : S1_PART_TO;
     int t2_watching = 0, r;
 
     set_context("[two trackers: 1 %s, 2 %s; %s; %s; tracker 1 asked %s "
-                "tracker 2 watches]", ww_backend_name(test_backend),
+                "tracker 2 watches]", ww_backend_name(t_backend),
                 ww_backend_name(b2), layout_names[l], prewrite_names[prewrite],
                 t1_first ? "before and after" : "after");
     r = ww_watch(t1, base, S1_PAGES * PAGE, 0);
@@ -693,7 +693,7 @@ START_TEST(test_two_trackers_one_address)
     for (size_t i = 0; i < 2; i++) {
         if (!backend_here(second[i])) {
             fprintf(stderr, "SKIP world(%s): no %s tracker 2 here\n",
-                    ww_backend_name(test_backend),
+                    ww_backend_name(t_backend),
                     ww_backend_name(second[i]));
             continue;
         }
@@ -719,13 +719,13 @@ static void overlapping_watch(enum ww_backend b2)
         { 4, 12 }, { 6, 8 }, { 0, 6 }, { 10, 16 }, { 0, 16 }, { 11, 13 },
     };
     static const size_t beside[][2] = { { 0, 4 }, { 12, 16 } };
-    ww_tracker *t1 = open_on(test_backend), *t2 = open_on(b2);
-    char *base = test_map(S2_PAGES);
+    ww_tracker *t1 = open_on(t_backend), *t2 = open_on(b2);
+    char *base = t_map(S2_PAGES);
     unsigned char want1[S2_PAGES] = { 0 }, want2[S2_PAGES] = { 0 };
     int t1_watching = 0, r;
 
     set_context("[overlap: tracker 1 %s watches pages [4, 12), tracker 2 "
-                "%s]", ww_backend_name(test_backend), ww_backend_name(b2));
+                "%s]", ww_backend_name(t_backend), ww_backend_name(b2));
     r = ww_watch(t1, base + S2_FROM * PAGE, (S2_TO - S2_FROM) * PAGE, 0);
     EXPECT(r == 0, "tracker 1's ww_watch: %s", ww_strerror(r));
     t1_watching = 1;
@@ -797,13 +797,13 @@ out:
 
 START_TEST(test_overlapping_trackers_refused)
 {
-    overlapping_watch(test_backend);
-    if (backend_here(other_backend(test_backend)))
-        overlapping_watch(other_backend(test_backend));
+    overlapping_watch(t_backend);
+    if (backend_here(other_backend(t_backend)))
+        overlapping_watch(other_backend(t_backend));
     else
         fprintf(stderr, "SKIP world(%s): no %s tracker here for the cross-"
-                "backend overlap\n", ww_backend_name(test_backend),
-                ww_backend_name(other_backend(test_backend)));
+                "backend overlap\n", ww_backend_name(t_backend),
+                ww_backend_name(other_backend(t_backend)));
     assert_no_failures();
 }
 END_TEST
@@ -968,13 +968,13 @@ static void fork_child_variant(enum fork_kind kind, enum child_plan plan)
     memset(log, 0, sizeof(*log));
     plan_calls(plan, &first, &last);
     set_context("[%s child that %s]", fork_names[kind], plan_names[plan]);
-    in[n].backend = test_backend;
-    in[n].t = open_on(test_backend);
-    in[n++].mem = test_map(S3_PAGES);
-    if (backend_here(other_backend(test_backend))) {
-        in[n].backend = other_backend(test_backend);
+    in[n].backend = t_backend;
+    in[n].t = open_on(t_backend);
+    in[n++].mem = t_map(S3_PAGES);
+    if (backend_here(other_backend(t_backend))) {
+        in[n].backend = other_backend(t_backend);
         in[n].t = open_on(in[n].backend);
-        in[n++].mem = test_map(S3_PAGES);
+        in[n++].mem = t_map(S3_PAGES);
     }
     for (size_t i = 0; i < n; i++) {
         r = ww_watch(in[i].t, in[i].mem, S3_PAGES * PAGE, 0);
@@ -1134,7 +1134,7 @@ static enum outcome w4_outcome(const struct fixed_world *m, size_t a,
         case REPLACED_R:
             /* writewatch.h, mprotect: "A new mapping without write
              * access is not noticed until it becomes writable." */
-            if (test_backend != WW_BACKEND_MPROTECT) {
+            if (t_backend != WW_BACKEND_MPROTECT) {
                 *why = p;
                 return MUST_BE_STALE;
             }
@@ -1351,7 +1351,7 @@ static int w4_replace(struct fixed_world *m)
               hows[how], ro ? "read-only" : "read-write", a, a + n);
     if (how == 2) {
         /* Somebody's memory, with contents, moved over the watch. */
-        char *src = test_map(n);
+        char *src = t_map(n);
 
         memset(src, 0x5a, n * PAGE);
         if (ro)
@@ -1441,8 +1441,8 @@ static void map_fixed_seed(unsigned long seed)
     rng_seed(&m.rng, seed);
     set_context("[MAP_FIXED between calls, seed %lu (WW_WORLD_SEED=%lu "
                 "replays it)]", seed, seed);
-    m.t = test_open();
-    m.base = test_map(W4_PAGES);
+    m.t = t_open();
+    m.base = t_map(W4_PAGES);
     w4_fresh(&m);
     r = ww_watch(m.t, m.base, W4_PAGES * PAGE, 0);
     EXPECT(r == 0, "ww_watch: %s", ww_strerror(r));
@@ -1547,7 +1547,7 @@ static int nothing_left(ww_tracker *t, char *mem, enum call c, long n,
               p);
         return -1;
     }
-    if (left && !(err == ENOMEM && test_backend == WW_BACKEND_MPROTECT)) {
+    if (left && !(err == ENOMEM && t_backend == WW_BACKEND_MPROTECT)) {
         failf("after %s with operation %ld set to fail (-%s) succeeded: %zu "
               "of the pages it reported and re-armed are reported again",
               call_names[c], n, err_name(err), left);
@@ -1614,8 +1614,8 @@ START_TEST(test_failed_scan_at_every_chunk)
 {
     static const enum call calls[] = { C_GET_RESET, C_RANGES_RESET };
     static const int errs[] = { EIO, ENOMEM };
-    ww_tracker *t = test_open();
-    char *mem = test_map(S5_PAGES);
+    ww_tracker *t = t_open();
+    char *mem = t_map(S5_PAGES);
     int r = ww_watch(t, mem, S5_PAGES * PAGE, 0);
 
     ck_assert_msg(r == 0, "ww_watch: %s", ww_strerror(r));
@@ -1630,7 +1630,7 @@ START_TEST(test_failed_scan_at_every_chunk)
                 fprintf(stderr, "world(%s): %s of 600 runs with each of its "
                         "first %d kernel operations failing in turn (-%s): "
                         "%ld calls failed, the others recovered; nothing "
-                        "lost\n", ww_backend_name(test_backend),
+                        "lost\n", ww_backend_name(t_backend),
                         call_names[calls[i]], S5_OPS, err_name(errs[e]),
                         failed);
         }
@@ -1807,15 +1807,15 @@ START_TEST(test_protect_flips_under_writes)
     memset(&mk, 0, sizeof(mk));
     rng_seed(&g, 600);
     set_context("[protection flips under a writer and a re-arming thread]");
-    w.t = test_open();
-    w.mem = test_map(S6_PAGES);
+    w.t = t_open();
+    w.mem = t_map(S6_PAGES);
     r = ww_watch(w.t, w.mem, S6_PAGES * PAGE, 0);
     ck_assert_msg(r == 0, "ww_watch: %s", ww_strerror(r));
     r = ww_protect(w.t, w.mem, PAGE, RW | PROT_EXEC);
     w.exec_ok = r == 0;
     if (r == -EACCES)
         fprintf(stderr, "world(%s): executable memory refused here; "
-                "read-only flips only\n", ww_backend_name(test_backend));
+                "read-only flips only\n", ww_backend_name(t_backend));
     else
         ck_assert_msg(r == 0, "ww_protect(RWX): %s", ww_strerror(r));
     ck_assert_int_eq(ww_protect(w.t, w.mem, PAGE, RW), 0);
@@ -1856,7 +1856,7 @@ START_TEST(test_protect_flips_under_writes)
         failf("a ww_protect of the protection thread failed: %s",
               ww_strerror(atomic_load(&w.protect_error)));
     fprintf(stderr, "world(%s): %lu get+RESET rounds, %lu writes, %lu "
-            "protection flips\n", ww_backend_name(test_backend), round,
+            "protection flips\n", ww_backend_name(t_backend), round,
             (unsigned long)atomic_load(&w.writes),
             (unsigned long)atomic_load(&w.protects));
     ww_tracker_close(w.t);
@@ -1884,9 +1884,9 @@ int main(void)
     install_crash_note();       /* before the library's handler */
     s = suite_create("world");
     if (!ww_debug_fail_scan_after)
-        test_skip_case("world:fault-injection", "failed scans at every "
+        t_skip_case("world:fault-injection", "failed scans at every "
                        "chunk need ww_debug_fail_scan_after() (./configure "
                        "--enable-fault-injection)");
-    add_backend_tcases(s, "world", add_tests, 60);
-    return run_suite(s);
+    t_add_backend_tcases(s, "world", add_tests, 60);
+    return t_run_suite(s);
 }

@@ -7,12 +7,12 @@
 
 #define SENTINEL 0xdeadbeefu
 
-void win32_setup(void)
+void t_win32_setup(void)
 {
-    setenv("WW_BACKEND", ww_backend_name(test_backend), 1);
+    setenv("WW_BACKEND", ww_backend_name(t_backend), 1);
 }
 
-char *alloc_watched(size_t n)
+char *t_alloc_watched(size_t n)
 {
     char *p = ww_VirtualAlloc(NULL, n * PAGE,
                               MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
@@ -20,11 +20,11 @@ char *alloc_watched(size_t n)
 
     ck_assert_msg(p != NULL, "VirtualAlloc: error %u",
                   (unsigned)ww_GetLastError());
-    ck_assert_int_eq(ww_tracker_backend(ww_win32_tracker()), test_backend);
+    ck_assert_int_eq(ww_tracker_backend(ww_win32_tracker()), t_backend);
     return p;
 }
 
-ULONG_PTR get_watch(DWORD flags, void *base, SIZE_T size, void **out,
+ULONG_PTR t_get_watch(DWORD flags, void *base, SIZE_T size, void **out,
                     ULONG_PTR cap)
 {
     ULONG_PTR count = cap;
@@ -37,23 +37,23 @@ ULONG_PTR get_watch(DWORD flags, void *base, SIZE_T size, void **out,
     return count;
 }
 
-void assert_written(char *base, size_t n, const size_t *idx, size_t n_idx)
+void t_assert_written(char *base, size_t n, const size_t *idx, size_t n_idx)
 {
     void **out = calloc(n, sizeof(*out));
     ULONG_PTR count;
 
     ck_assert_ptr_nonnull(out);
-    count = get_watch(0, base, n * PAGE, out, n);
-    assert_pages(out, count, base, idx, n_idx);
+    count = t_get_watch(0, base, n * PAGE, out, n);
+    t_assert_pages(out, count, base, idx, n_idx);
     free(out);
 }
 
-void expect_failure_begin(void)
+void t_expect_failure_begin(void)
 {
     ww_SetLastError(SENTINEL);
 }
 
-void assert_failed(int ok, DWORD error)
+void t_assert_failed(int ok, DWORD error)
 {
     DWORD got = ww_GetLastError();
 
