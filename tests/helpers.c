@@ -2,15 +2,23 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "helpers.h"
 
@@ -529,4 +537,74 @@ int t_run_slow_suite(Suite *s)
     printf("1..0 # SKIP slow: make check-slow runs it\n");
     srunner_free(srunner_create(s));    /* frees the suite */
     return EXIT_SUCCESS;
+}
+
+pid_t t_fork(int raw)
+{
+    fflush(NULL);
+    if (!raw)
+        return fork();
+#ifdef SYS_fork
+    return (pid_t)syscall(SYS_fork);
+#else
+    return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
+}
+
+int t_userfaultfd_here(void)
+{
+    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+
+    if (fd < 0)
+        fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
+#if defined(__x86_64__)
+#define T_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define T_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#elif defined(__i386__)
+#define T_AUDIT_ARCH AUDIT_ARCH_I386
+#endif
+
+int t_seccomp_fail(long nr, long arg1, int err)
+{
+#ifdef T_AUDIT_ARCH
+    const unsigned deny = SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA);
+    struct sock_filter code[9];
+    struct sock_fprog prog;
+    unsigned short n = 0;
+
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                             offsetof(struct seccomp_data, arch));
+    code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                             T_AUDIT_ARCH, 1, 0);
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                             offsetof(struct seccomp_data, nr));
+    code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                             (unsigned)nr, 0, arg1 < 0 ? 1 : 3);
+    if (arg1 >= 0) {
+        code[n++] = (struct sock_filter)BPF_STMT(
+            BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+        code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                                 (unsigned)arg1, 0, 1);
+    }
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, deny);
+    code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    prog.len = n;
+    prog.filter = code;
+    t_child_expect(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+    t_child_expect(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
+    return 0;
+#else
+    (void)nr;
+    (void)arg1;
+    (void)err;
+    return -1;
+#endif
 }

@@ -154,6 +154,23 @@ void t_skip_case(const char *name, const char *fmt, ...)
 void t_skip_record(const char *func, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* fork() (raw == 0: the pthread_atfork handlers run), or the fork system
+ * call itself (raw != 0: as _Fork() or a sandbox's clone, none run).
+ * Flushes stdio first. */
+pid_t t_fork(int raw);
+
+/* Whether this process may have a userfaultfd (the mprotect backend's
+ * marks need one: without it, seccomp or Linux < 5.13, some checks do not
+ * apply). */
+int t_userfaultfd_here(void);
+
+/* In a child about to be a sandbox: a seccomp filter under which the
+ * system call nr fails with err (only when the low 32 bits of its second
+ * argument are arg1, if arg1 >= 0; an ioctl's request), everything else
+ * allowed.  0, or -1 on an architecture this helper does not know (the
+ * caller skips).  Asserts with t_child_expect. */
+int t_seccomp_fail(long nr, long arg1, int err);
+
 /* Run a suite, writing TAP on stdout (see helpers.c); the exit status for
  * main(). */
 int t_run_suite(Suite *s);

@@ -340,7 +340,6 @@ static void check_fork_child_refuses(pid_t (*fork_fn)(void))
 
     ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[PAGE] = 1;
-    fflush(NULL);
     pid = fork_fn();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -369,9 +368,14 @@ static void check_fork_child_refuses(pid_t (*fork_fn)(void))
     ww_tracker_close(t);
 }
 
+static pid_t plain_fork(void)
+{
+    return t_fork(0);
+}
+
 START_TEST(test_fork_child_refuses)
 {
-    check_fork_child_refuses(fork);
+    check_fork_child_refuses(plain_fork);
 }
 END_TEST
 
@@ -381,7 +385,7 @@ END_TEST
  * the parent's watches). */
 static pid_t raw_fork(void)
 {
-    return (pid_t)syscall(SYS_fork);
+    return t_fork(1);
 }
 
 START_TEST(test_raw_fork_child_refuses)

@@ -57,40 +57,17 @@ static void replace_pages(char *p, size_t n, int prot)
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), p);
 }
 
-/* fork() runs the pthread_atfork handlers; a raw fork (the system call,
- * as _Fork() or a sandbox's clone do) runs none. */
-static pid_t fork_kind(int raw)
-{
-    fflush(NULL);
-    if (!raw)
-        return fork();
-#ifdef SYS_fork
-    return (pid_t)syscall(SYS_fork);
-#else
-    return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-#endif
-}
-
 /* Whether this process may have a userfaultfd.  Without one (seccomp,
  * Linux < 5.13) the mprotect backend cannot tell its memory from a
  * read-only mapping put in its place (see writewatch.h): the checks that
  * need it are skipped, on that backend only. */
 static int marks_available(void)
 {
-    int fd;
-
-    if (t_backend != WW_BACKEND_MPROTECT)
+    if (t_backend != WW_BACKEND_MPROTECT || t_userfaultfd_here())
         return 1;
-    fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
-    if (fd < 0)
-        fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "note: no userfaultfd here (%s): checks on "
-                "read-only replacements skipped\n", strerror(errno));
-        return 0;
-    }
-    close(fd);
-    return 1;
+    fprintf(stderr, "note: no userfaultfd here: checks on read-only "
+            "replacements skipped\n");
+    return 0;
 }
 
 static void no_core_dump(void)
@@ -600,7 +577,7 @@ static void fork_child_protection(int raw, int mprotect_first)
     ck_assert_int_eq(pipe(fds), 0);
     ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     mem[0] = 1;
-    pid = fork_kind(raw);
+    pid = t_fork(raw);
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
         no_core_dump();

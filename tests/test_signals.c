@@ -483,47 +483,15 @@ static int child_null_deref(void (*disposition)(int))
 }
 
 /* --- seccomp: userfaultfd denied --------------------------------------- */
-#if defined(__x86_64__)
-#define TEST_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define TEST_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#elif defined(__i386__)
-#define TEST_AUDIT_ARCH AUDIT_ARCH_I386
-#endif
-
-#ifdef TEST_AUDIT_ARCH
-/* Plain BPF: userfaultfd(2) fails with err, everything else is allowed. */
-static void deny_userfaultfd(int err)
-{
-    struct sock_filter code[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_userfaultfd, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K,
-                 SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {
-        .len = sizeof(code) / sizeof(code[0]),
-        .filter = code,
-    };
-
-    t_child_expect(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-    t_child_expect(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
-}
-#endif
-
 /* Under the filter, before any library call: auto picks mprotect. */
 static int child_seccomp(int err)
 {
-#ifdef TEST_AUDIT_ARCH
     ww_tracker *t;
     char *mem;
 
     unsetenv("WW_BACKEND");
-    deny_userfaultfd(err);
+    if (t_seccomp_fail(SYS_userfaultfd, -1, err) < 0)
+        return CHILD_SKIP;
     t_child_expect(syscall(SYS_userfaultfd, 0) == -1 && errno == err);
     t_child_expect(ww_backend_available(WW_BACKEND_UFFD) == -err);
     t_child_expect(ww_tracker_open(&t, WW_BACKEND_AUTO, 0) == 0);
@@ -536,10 +504,6 @@ static int child_seccomp(int err)
            strerror(err), ww_backend_name(ww_tracker_backend(t)));
     ww_tracker_close(t);
     return 0;
-#else
-    (void)err;
-    return CHILD_SKIP;
-#endif
 }
 
 static int run_child(const char *mode)

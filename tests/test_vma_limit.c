@@ -320,18 +320,6 @@ START_TEST(test_vma_limit_mixed_prot_own_mappings)
 }
 END_TEST
 
-/* Whether a userfaultfd can be had here: the mprotect backend's marks
- * need one (mprotect-mark.c). */
-static int userfaultfd_here(void)
-{
-    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
-
-    if (fd < 0)
-        return 0;
-    close(fd);
-    return 1;
-}
-
 /* VMAs used up by the program alone: the library split nothing it could
  * merge again.  With marks, read-write and read-only pages are registered
  * with two userfaultfds, whose VMAs never merge: the watch keeps the three
@@ -353,7 +341,7 @@ static void child_limit_own_mappings_only(void)
     setrlimit(RLIMIT_CORE, &no_core);
     watch_r_rw_r(t, small, 3);
     exhaust_vmas();
-    if (t_backend == WW_BACKEND_MPROTECT && !userfaultfd_here()) {
+    if (t_backend == WW_BACKEND_MPROTECT && !t_userfaultfd_here()) {
         t_child_expect(ww_mark_written(t, small + PAGE, PAGE) == -ENOMEM);
         small[PAGE] = 1;                /* dies here */
         t_child_expect(!"the write ran");
@@ -368,7 +356,7 @@ static void child_limit_own_mappings_only(void)
 START_TEST(test_vma_limit_mixed_prot_nothing_to_free)
 {
     run_child(child_limit_own_mappings_only,
-              t_backend == WW_BACKEND_MPROTECT && !userfaultfd_here()
+              t_backend == WW_BACKEND_MPROTECT && !t_userfaultfd_here()
                   ? -SIGSEGV : 0);
 }
 END_TEST

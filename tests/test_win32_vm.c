@@ -425,20 +425,6 @@ START_TEST(test_fork_child)
 }
 END_TEST
 
-/* fork() runs the pthread_atfork handlers; a raw fork (the system call,
- * as _Fork() or a sandbox's clone do) runs none. */
-static pid_t fork_kind(int raw)
-{
-    fflush(NULL);
-    if (!raw)
-        return fork();
-#ifdef SYS_fork
-    return (pid_t)syscall(SYS_fork);
-#else
-    return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-#endif
-}
-
 /* What a fork child does to inherited MEM_WRITE_WATCH memory before it
  * writes to page 1 or 2 (2 was written by the parent, 1 was not). */
 enum child_change {
@@ -495,7 +481,7 @@ static void child_store_faults(int raw, enum child_change c, size_t page)
 
     a[2 * PAGE] = 1;
     ck_assert_int_eq(pipe(fds), 0);
-    pid = fork_kind(raw);
+    pid = t_fork(raw);
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
         struct rlimit no_core = { 0, 0 };
