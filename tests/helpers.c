@@ -75,6 +75,16 @@ char *t_map_at(const char *file, int line, size_t n)
     return p;
 }
 
+char *t_watched_at(const char *file, int line, ww_tracker *t, size_t n)
+{
+    char *mem = t_map_at(file, line, n);
+    int r = ww_watch(t, mem, n * PAGE, 0);
+
+    ck_assert_msg(r == 0, "%s:%d: ww_watch of %zu pages: %s", file, line, n,
+                  ww_strerror(r));
+    return mem;
+}
+
 char *t_map_aligned_at(const char *file, int line, size_t n, size_t align)
 {
     size_t len = n * PAGE;

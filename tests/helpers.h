@@ -40,6 +40,11 @@ ww_tracker *t_open_at(const char *file, int line);
 char *t_map_at(const char *file, int line, size_t n);
 
 /* An mmap of n pages whose start is aligned to `align` bytes. */
+/* The fixture most tests start from: n fresh pages mapped and watched by
+ * t, all clean (asserts success).  ww_tracker_close(t) ends the watch. */
+#define t_watched(t, n) t_watched_at(T_AT, t, n)
+char *t_watched_at(const char *file, int line, ww_tracker *t, size_t n);
+
 #define t_map_aligned(n, align) t_map_aligned_at(T_AT, n, align)
 char *t_map_aligned_at(const char *file, int line, size_t n, size_t align);
 

@@ -25,7 +25,7 @@
 START_TEST(test_read_syscall_into_watched_memory)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     void *pages[8];
     size_t count = 8, expect[] = { 2, 3 };
     char msg[PAGE + 16];
@@ -33,7 +33,6 @@ START_TEST(test_read_syscall_into_watched_memory)
 
     memset(msg, 'x', sizeof(msg));
     ck_assert_int_eq(pipe(fds), 0);
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     ck_assert_int_eq(write(fds[1], msg, 32), 32);
     /* 32 bytes crossing from page 2 into page 3. */
     ck_assert_int_eq(read(fds[0], mem + 3 * PAGE - 16, 32), 32);
@@ -227,11 +226,10 @@ END_TEST
 START_TEST(test_unmapped_under_watch)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     void *pages[8];
     size_t count = 8;
 
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[0] = 1;
     ck_assert_int_eq(munmap(mem + 4 * PAGE, PAGE), 0);
     ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count),
@@ -260,11 +258,10 @@ END_TEST
 START_TEST(test_map_fixed_over_watch)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     void *pages[8];
     size_t count = 8;
 
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[PAGE] = 1;
     ck_assert_ptr_eq(mmap(mem + 4 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
@@ -307,11 +304,10 @@ static long raw_written_pages(char *start, size_t len)
 START_TEST(test_replaced_half_keeps_written_pages)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     void *pages[8];
     size_t count = 8;
 
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[PAGE] = 1;
     mem[2 * PAGE] = 1;
     ck_assert_ptr_eq(mmap(mem + 4 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE,
@@ -332,13 +328,12 @@ END_TEST
 static void check_fork_child_refuses(pid_t (*fork_fn)(void))
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     void *pages[8];
     size_t count = 8, expect[] = { 1, 6 };
     int status;
     pid_t pid;
 
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[PAGE] = 1;
     pid = fork_fn();
     ck_assert_int_ge(pid, 0);
@@ -438,11 +433,10 @@ END_TEST
 START_TEST(test_stale_watch_same_tracker)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(4);
+    char *mem = t_watched(t, 4);
     void *pages[4];
     size_t count = 4, two[] = { 2 };
 
-    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     t_munmap_pages(mem, 4);
     ck_assert_ptr_eq(mmap(mem, 4 * PAGE, PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
@@ -501,11 +495,10 @@ END_TEST
 START_TEST(test_protect_over_replaced_page)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(4);
+    char *mem = t_watched(t, 4);
     void *pages[4];
     size_t count = 4;
 
-    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     ck_assert_ptr_eq(mmap(mem + PAGE, PAGE, PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
                      mem + PAGE);
@@ -612,11 +605,10 @@ END_TEST
 START_TEST(test_caller_mprotect_keeps_state)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     void *pages[8];
     size_t count = 8, expect[] = { 2, 5 };
 
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[2 * PAGE] = 1;
     ck_assert_int_eq(mprotect(mem, 8 * PAGE, PROT_READ), 0);
     ck_assert_int_eq(mprotect(mem, 8 * PAGE, PROT_READ | PROT_WRITE), 0);

@@ -83,7 +83,7 @@ static void no_core_dump(void)
 START_TEST(test_read_syscall_into_watched_buffer)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(4);
+    char *mem = t_watched(t, 4);
     void *pages[4];
     size_t count = 4;
     int fds[2];
@@ -91,7 +91,6 @@ START_TEST(test_read_syscall_into_watched_buffer)
 
     ck_assert_int_eq(pipe(fds), 0);
     ck_assert_int_eq(write(fds[1], "hello", 5), 5);
-    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     got = read(fds[0], mem + 2 * PAGE, 5);
     if (t_backend == WW_BACKEND_MPROTECT) {
         ck_assert_int_eq(got, -1);
@@ -199,13 +198,12 @@ END_TEST
 START_TEST(test_fork_child_writes_and_closes)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     void *pages[8];
     size_t count = 8;
     int status;
     pid_t pid;
 
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[PAGE] = 1;
     pid = fork();
     ck_assert_int_ne(pid, -1);
@@ -382,12 +380,11 @@ END_TEST
 START_TEST(test_protect_after_map_fixed_is_stale)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(4);
+    char *mem = t_watched(t, 4);
     void *pages[4];
     size_t count = 4;
     int r;
 
-    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     replace_pages(mem + PAGE, 1, PROT_READ | PROT_WRITE);
     mem[PAGE] = 42;
     r = ww_protect(t, mem, 4 * PAGE, PROT_READ | PROT_WRITE);
@@ -487,7 +484,7 @@ static int child_stale_write(enum ww_backend backend)
 START_TEST(test_stale_watch_leaves_new_mapping_alone)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(4);
+    char *mem = t_watched(t, 4);
     void *pages[4];
     size_t count = 4;
     char mode[32];
@@ -502,7 +499,6 @@ START_TEST(test_stale_watch_leaves_new_mapping_alone)
     status = t_spawn_self(mode);
     t_assert_child_killed(status, SIGSEGV, mode);
 
-    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     mem[0] = 1;
     t_munmap_pages(mem, 4);
     replace_pages(mem, 4, PROT_READ);
@@ -566,7 +562,7 @@ END_TEST
 static void fork_child_protection(int raw, int mprotect_first)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(4);
+    char *mem = t_watched(t, 4);
     size_t one[] = { 0 }, count = 4;
     void *pages[4];
     char steps[4];
@@ -575,7 +571,6 @@ static void fork_child_protection(int raw, int mprotect_first)
     pid_t pid;
 
     ck_assert_int_eq(pipe(fds), 0);
-    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     mem[0] = 1;
     pid = t_fork(raw);
     ck_assert_int_ne(pid, -1);

@@ -41,11 +41,10 @@ END_TEST
 START_TEST(test_one_write_one_page)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(16);
+    char *mem = t_watched(t, 16);
     void *pages[16];
     size_t count = 16, idx[] = { 5 };
 
-    ck_assert_int_eq(ww_watch(t, mem, 16 * PAGE, 0), 0);
     mem[5 * PAGE + 100] = 7;
     ck_assert_int_eq(ww_get(t, mem, 16 * PAGE, 0, pages, &count), 0);
     t_assert_pages(pages, count, mem, idx, 1);
@@ -57,12 +56,11 @@ END_TEST
 START_TEST(test_ascending_order)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(64);
+    char *mem = t_watched(t, 64);
     size_t written[] = { 40, 3, 63, 0, 17 }, sorted[] = { 0, 3, 17, 40, 63 };
     void *pages[64];
     size_t count = 64;
 
-    ck_assert_int_eq(ww_watch(t, mem, 64 * PAGE, 0), 0);
     t_write_pages(mem, written, 5);
     ck_assert_int_eq(ww_get(t, mem, 64 * PAGE, 0, pages, &count), 0);
     t_assert_pages(pages, count, mem, sorted, 5);
@@ -77,12 +75,11 @@ END_TEST
 START_TEST(test_subrange_query)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(32);
+    char *mem = t_watched(t, 32);
     size_t written[] = { 1, 8, 9, 20, 31 }, expect[] = { 8, 9, 20 };
     void *pages[32];
     size_t count = 32;
 
-    ck_assert_int_eq(ww_watch(t, mem, 32 * PAGE, 0), 0);
     t_write_pages(mem, written, 5);
     /* Pages 8..20 only. */
     ck_assert_int_eq(ww_get(t, mem + 8 * PAGE, 13 * PAGE, WW_GET_RESET,
@@ -102,12 +99,11 @@ END_TEST
 START_TEST(test_reset_only_returned_pages)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(16);
+    char *mem = t_watched(t, 16);
     size_t written[] = { 2, 4, 6, 8, 10 };
     void *pages[16];
     size_t count = 2;
 
-    ck_assert_int_eq(ww_watch(t, mem, 16 * PAGE, 0), 0);
     t_write_pages(mem, written, 5);
     ck_assert_int_eq(ww_get(t, mem, 16 * PAGE, WW_GET_RESET, pages, &count),
                      0);
@@ -127,12 +123,11 @@ END_TEST
 START_TEST(test_reset_subrange)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(16);
+    char *mem = t_watched(t, 16);
     size_t written[] = { 0, 5, 6, 15 }, expect[] = { 0, 15 };
     void *pages[16];
     size_t count = 16;
 
-    ck_assert_int_eq(ww_watch(t, mem, 16 * PAGE, 0), 0);
     t_write_pages(mem, written, 4);
     ck_assert_int_eq(ww_reset(t, mem + 4 * PAGE, 4 * PAGE), 0);
     ck_assert_int_eq(ww_get(t, mem, 16 * PAGE, 0, pages, &count), 0);
@@ -152,14 +147,13 @@ END_TEST
 START_TEST(test_straddling_write)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     size_t expect[] = { 2, 3 };
     void *pages[8];
     size_t count = 8;
     char buf[64];
 
     memset(buf, 0x5a, sizeof(buf));
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     memcpy(mem + 3 * PAGE - 32, buf, sizeof(buf));
     ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, 0, pages, &count), 0);
     t_assert_pages(pages, count, mem, expect, 2);
@@ -173,11 +167,10 @@ START_TEST(test_alternating_2048)
 {
     enum { N = 2048 };
     ww_tracker *t = t_open();
-    char *mem = t_map(N);
+    char *mem = t_watched(t, N);
     void **pages = calloc(N, sizeof(*pages));
     size_t count = N;
 
-    ck_assert_int_eq(ww_watch(t, mem, N * PAGE, 0), 0);
     for (size_t i = 0; i < N; i += 2)
         mem[i * PAGE] = 1;
     ck_assert_int_eq(ww_get(t, mem, N * PAGE, WW_GET_RESET, pages, &count), 0);
@@ -197,11 +190,10 @@ START_TEST(test_count_limit_resumes)
 {
     enum { N = 2048 };
     ww_tracker *t = t_open();
-    char *mem = t_map(N);
+    char *mem = t_watched(t, N);
     void **pages = calloc(N, sizeof(*pages));
     size_t count = 300;
 
-    ck_assert_int_eq(ww_watch(t, mem, N * PAGE, 0), 0);
     for (size_t i = 0; i < N; i += 2)
         mem[i * PAGE] = 1;
     ck_assert_int_eq(ww_get(t, mem, N * PAGE, WW_GET_RESET, pages, &count), 0);
@@ -221,10 +213,9 @@ START_TEST(test_repeated_rounds)
 {
     enum { N = 64, ROUNDS = 200 };
     ww_tracker *t = t_open();
-    char *mem = t_map(N);
+    char *mem = t_watched(t, N);
     void *pages[N];
 
-    ck_assert_int_eq(ww_watch(t, mem, N * PAGE, 0), 0);
     srand(12345);
     for (int round = 0; round < ROUNDS; round++) {
         unsigned char want[N] = { 0 };
@@ -252,11 +243,10 @@ END_TEST
 START_TEST(test_ranges_variant)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(64);
+    char *mem = t_watched(t, 64);
     struct ww_range r[64];
     size_t count = 64;
 
-    ck_assert_int_eq(ww_watch(t, mem, 64 * PAGE, 0), 0);
     memset(mem + 10 * PAGE, 1, 5 * PAGE);   /* run 10..14 */
     mem[20 * PAGE] = 1;                     /* run 20 */
     memset(mem + 30 * PAGE, 1, 3 * PAGE);   /* run 30..32 */
@@ -288,11 +278,10 @@ START_TEST(test_ranges_many_runs)
 {
     enum { N = 3000 };
     ww_tracker *t = t_open();
-    char *mem = t_map(N);
+    char *mem = t_watched(t, N);
     struct ww_range *r = calloc(N, sizeof(*r));
     size_t count = N;
 
-    ck_assert_int_eq(ww_watch(t, mem, N * PAGE, 0), 0);
     for (size_t i = 1; i < N; i += 2)
         mem[i * PAGE] = 1;
     ck_assert_int_eq(ww_get_ranges(t, mem, N * PAGE, WW_GET_RESET, r, &count),
@@ -311,12 +300,11 @@ END_TEST
 START_TEST(test_mark_written)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     size_t expect[] = { 2, 3, 4 };
     void *pages[8];
     size_t count = 8;
 
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     ck_assert_int_eq(ww_mark_written(t, mem + 2 * PAGE, 3 * PAGE), 0);
     ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count), 0);
     t_assert_pages(pages, count, mem, expect, 3);
@@ -367,9 +355,8 @@ END_TEST
 START_TEST(test_unwatch_and_rewatch)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
 
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[0] = 1;
     ck_assert_int_eq(ww_unwatch(t, mem, 8 * PAGE), 0);
     mem[PAGE] = 1;          /* plain memory again: must not fault */

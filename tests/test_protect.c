@@ -65,11 +65,10 @@ static void assert_prot(const char *page, int prot)
 START_TEST(test_protect_keeps_write_state)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     size_t two[] = { 1, 3 }, three[] = { 1, 3, 5 }, four[] = { 1, 3, 5, 6 };
     static const int prots[] = { PROT_NONE, PROT_READ, RW, PROT_READ, RW };
 
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     mem[PAGE] = 11;
     mem[3 * PAGE] = 33;
     for (size_t i = 0; i < sizeof(prots) / sizeof(prots[0]); i++) {
@@ -105,14 +104,13 @@ END_TEST
 START_TEST(test_rearm_keeps_protections)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(8);
+    char *mem = t_watched(t, 8);
     static const int mixed[8] = {
         RW, RW, PROT_NONE, PROT_NONE, PROT_READ, RW, PROT_READ, RW,
     };
     void *pages[8];
     size_t count;
 
-    ck_assert_int_eq(ww_watch(t, mem, 8 * PAGE, 0), 0);
     memset(mem, 1, 8 * PAGE);
     for (size_t i = 0; i < 8; i++)
         ck_assert_int_eq(ww_protect(t, mem + i * PAGE, PAGE, mixed[i]), 0);
@@ -155,12 +153,11 @@ START_TEST(test_protect_many_runs)
 {
     enum { N = 2048 };
     ww_tracker *t = t_open();
-    char *mem = t_map(N);
+    char *mem = t_watched(t, N);
     void **pages = calloc(N, sizeof(*pages));
     size_t count;
 
     ck_assert_ptr_nonnull(pages);
-    ck_assert_int_eq(ww_watch(t, mem, N * PAGE, 0), 0);
     for (size_t i = 0; i < N; i += 2)
         mem[i * PAGE] = 1;
     ck_assert_int_eq(ww_protect(t, mem, N * PAGE, PROT_READ), 0);
@@ -231,10 +228,9 @@ END_TEST
 START_TEST(test_forbidden_access_kills_child)
 {
     ww_tracker *t = t_open();
-    char *mem = t_map(4);
+    char *mem = t_watched(t, 4);
     size_t two[] = { 2 }, three[] = { 0, 2 };
 
-    ck_assert_int_eq(ww_watch(t, mem, 4 * PAGE, 0), 0);
     mem[2 * PAGE] = 2;
     ck_assert_int_eq(ww_protect(t, mem, 3 * PAGE, PROT_READ), 0);
     ck_assert_int_eq(ww_protect(t, mem + 3 * PAGE, PAGE, PROT_NONE), 0);
