@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * checkpoint.c - incremental checkpointing of a memory region.
  *

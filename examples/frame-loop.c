@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * frame-loop.c - a frame loop that processes only the pages dirtied since
  * the last frame.

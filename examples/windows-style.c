@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * windows-style.c - Windows source, unchanged, using write watches.
  *

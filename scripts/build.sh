@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # build.sh DIR [configure options...] - configure and build libwritewatch
 # out of tree in DIR (autoreconf first when ./configure is missing).
 set -eu

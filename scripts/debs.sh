@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # debs.sh - build the Debian packages (libwritewatch0, libwritewatch-dev,
 # writewatch-tools and the native source package) from a copy of this tree,
 # check them with lintian, and print the package files and lintian's

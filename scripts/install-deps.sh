@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # install-deps.sh - install what building and testing libwritewatch needs on
 # Debian bookworm.  Runs apt-get only when something is missing (then
 # `apt-get update` once first).  Needs root (or sudo) in that case.

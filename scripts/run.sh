@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # run.sh [WWBENCH-ARGS...] - install dependencies, build, and run the
 # project's main job: the demo (wwdemo: watch, write, report, on every
 # backend) and then the benchmark (wwbench: every scenario, ~2 minutes),

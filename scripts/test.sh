@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test.sh - install dependencies, build, and run the whole test suite:
 #   1. gcc, -Werror, `make check` and `make check-slow` (every Check suite
 #      on every backend, the examples, the slow tests)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # abi-check.sh - the shared library exports exactly what the version
 # script libwritewatch/libwritewatch.map lists, at version WRITEWATCH_0,
 # whatever the configuration (with or without Wine's headers, sanitizers,

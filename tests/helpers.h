@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * helpers.h - shared by the Check suites: which backend a test runs on,
  * mapping and writing pages, and the suite runner.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # install-test.sh - install into a temporary DESTDIR and use the result the
 # way a user would:
 #   1. `make install DESTDIR=...` installs exactly the expected files: the

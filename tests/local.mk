@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tests/local.mk - the tests, included by Makefile.am (paths are from the
 # top of the tree).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # man-lint.sh - every manual page renders without a warning (mandoc -T lint,
 # or groff -ww where mandoc is missing).  Exit 77 (skip) if neither exists.
 set -u

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * model.h - a bitmap model of one watch, driven by a source of choices.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_errors.c - every bad input gives its documented error and changes
  * nothing: after each failing call, the page written before it is still

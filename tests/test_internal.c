@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_internal.c - internal pieces tested directly: the registry's
  * ordering and lookups, the sink's merging and limits, and both ways of

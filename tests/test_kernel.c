@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_kernel.c - how watches meet the rest of the kernel: writes made by
  * system calls, transparent huge pages, mappings that are unmapped or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_limits.c - what page-table-based tracking cannot see, pinned as it
  * is (README "When the world moves under a watch" and "What the kernel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_model.c - random operation sequences against the bitmap model of
  * model.h, from a reproducible PRNG.

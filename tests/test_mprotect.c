@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_mprotect.c - what the mprotect backend must get right beyond the
  * common semantics (test_native.c), run on every backend wherever the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_native.c - the write-watch semantics of the native API, on every
  * backend: what is reported, in which order, and what RESET re-arms.

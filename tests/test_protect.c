@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_protect.c - ww_protect() and watched memory of any protection, on
  * every backend: write states survive protection changes; a write the

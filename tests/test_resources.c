@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_resources.c - running out of things: file descriptors at open, and
  * memory at every allocation the library makes (with --enable-fault-

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_signals.c - the mprotect backend lives inside the process's SIGSEGV
  * handling, so: faults that are not its own reach the handler that was

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_stress.c - no write is lost under concurrency, on every backend.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_vma_limit.c - vm.max_map_count, on every backend: with mprotect,
  * each written page in the middle of an armed run splits a VMA; at the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_win32.c - the write-watch semantics of the Win32 layer, on every
  * backend, at Win32 level (GetWriteWatch/ResetWriteWatch) and NT level

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_win32_dropin.c - plain Windows source using the write-watch API.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_win32_errors.c - every invalid write-watch call of the Win32
  * layer, one by one, at Win32 level (return ~0u, last error) and NT level

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_win32_header.c - <writewatch/win32.h> without Wine's headers: the
  * translation unit win32_standalone.c includes nothing else (and fails to

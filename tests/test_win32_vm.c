@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_win32_vm.c - the Win32 layer's memory functions (VirtualAlloc,
  * VirtualFree, VirtualProtect) and what surrounds them: their errors

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_win32_wine.c - <writewatch/win32.h> against Wine's headers, which
  * the Wine patch compiles it with.  Built only where they are

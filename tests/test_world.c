@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_world.c - the world changing under a watch (issue 11), on both
  * backends: memory unmapped and mapped again for another tracker, two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* win32_helpers.c - see win32_helpers.h. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * win32_helpers.h - shared by the Win32 layer's suites: the backend
  * fixture for the layer's process-wide tracker, write-watch allocations,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * win32_own_types.c - the definitions the library is built with, checked
  * against Wine's at compile time.

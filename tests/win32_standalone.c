@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * win32_standalone.c - <writewatch/win32.h> on its own: compiled without
  * Wine's headers on the include path, with the project's warning flags, it

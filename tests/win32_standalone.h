@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * win32_standalone.h - what win32_standalone.c (compiled with nothing but
  * <writewatch/win32.h> and libc) reports to test_win32_header.c.

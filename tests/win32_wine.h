@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * win32_wine.h - what win32_own_types.c (compiled with Wine's headers and
  * the header's own definitions on top) reports to test_win32_wine.c.

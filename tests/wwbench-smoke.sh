@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # wwbench-smoke.sh - the benchmark's CI smoke run: `wwbench --quick` must
 # finish with status 0, i.e. every method under test reported exactly the
 # pages that were written.  Timings are not judged here (shared machines);

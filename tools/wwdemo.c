@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wwdemo - watch some memory, write a few pages, and show what the library
  * reports, for each backend that runs here.

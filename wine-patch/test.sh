@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # wine-patch/test.sh - build Debian bookworm's Wine 8.0 ntdll.so with libwritewatch
 # and compare it with the stock one: Wine's own kernel32 "virtual" conformance
 # test and the write-watch benchmark in bench/, each run with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_api.c - libFuzzer harness: the input bytes choose a sequence of API
  * operations on one watch, checked against the bitmap model (model.h).

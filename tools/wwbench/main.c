@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wwbench - libwritewatch's benchmark: the library's backends side by side
  * with the kernel's raw interface and the classic alternatives, in one

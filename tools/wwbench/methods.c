@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * methods.c - the method table, "no tracking", and the library's backends
  * seen through its public API only (what an application would call).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * naive_mprotect.c - the classic write watch, written the obvious way:
  * arm = mprotect(PROT_READ); a write faults; the SIGSEGV handler marks the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * plot.c - --plot FILE.png: the four main figures in one image, drawn by
  * gnuplot from data blocks written into its standard input.  Missing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * raw_uffd.c - the bench's own minimal use of userfaultfd asynchronous
  * write-protect and PAGEMAP_SCAN: no library, no locks, no safety checks,

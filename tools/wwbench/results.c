@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * results.c - every number of the run, the pass/fail bars, and the CSV and
  * JSON files written from them.

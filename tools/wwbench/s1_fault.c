@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * s1_fault.c - scenario 1: the cost of the first write to a clean page
  * after a reset, per tracking method.

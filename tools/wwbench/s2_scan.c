@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * s2_scan.c - scenario 2: what one get+RESET of a whole watch costs, by
  * watched size and by how many (and how scattered) the written pages are.

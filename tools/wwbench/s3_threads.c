@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * s3_threads.c - scenario 3: T writer threads store into random pages while
  * a tracker thread runs get+RESET over the whole area every few ms (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * s4_frame.c - scenario 4: a frame loop, the shape of a game engine or an
  * incremental GC: each frame writes K random pages of a big heap, then asks

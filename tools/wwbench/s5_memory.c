@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * s5_memory.c - scenario 5: what watching costs in memory.
  *   - page tables (VmPTE) the watch itself adds to an unpopulated range:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * soft_dirty.c - the kernel's soft-dirty bits: writing "4" to
  * /proc/self/clear_refs clears (and write-protects) every page of the whole

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * uffd_sync.c - synchronous userfaultfd write-protect, the way bdwgc's
  * UFFDWP_VDB and Chromium track writes on kernels without WP_ASYNC: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * util.c - timing, randomness, memory regions, page sets, /proc readers,
  * failure reporting and the progress line.

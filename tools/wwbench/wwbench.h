@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wwbench.h - what the benchmark's files share: options, the tracking
  * methods under test, the result store, and small helpers.

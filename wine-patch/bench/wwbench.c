@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wwbench.c - what a first write and a GetWriteWatch cost under Wine (or Windows).
  *

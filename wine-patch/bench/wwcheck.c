@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wwcheck.c - write-watch behaviour that Wine's kernel32 test leaves out and
  * that the libwritewatch patch implements in its own code: MEM_RESET and a
