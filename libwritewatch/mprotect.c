@@ -366,8 +366,14 @@ static void restore_all(struct ww__mp_watch *mw)
  * protection the backend left them (the caller's without PROT_WRITE).
  * A mapping put there with another protection, or changed by the program
  * since, is not touched; one with the same protection cannot be told
- * apart.  Without PROCMAP_QUERY, all of it. */
-static void restore_consistent(struct ww__mp_watch *mw)
+ * apart.  Without PROCMAP_QUERY, all of it.
+ *
+ * In a raw fork child (mid_flight) written pages too: the fork may have
+ * caught another thread of the parent half-way through a transition (the
+ * handler sets a page's bit before it unprotects the page), and a written
+ * page left with the armed protection would fault in the child with no
+ * watch left to take the fault. */
+static void restore_consistent(struct ww__mp_watch *mw, int mid_flight)
 {
     int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     size_t n = mw->npages, from = 0;
@@ -379,7 +385,7 @@ static void restore_consistent(struct ww__mp_watch *mw)
     while (from < n) {
         size_t end = mapping_run_end(mw, from, n);
         int prot = mw->prot[from];
-        int armed = ww__mp_find(mw, from, from + 1, 1) != from;
+        int armed = mid_flight || ww__mp_find(mw, from, from + 1, 1) != from;
 
         for (size_t cur = from; armed && (prot & PROT_WRITE) && cur < end;) {
             struct ww__mp_vma v;
@@ -429,9 +435,9 @@ static void disarm(struct ww__mp_watch *mw)
     } else if (r == 0) {
         atomic_store(&mw->lost, 1);
         if (ww__mp_marked_parts(mw->start, mw->end, restore_part, mw) < 0)
-            restore_consistent(mw);
+            restore_consistent(mw, 0);
     } else {
-        restore_consistent(mw);
+        restore_consistent(mw, 0);
     }
 }
 
@@ -459,9 +465,9 @@ void ww__mp_release(struct ww__mp_watch *mw, int eager)
      * one gave its pages back already, unless a raw fork caught it half
      * way. */
     if (!eager)
-        restore_consistent(mw);
+        restore_consistent(mw, 1);
     else if (!atomic_load(&mw->dead))
-        mw->marked ? restore_all(mw) : restore_consistent(mw);
+        mw->marked ? restore_all(mw) : restore_consistent(mw, 0);
     atomic_store(&mw->dead, 1);
     atomic_store(&mw->orphaned, 1);
 }
