@@ -118,20 +118,7 @@ enum { N_CONSTANTS = 0 OWN_CONSTANTS(ONE) };
     _Static_assert((name) == WINE_##name, #name " differs from Wine's");
 OWN_CONSTANTS(SAME_VALUE)
 
-#define SAME_TYPE(ours, theirs)                                             \
-    _Static_assert(__builtin_types_compatible_p(__typeof__(&ours),          \
-                                                __typeof__(&theirs)),       \
-                   #ours " differs from Wine's " #theirs)
-SAME_TYPE(ww_VirtualAlloc, VirtualAlloc);
-SAME_TYPE(ww_VirtualFree, VirtualFree);
-SAME_TYPE(ww_VirtualProtect, VirtualProtect);
-SAME_TYPE(ww_GetWriteWatch, GetWriteWatch);
-SAME_TYPE(ww_ResetWriteWatch, ResetWriteWatch);
-SAME_TYPE(ww_NtGetWriteWatch, NtGetWriteWatch);
-SAME_TYPE(ww_NtResetWriteWatch, NtResetWriteWatch);
-SAME_TYPE(ww_GetLastError, GetLastError);
-SAME_TYPE(ww_SetLastError, SetLastError);
-SAME_TYPE(ww_GetCurrentProcess, GetCurrentProcess);
+WW_WIN32_FUNCTIONS(WW_SAME_TYPE)
 
 int own_constants_checked(void)
 {
