@@ -19,7 +19,8 @@
 # The kernel versions come from the archive, never from this file.  KVM is
 # used only where it boots a stock kernel (WW_KERNEL_ACCEL=kvm forces it;
 # the default is TCG, since this project's machines have a paravirtual KVM
-# that cannot).  The build is in $WW_KERNEL_BUILD (default _kernels/build).
+# that cannot).  The build is in $WW_KERNEL_BUILD (default _kernels/build;
+# not under /tmp, which the guest replaces by a tmpfs).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${WW_CACHE:-/var/cache/libwritewatch}
@@ -90,9 +91,9 @@ image_package() {   # SUITE
     [ -n "$p" ] && echo "$p"
 }
 
-# Download (cached: a .deb already in the suite's folder is reused while
-# the archive still names it) and print the path of the .deb.
-download() {   # SUITE PACKAGE
+# Download one package (cached: a .deb already in the suite's folder is
+# reused while the archive still names it) and print the path of the .deb.
+download_one() {   # SUITE PACKAGE
     d=$(apt_dir "$1")
     # shellcheck disable=SC2046
     v=$(apt-cache $(apt_opts "$1") show "$2" 2>/dev/null |
@@ -102,8 +103,173 @@ download() {   # SUITE PACKAGE
     if [ -z "$f" ]; then
         # shellcheck disable=SC2046
         (cd "$d/debs" && apt-get -q $(apt_opts "$1") download "$2=$v" \
-            >"$d/download.log" 2>&1) || return 1
+            >>"$d/download.log" 2>&1) || return 1
         f=$(ls "$d/debs/$2_"*.deb 2>/dev/null | sort -V | tail -n 1)
     fi
     [ -n "$f" ] && echo "$f"
 }
+
+# The image package and, from 7.x on, the packages Debian split it into
+# (linux-binary-* holds vmlinuz, linux-modules-* the modules): print the
+# .debs, one a line.
+download() {   # SUITE IMAGE-PACKAGE
+    f=$(download_one "$1" "$2") || return 1
+    echo "$f"
+    for p in $(dpkg-deb -f "$f" Depends | tr ',|' '\n\n' |
+               sed -n 's/^ *\(linux-\(binary\|modules\)-[^ ]*\).*/\1/p'); do
+        download_one "$1" "$p" || return 1
+    done
+}
+
+# Unpack the .debs of one kernel into DIR/root and print its version (the
+# name of its modules folder).
+unpack() {   # DIR DEB...
+    dir=$1; shift
+    rm -rf "$dir/root"
+    mkdir -p "$dir/root"
+    for f in "$@"; do
+        dpkg-deb -x "$f" "$dir/root" || return 1
+    done
+    ls "$dir/root/lib/modules" "$dir/root/usr/lib/modules" 2>/dev/null |
+        grep -v '^/' | grep . | head -n 1
+}
+
+# Copy module NAME and the modules it depends on, uncompressed (busybox's
+# insmod reads plain .ko files), into DIR, and append their names to
+# DIR/order, dependencies first.  A module built into the kernel is skipped.
+add_module() {   # MODDIR NAME DIR
+    grep -qx "$2" "$3/order" 2>/dev/null && return 0
+    f=$(find "$1" -name "$2.ko*" -o -name "$(echo "$2" | tr _ -).ko*" |
+        head -n 1)
+    if [ -z "$f" ]; then
+        grep -q "/$2.ko\$" "$1/modules.builtin" 2>/dev/null && return 0
+        echo "kernels: module $2 not found in $1" >&2
+        return 1
+    fi
+    case $f in
+    *.xz) xz -dc "$f" >"$3/$2.ko" ;;
+    *.zst) zstd -qdc "$f" >"$3/$2.ko" ;;
+    *.gz) gzip -dc "$f" >"$3/$2.ko" ;;
+    *) cp "$f" "$3/$2.ko" ;;
+    esac || return 1
+    # The .modinfo section's "depends=a,b" (no kmod needed on the host).
+    for dep in $(strings -a "$3/$2.ko" | sed -n 's/^depends=//p' | tr , ' '); do
+        add_module "$1" "$dep" "$3" || return 1
+    done
+    echo "$2" >>"$3/order"
+}
+
+# The initramfs of one kernel: static busybox, the modules that mount the
+# host's root over virtio-9p, an init that chroots into it and runs
+# scripts/kernels-guest.sh, then powers off.
+make_initramfs() {   # DIR VERSION REQUIRE
+    dir=$1
+    moddir=$(ls -d "$dir/root/lib/modules/$2" "$dir/root/usr/lib/modules/$2" \
+        2>/dev/null | head -n 1)
+    ir=$dir/initramfs
+    rm -rf "$ir"
+    mkdir -p "$ir/bin" "$ir/modules" "$ir/proc" "$ir/sys" "$ir/dev" "$ir/host"
+    cp /bin/busybox "$ir/bin/busybox" || return 1
+    ln -s busybox "$ir/bin/sh"
+    : >"$ir/modules/order"
+    for m in virtio_pci 9pnet_virtio 9p; do
+        add_module "$moddir" "$m" "$ir/modules" || return 1
+    done
+    cat >"$ir/init" <<INIT
+#!/bin/sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in \$(cat /modules/order); do insmod /modules/\$m.ko || echo "ww-guest: insmod \$m failed"; done
+if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host; then
+    mount -t proc proc /host/proc
+    mount -t sysfs sys /host/sys
+    mount -t devtmpfs dev /host/dev
+    mount -t devpts devpts /host/dev/pts 2>/dev/null
+    mount -t tmpfs tmp /host/tmp
+    mount -t tmpfs run /host/run
+    chroot /host /bin/sh '$top/scripts/kernels-guest.sh' '$build' '$3'
+else
+    echo "ww-guest: cannot mount the host's root"
+fi
+echo "ww-guest: done"
+poweroff -f
+INIT
+    chmod +x "$ir/init"
+    (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initramfs.gz"
+}
+
+# Boot one kernel: prints the guest's console to DIR/console.log.
+boot() {   # DIR VERSION
+    accel="-accel tcg,thread=multi -cpu max"
+    [ "${WW_KERNEL_ACCEL:-tcg}" = kvm ] && accel="-accel kvm -cpu host"
+    vmlinuz=$(ls "$1/root/boot/vmlinuz-$2" 2>/dev/null | head -n 1)
+    # shellcheck disable=SC2086
+    timeout "$timeout_s" qemu-system-x86_64 $accel -m 2G -smp 2 \
+        -nographic -no-reboot -nic none \
+        -kernel "$vmlinuz" -initrd "$1/initramfs.gz" \
+        -append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init" \
+        -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+        </dev/null >"$1/console.log" 2>&1
+}
+
+# What a kernel must support: uffd (WP_ASYNC, PAGEMAP_SCAN) from 6.7 on.
+require_for() {   # VERSION
+    case $1 in
+    [0-5].* | 6.[0-6].* | 6.[0-6]-*) echo mprotect ;;
+    *) echo uffd,mprotect ;;
+    esac
+}
+
+if ! sh "$top/scripts/build.sh" "$build" >"$work.build.log" 2>&1 ||
+   ! (cd "$build" && make -s -j2 check TESTS= >>"$work.build.log" 2>&1); then
+    echo "kernels: the build failed (see $work.build.log)" >&2
+    exit 1
+fi
+
+passed=0
+failed=0
+for suite in $suites; do
+    t0=$(date +%s)
+    if ! apt_setup "$suite"; then
+        echo "kernel ($suite): apt-get update failed, see $(apt_dir "$suite")/update.log"
+        failed=$((failed + 1)); continue
+    fi
+    pkg=$(image_package "$suite")
+    debs=$(download "$suite" "$pkg") || debs=""
+    if [ -z "$pkg" ] || [ -z "$debs" ]; then
+        echo "kernel ($suite): no kernel image could be downloaded"
+        failed=$((failed + 1)); continue
+    fi
+    dir=$work/$suite
+    # shellcheck disable=SC2086
+    version=$(unpack "$dir" $debs)
+    req=$(require_for "$version")
+    if [ -z "$version" ] || ! make_initramfs "$dir" "$version" "$req"; then
+        echo "kernel ($suite): cannot unpack $pkg"
+        failed=$((failed + 1)); continue
+    fi
+    t1=$(date +%s)
+    boot "$dir" "$version"
+    t2=$(date +%s)
+    tr -d '\r' <"$dir/console.log" >"$dir/console.txt"
+    set -- $(awk '/^ww-result: / { p += $3; f += $4; if ($5 != "-") b[$5] = 1 }
+                  /^ww-guest: done/ { d = 1 }
+                  END { bs = ""; if ("uffd+mprotect" in b) bs = "uffd+mprotect";
+                        else if ("mprotect" in b) bs = "mprotect";
+                        else if ("uffd" in b) bs = "uffd"; else bs = "none";
+                        print p + 0, f + 0, bs, d + 0 }' "$dir/console.txt")
+    p=$1 f=$2 b=$3
+    if [ "$4" -ne 1 ] || [ $((p + f)) -eq 0 ]; then
+        f=$((f + 1))
+        echo "kernel $version: guest did not finish (see $dir/console.txt)" >&2
+    fi
+    grep '^ww-tap: not ok' "$dir/console.txt" | sed 's/^ww-tap: /  /' >&2
+    echo "kernel $version: backends $b, $p passed, $f failed" \
+         "(prepare $((t1 - t0)) s, boot+tests $((t2 - t1)) s)"
+    passed=$((passed + p))
+    failed=$((failed + f))
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# kernels-guest.sh BUILD REQUIRE - run by scripts/kernels.sh inside a QEMU
+# guest (the host's root, read-only, is /): runs the test programs of the
+# build in BUILD and the examples, with WW_TEST_REQUIRE=REQUIRE, and
+# prints for scripts/kernels.sh one "ww-result: NAME PASSED FAILED
+# BACKENDS" line per program, "ww-tap: LINE" for each failed TAP line, and
+# the kernel's version as "ww-kernel: VERSION".
+#
+# WW_KERNEL_SUITES_GUEST (a list of program names under tests/) and
+# WW_STRESS_PERCENT reach the guest through the host's root only if set
+# here; the defaults keep a kernel inside a few minutes under TCG.
+set -u
+build=$1
+require=$2
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$build" || exit 1
+echo "ww-kernel: $(uname -r)"
+export WW_TEST_REQUIRE="$require"
+# Check's per-test timeout (4 s by default): TCG runs 5-10 times slower.
+export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-10}
+# The stress test at a short length under TCG.
+export WW_TEST_SLOW=1 WW_STRESS_PERCENT=${WW_STRESS_PERCENT:-5}
+
+programs=$(ls tests/test_* 2>/dev/null | grep -v '\.' | grep -v test_vma_limit)
+for p in $programs "$src/tests/examples.tap"; do
+    name=$(basename "$p")
+    case $p in
+    *.tap) out=$(sh "$p" 2>/dev/null) ;;
+    *) out=$("./$p" 2>/dev/null) ;;
+    esac
+    echo "$out" | awk -v name="$name" '
+        /^ok / && !/# SKIP/ { p++; if ($0 ~ /:uffd:/) u = 1; if ($0 ~ /:mprotect:/) m = 1 }
+        /^not ok / { f++; print "ww-tap: " $0 }
+        END { b = (u ? "uffd" : "") (u && m ? "+" : "") (m ? "mprotect" : "")
+              print "ww-result: " name, p + 0, f + 0, (b == "" ? "-" : b) }'
+done
