@@ -265,7 +265,8 @@ for suite in $suites; do
         f=$((f + 1))
         echo "kernel $version: guest did not finish (see $dir/console.txt)" >&2
     fi
-    grep '^ww-tap: not ok' "$dir/console.txt" | sed 's/^ww-tap: /  /' >&2
+    grep '^ww-\(tap: not ok\|log:\)' "$dir/console.txt" |
+        sed 's/^ww-[a-z]*: /  /' >&2
     echo "kernel $version: backends $b, $p passed, $f failed" \
          "(prepare $((t1 - t0)) s, boot+tests $((t2 - t1)) s)"
     passed=$((passed + p))
