@@ -130,8 +130,10 @@ unpack() {   # DIR DEB...
     for f in "$@"; do
         dpkg-deb -x "$f" "$dir/root" || return 1
     done
-    ls "$dir/root/lib/modules" "$dir/root/usr/lib/modules" 2>/dev/null |
-        grep -v '^/' | grep . | head -n 1
+    for m in "$dir"/root/lib/modules/* "$dir"/root/usr/lib/modules/*; do
+        [ -d "$m" ] && basename "$m" && return 0
+    done
+    return 1
 }
 
 # Copy module NAME and the modules it depends on, uncompressed (busybox's
@@ -255,6 +257,7 @@ for suite in $suites; do
     boot "$dir" "$version"
     t2=$(date +%s)
     tr -d '\r' <"$dir/console.log" >"$dir/console.txt"
+    # shellcheck disable=SC2046
     set -- $(awk '/^ww-result: / { p += $3; f += $4; if ($5 != "-") b[$5] = 1 }
                   /^ww-guest: done/ { d = 1 }
                   END { bs = ""; if ("uffd+mprotect" in b) bs = "uffd+mprotect";
