@@ -1,0 +1,282 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# kernels.sh - run the test suites on the kernels users run: Debian's
+# kernel images of several suites, booted under QEMU.
+#
+#   1. a private apt configuration under $WW_CACHE/apt (its own sources
+#      list, lists, cache and state; the system's apt is left alone), with
+#      the machine's own Debian mirror, one per suite of WW_KERNEL_SUITES
+#      (default: bookworm trixie sid experimental)
+#   2. per suite, `apt-get download` of the kernel image linux-image-amd64
+#      depends on (experimental: the highest linux-image-*-amd64), cached
+#   3. per kernel: vmlinuz and the 9p/virtio modules are taken out of the
+#      package, a tiny initramfs (static busybox) mounts the host's root
+#      read-only over virtio-9p, chroots into it and runs the test programs
+#      of a normal build (scripts/kernels-guest.sh) under QEMU's TCG
+#   4. prints "kernel VERSION: backends ..., N passed, N failed" per kernel
+#      and "N passed, N failed" at the end; exit status 0 only if all passed.
+#
+# The kernel versions come from the archive, never from this file.  KVM is
+# used only where it boots a stock kernel (WW_KERNEL_ACCEL=kvm forces it;
+# the default is TCG, since this project's machines have a paravirtual KVM
+# that cannot).  The build is in $WW_KERNEL_BUILD (default _kernels/build;
+# not under /tmp, which the guest replaces by a tmpfs).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${WW_CACHE:-/var/cache/libwritewatch}
+suites=${WW_KERNEL_SUITES:-bookworm trixie sid experimental}
+build=${WW_KERNEL_BUILD:-$top/_kernels/build}
+work=$top/_kernels
+timeout_s=${WW_KERNEL_TIMEOUT:-900}
+
+WW_EXTRA_PACKAGES="qemu-system-x86 busybox-static cpio xz-utils zstd" \
+    sh "$top/scripts/install-deps.sh" || exit 1
+
+# The machine's Debian mirror: the first URI of a "deb" source whose path
+# ends in /debian (one-line or deb822 format), so that this file names no
+# host.
+find_mirror() {
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] || continue
+        awk '$1 == "deb" { for (i = 2; i <= NF; i++)
+                 if ($i ~ /^[a-z]+:\/\/.*\/debian\/?$/) { print $i; exit } }' "$f"
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk '/^URIs:/ { for (i = 2; i <= NF; i++)
+                 if ($i ~ /\/debian\/?$/) { print $i; exit } }' "$f"
+    done
+}
+mirror=$(find_mirror | head -n 1)
+if [ -z "$mirror" ]; then
+    echo "kernels: no Debian mirror in /etc/apt; cannot download kernels" >&2
+    exit 1
+fi
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+# apt SUITE ARGS...: apt-get/apt-cache with the private configuration of
+# one suite (nothing read from or written to the system's apt state).
+apt_dir() { echo "$cache/apt/$1"; }
+apt_opts() {
+    d=$(apt_dir "$1")
+    echo "-o Dir::Etc::SourceList=$d/sources.list -o Dir::Etc::SourceParts=$d/empty \
+-o Dir::Etc::Preferences=$d/empty/none -o Dir::Etc::PreferencesParts=$d/empty \
+-o Dir::State=$d/state -o Dir::State::Lists=$d/state/lists \
+-o Dir::State::status=$d/state/status -o Dir::Cache=$d/cache \
+-o APT::Architecture=amd64 -o APT::Architectures=amd64 -o Debug::NoLocking=1 \
+-o Acquire::Languages=none -o APT::Get::List-Cleanup=0"
+}
+apt_setup() {   # SUITE
+    d=$(apt_dir "$1")
+    mkdir -p "$d/empty" "$d/state/lists/partial" "$d/cache/archives/partial" \
+        "$d/debs" || return 1
+    : >"$d/state/status"
+    echo "deb [signed-by=$keyring] $mirror $1 main" >"$d/sources.list"
+    # shellcheck disable=SC2046
+    apt-get -q $(apt_opts "$1") update >"$d/update.log" 2>&1
+}
+
+# The versioned image package a suite's linux-image-amd64 depends on; the
+# highest linux-image-*-amd64 where the metapackage has none.
+image_package() {   # SUITE
+    # shellcheck disable=SC2046
+    p=$(apt-cache $(apt_opts "$1") show linux-image-amd64 2>/dev/null |
+        sed -n 's/^Depends:.*\(linux-image-[0-9][^ ,]*-amd64\)\b.*/\1/p' |
+        sort -V | tail -n 1)
+    if [ -z "$p" ]; then
+        # shellcheck disable=SC2046
+        p=$(apt-cache $(apt_opts "$1") pkgnames linux-image- 2>/dev/null |
+            grep -E '^linux-image-[0-9].*-amd64$' | sort -V | tail -n 1)
+    fi
+    [ -n "$p" ] && echo "$p"
+}
+
+# Download one package (cached: a .deb already in the suite's folder is
+# reused while the archive still names it) and print the path of the .deb.
+download_one() {   # SUITE PACKAGE
+    d=$(apt_dir "$1")
+    # shellcheck disable=SC2046
+    v=$(apt-cache $(apt_opts "$1") show "$2" 2>/dev/null |
+        sed -n 's/^Version: //p' | sort -V | tail -n 1)
+    [ -n "$v" ] || return 1
+    f=$(ls "$d/debs/$2_$(echo "$v" | sed 's/:/%3a/')_"*.deb 2>/dev/null | head -n 1)
+    if [ -z "$f" ]; then
+        # shellcheck disable=SC2046
+        (cd "$d/debs" && apt-get -q $(apt_opts "$1") download "$2=$v" \
+            >>"$d/download.log" 2>&1) || return 1
+        f=$(ls "$d/debs/$2_"*.deb 2>/dev/null | sort -V | tail -n 1)
+    fi
+    [ -n "$f" ] && echo "$f"
+}
+
+# The image package and, from 7.x on, the packages Debian split it into
+# (linux-binary-* holds vmlinuz, linux-modules-* the modules): print the
+# .debs, one a line.
+download() {   # SUITE IMAGE-PACKAGE
+    f=$(download_one "$1" "$2") || return 1
+    echo "$f"
+    for p in $(dpkg-deb -f "$f" Depends | tr ',|' '\n\n' |
+               sed -n 's/^ *\(linux-\(binary\|modules\)-[^ ]*\).*/\1/p'); do
+        download_one "$1" "$p" || return 1
+    done
+}
+
+# Unpack the .debs of one kernel into DIR/root and print its version (the
+# name of its modules folder).
+unpack() {   # DIR DEB...
+    dir=$1; shift
+    rm -rf "$dir/root"
+    mkdir -p "$dir/root"
+    for f in "$@"; do
+        dpkg-deb -x "$f" "$dir/root" || return 1
+    done
+    for m in "$dir"/root/lib/modules/* "$dir"/root/usr/lib/modules/*; do
+        [ -d "$m" ] && basename "$m" && return 0
+    done
+    return 1
+}
+
+# Copy module NAME and the modules it depends on, uncompressed (busybox's
+# insmod reads plain .ko files), into DIR, and append their names to
+# DIR/order, dependencies first.
+add_module() {   # MODDIR NAME DIR
+    grep -qx "$2" "$3/order" 2>/dev/null && return 0
+    f=$(find "$1" -name "$2.ko*" -o -name "$(echo "$2" | tr _ -).ko*" |
+        head -n 1)
+    # Not in the package: built into the kernel (from 7.x modules.builtin
+    # is in another package, linux-base-*).  If it was not, the guest says
+    # it cannot mount the host's root.
+    [ -n "$f" ] || return 0
+    case $f in
+    *.xz) xz -dc "$f" >"$3/$2.ko" ;;
+    *.zst) zstd -qdc "$f" >"$3/$2.ko" ;;
+    *.gz) gzip -dc "$f" >"$3/$2.ko" ;;
+    *) cp "$f" "$3/$2.ko" ;;
+    esac || return 1
+    # The .modinfo section's "depends=a,b" (no kmod needed on the host).
+    for dep in $(strings -a "$3/$2.ko" | sed -n 's/^depends=//p' | tr , ' '); do
+        add_module "$1" "$dep" "$3" || return 1
+    done
+    echo "$2" >>"$3/order"
+}
+
+# The initramfs of one kernel: static busybox, the modules that mount the
+# host's root over virtio-9p, an init that chroots into it and runs
+# scripts/kernels-guest.sh, then powers off.
+make_initramfs() {   # DIR VERSION REQUIRE
+    dir=$1
+    moddir=$(ls -d "$dir/root/lib/modules/$2" "$dir/root/usr/lib/modules/$2" \
+        2>/dev/null | head -n 1)
+    ir=$dir/initramfs
+    rm -rf "$ir"
+    mkdir -p "$ir/bin" "$ir/modules" "$ir/proc" "$ir/sys" "$ir/dev" "$ir/host"
+    cp /bin/busybox "$ir/bin/busybox" || return 1
+    ln -s busybox "$ir/bin/sh"
+    : >"$ir/modules/order"
+    for m in virtio_pci 9pnet_virtio 9p; do
+        add_module "$moddir" "$m" "$ir/modules" || return 1
+    done
+    cat >"$ir/init" <<INIT
+#!/bin/sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in \$(cat /modules/order); do insmod /modules/\$m.ko || echo "ww-guest: insmod \$m failed"; done
+if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host; then
+    mount -t proc proc /host/proc
+    mount -t sysfs sys /host/sys
+    mount -t devtmpfs dev /host/dev
+    mount -t devpts devpts /host/dev/pts 2>/dev/null
+    mount -t tmpfs tmp /host/tmp
+    mount -t tmpfs run /host/run
+    chroot /host /bin/sh '$top/scripts/kernels-guest.sh' '$build' '$3'
+else
+    echo "ww-guest: cannot mount the host's root"
+fi
+echo "ww-guest: done"
+poweroff -f
+INIT
+    chmod +x "$ir/init"
+    (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initramfs.gz"
+}
+
+# Boot one kernel: prints the guest's console to DIR/console.log.
+boot() {   # DIR VERSION
+    accel="-accel tcg,thread=multi -cpu max"
+    [ "${WW_KERNEL_ACCEL:-tcg}" = kvm ] && accel="-accel kvm -cpu host"
+    # /boot up to 6.x; from 7.x (linux-binary-*) beside the modules.
+    vmlinuz=$(ls "$1/root/boot/vmlinuz-$2" "$1/root/usr/lib/modules/$2/vmlinuz" \
+        2>/dev/null | head -n 1)
+    # shellcheck disable=SC2086
+    timeout "$timeout_s" qemu-system-x86_64 $accel -m 2G -smp 2 \
+        -nographic -no-reboot -nic none \
+        -kernel "$vmlinuz" -initrd "$1/initramfs.gz" \
+        -append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init" \
+        -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+        </dev/null >"$1/console.log" 2>&1
+}
+
+# What a kernel must support: uffd (WP_ASYNC, PAGEMAP_SCAN) from 6.7 on.
+require_for() {   # VERSION
+    case $1 in
+    [0-5].* | 6.[0-6].* | 6.[0-6]-*) echo mprotect ;;
+    *) echo uffd,mprotect ;;
+    esac
+}
+
+if ! sh "$top/scripts/build.sh" "$build" >"$work.build.log" 2>&1 ||
+   ! (cd "$build" && make -s -j2 check TESTS= >>"$work.build.log" 2>&1); then
+    echo "kernels: the build failed (see $work.build.log)" >&2
+    exit 1
+fi
+
+passed=0
+failed=0
+for suite in $suites; do
+    t0=$(date +%s)
+    if ! apt_setup "$suite"; then
+        echo "kernel ($suite): apt-get update failed, see $(apt_dir "$suite")/update.log"
+        failed=$((failed + 1)); continue
+    fi
+    pkg=$(image_package "$suite")
+    debs=$(download "$suite" "$pkg") || debs=""
+    if [ -z "$pkg" ] || [ -z "$debs" ]; then
+        echo "kernel ($suite): no kernel image could be downloaded"
+        failed=$((failed + 1)); continue
+    fi
+    dir=$work/$suite
+    # shellcheck disable=SC2086
+    version=$(unpack "$dir" $debs)
+    req=$(require_for "$version")
+    if [ -z "$version" ] || ! make_initramfs "$dir" "$version" "$req"; then
+        echo "kernel ($suite): cannot unpack $pkg"
+        failed=$((failed + 1)); continue
+    fi
+    t1=$(date +%s)
+    boot "$dir" "$version"
+    t2=$(date +%s)
+    tr -d '\r' <"$dir/console.log" >"$dir/console.txt"
+    # shellcheck disable=SC2046
+    set -- $(awk '/^ww-result: / { p += $3; f += $4; if ($5 != "-") b[$5] = 1 }
+                  /^ww-guest: done/ { d = 1 }
+                  END { bs = ""; if ("uffd+mprotect" in b) bs = "uffd+mprotect";
+                        else if ("mprotect" in b) bs = "mprotect";
+                        else if ("uffd" in b) bs = "uffd"; else bs = "none";
+                        print p + 0, f + 0, bs, d + 0 }' "$dir/console.txt")
+    p=$1 f=$2 b=$3
+    if [ "$4" -ne 1 ] || [ $((p + f)) -eq 0 ]; then
+        f=$((f + 1))
+        echo "kernel $version: guest did not finish (see $dir/console.txt)" >&2
+    fi
+    grep '^ww-\(tap: not ok\|log:\)' "$dir/console.txt" |
+        sed 's/^ww-[a-z]*: /  /' >&2
+    # The package's version too: "7.3-amd64" alone does not say which rc.
+    pv=$(dpkg-deb -f "$(echo "$debs" | head -n 1)" Version)
+    echo "kernel $version ($pv): backends $b, $p passed, $f failed" \
+         "(prepare $((t1 - t0)) s, boot+tests $((t2 - t1)) s)"
+    passed=$((passed + p))
+    failed=$((failed + f))
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
