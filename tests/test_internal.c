@@ -113,8 +113,8 @@ START_TEST(test_sink_pages_and_ranges)
 }
 END_TEST
 
-/* Both classifiers must agree on every kind of memory. */
-static void check_both(uintptr_t start, uintptr_t end, int expect)
+/* Both walkers of the VMAs must agree on every kind of memory. */
+static void check_walkers(uintptr_t start, uintptr_t end, int expect)
 {
     int fd = open("/proc/self/maps", O_RDONLY);
     int q = walk_by_query(fd, start, end, NULL, NULL);
@@ -122,8 +122,14 @@ static void check_both(uintptr_t start, uintptr_t end, int expect)
     ck_assert_int_eq(walk_by_text(fd, start, end, NULL, NULL), expect);
     if (q != NO_QUERY)
         ck_assert_int_eq(q, expect);
-    ck_assert_int_eq(ww__vma_check_private_anonymous(start, end), expect);
     close(fd);
+}
+
+/* ... and the library's verdict with them. */
+static void check_both(uintptr_t start, uintptr_t end, int expect)
+{
+    check_walkers(start, end, expect);
+    ck_assert_int_eq(ww__vma_check_private_anonymous(start, end), expect);
 }
 
 /* What a walk reported, in order. */
@@ -344,8 +350,15 @@ START_TEST(test_droppable_found_without_side_effects)
                                              (uintptr_t)m + 2 * PAGE), 0);
     ck_assert_int_eq(ww__check_not_droppable((uintptr_t)m + 3 * PAGE,
                                              (uintptr_t)m + 6 * PAGE), 0);
-    /* Both walkers see private anonymous memory, as the kernel says. */
-    check_both((uintptr_t)drop, (uintptr_t)drop + PAGE, 0);
+    /* Both walkers see private anonymous memory, as the kernel says.  The
+     * library's verdict refuses it where userfaultfd would let it through
+     * (Linux 6.11-6.15; found by scripts/kernels.sh on 6.12, where this
+     * test expected 0). */
+    check_walkers((uintptr_t)drop, (uintptr_t)drop + PAGE, 0);
+    ck_assert_int_eq(ww__vma_check_private_anonymous((uintptr_t)drop,
+                                                     (uintptr_t)drop + PAGE),
+                     kernel_version() >= 6011 && kernel_version() < 6016
+                         ? -ENOTSUP : 0);
     munmap(m, 6 * PAGE);
 }
 END_TEST
