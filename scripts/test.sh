@@ -12,9 +12,14 @@
 #   5. `make distcheck`
 #   6. the Debian packages (scripts/debs.sh: dpkg-buildpackage in a copy of
 #      the tree, with `make check`, then lintian; no lintian error allowed)
+#   7. the kernel matrix (scripts/kernels.sh: Debian's kernels of bookworm,
+#      trixie, sid and experimental booted under QEMU, the test programs
+#      run inside each; downloads cached in $WW_CACHE, default
+#      /var/cache/libwritewatch; WW_KERNEL_MATRIX=0 leaves it out)
 # Ends with one line "N passed, N failed": the test cases of runs 1-3
-# (automake's .trs files: one result per TAP line, one per script), SKIPs
-# counted in neither.  Exit status 0 only if everything passed.
+# (automake's .trs files: one result per TAP line, one per script) and of
+# every kernel of run 7, SKIPs counted in neither.  Exit status 0 only if
+# everything passed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -101,6 +106,30 @@ if sh scripts/debs.sh >"$out/debs.out" 2>&1; then
 else
     tail -40 "$out/debs.out"
     echo "  debs: FAILED (see $out/debs.out)"; status=1
+fi
+
+if [ "${WW_KERNEL_MATRIX:-1}" != 0 ]; then
+    echo "== kernels (scripts/kernels.sh: Debian's kernels under QEMU)"
+    t0=$(date +%s)
+    sh scripts/kernels.sh >"$out/kernels.out" 2>&1
+    rc=$?
+    grep -E '^(kernel |  not ok)' "$out/kernels.out" | sed 's/^/  /'
+    if [ "$rc" -eq 77 ]; then
+        echo "  kernels: SKIP ($(grep -m1 'SKIP' "$out/kernels.out"))"
+    else
+        set -- $(tail -n 1 "$out/kernels.out" |
+                 sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+        if [ $# -eq 2 ]; then
+            passed=$((passed + $1))
+            failed=$((failed + $2))
+        fi
+        if [ "$rc" -ne 0 ] || [ $# -ne 2 ]; then
+            echo "  kernels: FAILED (see $out/kernels.out)"
+            tail -20 "$out/kernels.out"
+            status=1
+        fi
+        echo "  kernels: $(($(date +%s) - t0)) s"
+    fi
 fi
 
 [ "$failed" -eq 0 ] || status=1
