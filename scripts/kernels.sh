@@ -20,8 +20,9 @@
 # The kernel versions come from the archive, never from this file.  KVM is
 # used only where it boots a stock kernel (WW_KERNEL_ACCEL=kvm forces it;
 # the default is TCG, since this project's machines have a paravirtual KVM
-# that cannot).  The build is in $WW_KERNEL_BUILD (default _kernels/build;
-# not under /tmp, which the guest replaces by a tmpfs).
+# that cannot).  The build is in $WW_KERNEL_BUILD (default _kernels/build
+# in the clone; elsewhere, not under /tmp, which the guest replaces by a
+# tmpfs: only the clone itself is kept visible there).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${WW_CACHE:-/var/cache/libwritewatch}
@@ -194,7 +195,12 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host; 
     mount -t sysfs sys /host/sys
     mount -t devtmpfs dev /host/dev
     mount -t devpts devpts /host/dev/pts 2>/dev/null
+    # The tests need a writable /tmp; a clone that lives under /tmp (as a
+    # CI clone may) must stay visible above the tmpfs.
+    case '$top' in /tmp/*) keep=1 ;; *) keep=0 ;; esac
+    [ \$keep = 1 ] && mkdir -p /keep && mount -o bind '/host$top' /keep
     mount -t tmpfs tmp /host/tmp
+    [ \$keep = 1 ] && mkdir -p '/host$top' && mount -o bind /keep '/host$top'
     mount -t tmpfs run /host/run
     chroot /host /bin/sh '$top/scripts/kernels-guest.sh' '$build' '$3'
 else
