@@ -30,6 +30,11 @@ size_t ww__page_size(void);
 
 /* --- a watch ------------------------------------------------------------- */
 
+/* One run of pages [start, end). */
+struct ww__run {
+    uintptr_t start, end;
+};
+
 /* One watched range: an entry of its tracker's registry and, while it is
  * live, of the process-wide table (watches.h). */
 struct ww__watch {
@@ -40,7 +45,18 @@ struct ww__watch {
                                    the process-wide table's lock) */
     struct ww_tracker *owner;   /* the tracker whose registry holds it */
     void *priv;                 /* the backend's own per-watch state */
+    /* A sparse watch (WW__WATCH_SPARSE): its active runs, sorted, never
+     * overlapping or touching.  Only they are armed and queried; the rest
+     * is dormant.  Changed under the tracker's lock held exclusive. */
+    struct ww__run *active;
+    size_t n_active, cap_active;
 };
+
+/* A watch flag of the library's own, never a caller's: a sparse watch is
+ * registered whole with its backend, which need not arm it (uffd does
+ * not: arming unpopulated memory costs page tables); the front arms each
+ * run with ops->reset as it becomes active. */
+#define WW__WATCH_SPARSE 0x80000000u
 
 /* 0 if every page of [start, end) is mapped, else -EFAULT.  msync only
  * walks VMAs: cheap. */
@@ -57,6 +73,25 @@ static inline int ww__mark_stale(struct ww__watch *w)
     atomic_store(&w->stale, 1);
     return -ESTALE;
 }
+
+/* --- sparse watches (tracker.c), for the Win32 layer --------------------
+ * A reservation is watched sparse: registered whole (cheap: no page is
+ * touched), but only what is committed is armed and queried.  Queries
+ * (get, reset, mark_written) over a sparse watch see its active runs
+ * only, so dormant pages are never reported; ww_protect applies to the
+ * whole range.  Each returns 0 or -errno as the public API does.
+ */
+
+/* ww_watch() of [addr, addr+len) with every page dormant. */
+int ww__watch_sparse(struct ww_tracker *t, void *addr, size_t len);
+
+/* Make the pages of [addr, addr+len) (inside one sparse watch) active:
+ * the dormant ones are armed, clean; active ones keep their state. */
+int ww__activate(struct ww_tracker *t, void *addr, size_t len);
+
+/* Make the pages of [addr, addr+len) dormant: never reported again until
+ * activated (which arms them clean). */
+int ww__deactivate(struct ww_tracker *t, void *addr, size_t len);
 
 /* --- the result sink --------------------------------------------------------
  * Where a get puts what it finds.  The backend asks how much room is left

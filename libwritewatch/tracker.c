@@ -234,6 +234,7 @@ static void release_watch(ww_tracker *t, struct ww__watch *w, int forked)
     w->disarmed = 1;
     ww__watches_unlock();
     t->ops->free_watch(t->priv, w);
+    free(w->active);
     free(w);
 }
 
@@ -348,7 +349,8 @@ static int take_range(uintptr_t start, uintptr_t end)
     return 0;
 }
 
-int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
+static int watch_common(ww_tracker *t, void *addr, size_t len,
+                        unsigned flags)
 {
     struct ww__watch *w;
     uintptr_t start, end;
@@ -356,8 +358,6 @@ int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
 
     if (r < 0)
         return r;
-    if (flags & ~WW_WATCH_KEEP_HUGEPAGES)
-        return -EINVAL;
     w = ww__calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
@@ -388,6 +388,18 @@ int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
     if (r < 0)
         free(w);
     return r;
+}
+
+int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
+{
+    if (flags & ~WW_WATCH_KEEP_HUGEPAGES)
+        return -EINVAL;
+    return watch_common(t, addr, len, flags);
+}
+
+int ww__watch_sparse(ww_tracker *t, void *addr, size_t len)
+{
+    return watch_common(t, addr, len, WW__WATCH_SPARSE);
 }
 
 int ww_unwatch(ww_tracker *t, void *addr, size_t len)
@@ -498,6 +510,168 @@ static int call_backend(ww_tracker *t, struct ww__watch *w, uintptr_t start,
     return -EINVAL;
 }
 
+/* --- sparse watches ------------------------------------------------------ */
+static uintptr_t run_end(const void *v, size_t i)
+{
+    return ((const struct ww__run *)v)[i].end;
+}
+
+/* Index of w's first active run that ends above addr (n_active if none). */
+static size_t first_active(const struct ww__watch *w, uintptr_t addr)
+{
+    return ww__first_ending_after(w->active, w->n_active, addr, run_end);
+}
+
+static int is_sparse(const struct ww__watch *w)
+{
+    return (w->flags & WW__WATCH_SPARSE) != 0;
+}
+
+/* q on [start, end) of w: of a sparse watch, on its active runs there
+ * only, in order, into the one sink (so that a failed RESET undoes them
+ * all); protections change dormant pages too. */
+static int call_on_active(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                          uintptr_t end, struct query *q)
+{
+    int r = 0;
+
+    if (!is_sparse(w) || q->op == QUERY_PROTECT)
+        return call_backend(t, w, start, end, q);
+    for (size_t i = first_active(w, start);
+         r == 0 && i < w->n_active && w->active[i].start < end; i++) {
+        uintptr_t s = w->active[i].start > start ? w->active[i].start : start;
+        uintptr_t e = w->active[i].end < end ? w->active[i].end : end;
+
+        if (q->op == QUERY_GET && ww__sink_full(&q->sink))
+            break;
+        r = call_backend(t, w, s, e, q);
+    }
+    return r;
+}
+
+/* Room for one more active run in w. */
+static int reserve_run(struct ww__watch *w)
+{
+    struct ww__run *v = ww__array_grow(w->active, w->n_active,
+                                       &w->cap_active, sizeof(*v));
+
+    if (!v)
+        return -ENOMEM;
+    w->active = v;
+    return 0;
+}
+
+/* Take [start, end) out of w's active runs (room for one more reserved:
+ * a run may split in two). */
+static void remove_runs(struct ww__watch *w, uintptr_t start, uintptr_t end)
+{
+    size_t i = first_active(w, start);
+
+    while (i < w->n_active && w->active[i].start < end) {
+        struct ww__run *a = &w->active[i];
+
+        if (a->start < start && a->end > end) {         /* split */
+            ww__array_open_gap(w->active, w->n_active, i + 1, sizeof(*a));
+            w->n_active++;
+            w->active[i + 1].start = end;
+            w->active[i + 1].end = w->active[i].end;
+            w->active[i].end = start;
+            return;
+        }
+        if (a->start < start) {
+            a->end = start;
+            i++;
+        } else if (a->end > end) {
+            a->start = end;
+            return;
+        } else {
+            ww__array_close_gap(w->active, w->n_active, i, sizeof(*a));
+            w->n_active--;
+        }
+    }
+}
+
+/* Add [start, end) to w's active runs, joined with those it overlaps or
+ * touches (room for one more reserved). */
+static void add_run(struct ww__watch *w, uintptr_t start, uintptr_t end)
+{
+    size_t i = first_active(w, start ? start - 1 : 0);
+
+    if (i < w->n_active && w->active[i].start <= end) {
+        if (w->active[i].start < start)
+            start = w->active[i].start;
+        while (i < w->n_active && w->active[i].start <= end) {
+            if (w->active[i].end > end)
+                end = w->active[i].end;
+            ww__array_close_gap(w->active, w->n_active, i, sizeof(w->active[0]));
+            w->n_active--;
+        }
+    }
+    ww__array_open_gap(w->active, w->n_active, i, sizeof(w->active[0]));
+    w->n_active++;
+    w->active[i].start = start;
+    w->active[i].end = end;
+}
+
+/* Arm the dormant pages of [start, end) of w, clean: the gaps between
+ * its active runs there. */
+static int arm_dormant(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                       uintptr_t end)
+{
+    uintptr_t cur = start;
+
+    for (size_t i = first_active(w, start); cur < end; i++) {
+        uintptr_t next = i < w->n_active && w->active[i].start < end
+                             ? w->active[i].start : end;
+        int r = 0;
+
+        if (next > cur)
+            r = t->ops->reset(t->priv, w, cur, next);
+        if (r < 0)
+            return r;
+        if (next == end)
+            break;
+        cur = w->active[i].end;
+    }
+    return 0;
+}
+
+static int change_active(ww_tracker *t, void *addr, size_t len, int active)
+{
+    struct ww__watch *w;
+    uintptr_t start, end;
+    int r = begin_on_watch(t, addr, len, 1, &w, &start, &end);
+
+    if (r < 0)
+        return r;
+    if (!is_sparse(w))
+        r = active ? 0 : -EINVAL;
+    else if (atomic_load(&w->stale))
+        r = -ESTALE;
+    else
+        r = reserve_run(w);
+    if (r == 0 && is_sparse(w) && active)
+        r = arm_dormant(t, w, start, end);
+    if (r == 0 && is_sparse(w)) {
+        if (active)
+            add_run(w, start, end);
+        else
+            remove_runs(w, start, end);
+    }
+    pthread_rwlock_unlock(&t->lock);
+    return r;
+}
+
+int ww__activate(ww_tracker *t, void *addr, size_t len)
+{
+    return change_active(t, addr, len, 1);
+}
+
+int ww__deactivate(ww_tracker *t, void *addr, size_t len)
+{
+    return change_active(t, addr, len, 0);
+}
+
 static int run_query(ww_tracker *t, const void *addr, size_t len,
                      struct query *q)
 {
@@ -507,7 +681,7 @@ static int run_query(ww_tracker *t, const void *addr, size_t len,
 
     if (r < 0)
         return r;
-    r = atomic_load(&w->stale) ? -ESTALE : call_backend(t, w, start, end, q);
+    r = atomic_load(&w->stale) ? -ESTALE : call_on_active(t, w, start, end, q);
     pthread_rwlock_unlock(&t->lock);
     return r;
 }
