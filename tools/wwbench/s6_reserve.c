@@ -43,8 +43,9 @@ struct s6_sizes {
 
 static void s6_sizes(struct s6_sizes *z)
 {
-    z->big = (opt.quick ? 64 : 256) * GIB;
-    z->small = (opt.quick ? 16 : 64) * GIB;
+    /* 64-bit only (scenario_reserve): no wrap-around here. */
+    z->big = (size_t)(opt.quick ? 64 : 256) * GIB;
+    z->small = (size_t)(opt.quick ? 16 : 64) * GIB;
     z->commit = opt.quick ? 256 * MIB : GIB;
 }
 
@@ -105,7 +106,7 @@ static int child_run(struct s6_out *o, void **out)
 
     s6_sizes(&z);
     o->n = opt.repeats > 0 && opt.repeats <= S6_REPEATS ? opt.repeats
-                                                         : S6_REPEATS;
+           : opt.quick ? 5 : S6_REPEATS;
     for (int k = 0; k < 2; k++)
         for (int rep = 0; rep < o->n; rep++) {
             size_t size = k == 0 ? z.big : z.small;
@@ -240,6 +241,14 @@ void scenario_reserve(void)
     char wb[32], ws[32], wr[80], wc[32], b[6][32];
     void **out;
 
+    if (sizeof(void *) < 8) {
+        res_status(6, "256 GiB", "lib-uffd", "ms/reserve", ST_SKIPPED,
+                   "no room for the reservation in a 32-bit process");
+        printf("\nScenario 6: skipped: a 32-bit process has no room for a "
+               "256 GiB reservation\n");
+        bar_missing("S6 reservation costs what is committed", "32-bit");
+        return;
+    }
     s6_sizes(&z);
     size_str(wb, sizeof(wb), z.big);
     size_str(ws, sizeof(ws), z.small);
@@ -248,14 +257,6 @@ void scenario_reserve(void)
     printf("\nScenario 6: a write-watch reservation through the Win32 layer "
            "(%s reserved, %s committed, every %dth page written)\n", wb, wc,
            STRIDE);
-    if (sizeof(void *) < 8) {
-        for (size_t k = 0; k < 2; k++)
-            res_status(6, wb, s6_keys[k], "ms/reserve", ST_SKIPPED,
-                       "no room for the reservation in a 32-bit process");
-        printf("  skipped: a 32-bit process has no room for %s\n", wb);
-        bar_missing("S6 reservation costs what is committed", "32-bit");
-        return;
-    }
     out = calloc(2 * (z.commit / page_size() / STRIDE + 1), sizeof(*out));
     if (!out)
         die("out of memory");
