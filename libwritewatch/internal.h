@@ -45,18 +45,15 @@ struct ww__watch {
                                    the process-wide table's lock) */
     struct ww_tracker *owner;   /* the tracker whose registry holds it */
     void *priv;                 /* the backend's own per-watch state */
-    /* A sparse watch (WW__WATCH_SPARSE): its active runs, sorted, never
+    /* A sparse watch (WW_WATCH_SPARSE): its active runs, sorted, never
      * overlapping or touching.  Only they are armed and queried; the rest
-     * is dormant.  Changed under the tracker's lock held exclusive. */
+     * is dormant.  Changed under the tracker's lock held exclusive.  The
+     * backend's watch need not arm a sparse watch (uffd does not: arming
+     * unpopulated memory costs page tables); the front arms each run with
+     * ops->reset as it becomes active. */
     struct ww__run *active;
     size_t n_active, cap_active;
 };
-
-/* A watch flag of the library's own, never a caller's: a sparse watch is
- * registered whole with its backend, which need not arm it (uffd does
- * not: arming unpopulated memory costs page tables); the front arms each
- * run with ops->reset as it becomes active. */
-#define WW__WATCH_SPARSE 0x80000000u
 
 /* 0 if every page of [start, end) is mapped, else -EFAULT.  msync only
  * walks VMAs: cheap. */
@@ -74,16 +71,14 @@ static inline int ww__mark_stale(struct ww__watch *w)
     return -ESTALE;
 }
 
-/* --- sparse watches (tracker.c), for the Win32 layer --------------------
- * A reservation is watched sparse: registered whole (cheap: no page is
- * touched), but only what is committed is armed and queried.  Queries
- * (get, reset, mark_written) over a sparse watch see its active runs
- * only, so dormant pages are never reported; ww_protect applies to the
- * whole range.  Each returns 0 or -errno as the public API does.
+/* --- sparse watches (tracker.c) ------------------------------------------
+ * WW_WATCH_SPARSE (writewatch.h): only active pages are armed and
+ * queried; get, reset and mark_written see a sparse watch's active runs
+ * only, ww_protect changes dormant pages too (and activates them when it
+ * gives access).  The Win32 layer, which knows what is committed, also
+ * activates and deactivates pages itself.  Each returns 0 or -errno as
+ * the public API does.
  */
-
-/* ww_watch() of [addr, addr+len) with every page dormant. */
-int ww__watch_sparse(struct ww_tracker *t, void *addr, size_t len);
 
 /* Make the pages of [addr, addr+len) (inside one sparse watch) active:
  * the dormant ones are armed, clean; active ones keep their state. */

@@ -21,6 +21,7 @@
 #include "backend.h"
 #include "config.h"
 #include "registry.h"
+#include "vma.h"
 #include "watches.h"
 
 struct ww_tracker {
@@ -349,8 +350,41 @@ static int take_range(uintptr_t start, uintptr_t end)
     return 0;
 }
 
-static int watch_common(ww_tracker *t, void *addr, size_t len,
-                        unsigned flags)
+/* ww__vma_walk() callback: a sparse watch's accessible VMAs are active
+ * from the start (without /proc, all of it is: nothing is dormant then). */
+static int note_accessible(const struct ww__vma *v, void *arg)
+{
+    struct ww__watch *w = arg;
+    struct ww__run *a;
+
+    if (v->prot == PROT_NONE)
+        return 0;
+    if (w->n_active && w->active[w->n_active - 1].end == v->start) {
+        w->active[w->n_active - 1].end = v->end;
+        return 0;
+    }
+    a = ww__array_grow(w->active, w->n_active, &w->cap_active, sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    w->active = a;
+    a[w->n_active].start = v->start;
+    a[w->n_active].end = v->end;
+    w->n_active++;
+    return 0;
+}
+
+/* Arm the active runs of a new sparse watch (its backend armed nothing,
+ * or everything: arming again changes nothing). */
+static int arm_active(ww_tracker *t, struct ww__watch *w)
+{
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < w->n_active; i++)
+        r = t->ops->reset(t->priv, w, w->active[i].start, w->active[i].end);
+    return r;
+}
+
+int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
 {
     struct ww__watch *w;
     uintptr_t start, end;
@@ -358,6 +392,8 @@ static int watch_common(ww_tracker *t, void *addr, size_t len,
 
     if (r < 0)
         return r;
+    if (flags & ~(WW_WATCH_KEEP_HUGEPAGES | WW_WATCH_SPARSE))
+        return -EINVAL;
     w = ww__calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
@@ -377,29 +413,29 @@ static int watch_common(ww_tracker *t, void *addr, size_t len,
         r = ww__registry_reserve(&t->watches);
     if (r == 0)
         r = ww__watches_reserve();
+    /* Learnt only now that a superseded watch gave its pages back. */
+    if (r == 0 && (flags & WW_WATCH_SPARSE))
+        r = ww__vma_walk(start, end, note_accessible, w);
     if (r == 0)
         r = t->ops->watch(t->priv, w);
+    if (r == 0 && (flags & WW_WATCH_SPARSE)) {
+        r = arm_active(t, w);
+        if (r < 0) {
+            t->ops->disarm(t->priv, w, 0);
+            t->ops->free_watch(t->priv, w);
+        }
+    }
     if (r == 0) {
         ww__registry_insert(&t->watches, w);
         ww__watches_insert(w);
     }
     ww__watches_unlock();
     pthread_rwlock_unlock(&t->lock);
-    if (r < 0)
+    if (r < 0) {
+        free(w->active);
         free(w);
+    }
     return r;
-}
-
-int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
-{
-    if (flags & ~WW_WATCH_KEEP_HUGEPAGES)
-        return -EINVAL;
-    return watch_common(t, addr, len, flags);
-}
-
-int ww__watch_sparse(ww_tracker *t, void *addr, size_t len)
-{
-    return watch_common(t, addr, len, WW__WATCH_SPARSE);
 }
 
 int ww_unwatch(ww_tracker *t, void *addr, size_t len)
@@ -524,7 +560,7 @@ static size_t first_active(const struct ww__watch *w, uintptr_t addr)
 
 static int is_sparse(const struct ww__watch *w)
 {
-    return (w->flags & WW__WATCH_SPARSE) != 0;
+    return (w->flags & WW_WATCH_SPARSE) != 0;
 }
 
 /* q on [start, end) of w: of a sparse watch, on its active runs there
@@ -729,15 +765,49 @@ int ww_mark_written(ww_tracker *t, void *addr, size_t len)
     return run_query(t, addr, len, &q);
 }
 
+/* Whether [start, end) of w holds a dormant page. */
+static int has_dormant(const struct ww__watch *w, uintptr_t start,
+                       uintptr_t end)
+{
+    size_t i = first_active(w, start);
+
+    if (!is_sparse(w))
+        return 0;
+    return !(i < w->n_active && w->active[i].start <= start &&
+             w->active[i].end >= end);
+}
+
+/* Before ww_protect gives [addr, addr+len) access: its dormant pages
+ * become active, armed clean while still without access.  The lock is
+ * taken exclusive only when there are some. */
+static int activate_for_access(ww_tracker *t, const void *addr, size_t len)
+{
+    struct ww__watch *w;
+    uintptr_t start, end;
+    int r = begin_on_watch(t, addr, len, 0, &w, &start, &end), need;
+
+    if (r < 0)
+        return 0;               /* the query itself reports it */
+    need = has_dormant(w, start, end);
+    pthread_rwlock_unlock(&t->lock);
+    return need ? ww__activate(t, (void *)start, end - start) : 0;
+}
+
 int ww_protect(ww_tracker *t, void *addr, size_t len, int prot)
 {
     struct query q = { .op = QUERY_PROTECT, .prot = prot };
+    int r;
 
     /* No write-only pages: a backend arms a page by taking PROT_WRITE
      * away, and what is left must still be what the caller can read. */
     if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) ||
         ((prot & PROT_WRITE) && !(prot & PROT_READ)))
         return -EINVAL;
+    if (prot != PROT_NONE) {
+        r = activate_for_access(t, addr, len);
+        if (r < 0)
+            return r;
+    }
     return run_query(t, addr, len, &q);
 }
 

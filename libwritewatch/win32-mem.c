@@ -12,8 +12,8 @@
  * reservation but memory only where pages are committed: a large calloc
  * is fresh zero pages, and set_state() writes only the bytes that change.
  *
- * Write watching.  A MEM_WRITE_WATCH allocation is one sparse watch of
- * the layer's one tracker (internal.h), from reservation to release, so
+ * Write watching.  A MEM_WRITE_WATCH allocation is one sparse watch
+ * (WW_WATCH_SPARSE) of the layer's one tracker, from reservation to release, so
  * that it costs what is committed, not what is reserved: a page is armed
  * (active) from its first commit on, and queries scan active pages only.
  * Reserved pages cannot be written and are never reported; nor are they
@@ -340,7 +340,7 @@ static NTSTATUS reserve(uintptr_t want, SIZE_T size, int watch,
     if (watch) {
         err = get_tracker(&t);
         if (err == 0)
-            err = ww__watch_sparse(t, (void *)base, len);
+            err = ww_watch(t, (void *)base, len, WW_WATCH_SPARSE);
         if (err < 0) {
             munmap((void *)base, len);
             free(r);
