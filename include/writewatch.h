@@ -184,8 +184,8 @@ WW_API size_t ww_page_size(void);
  * mprotect, change it afterwards only with ww_protect().
  * WW_WATCH_SPARSE makes a big PROT_NONE reservation cost what is made
  * accessible, not what is reserved: its PROT_NONE pages are dormant (not
- * armed, never reported, ignored by reset and mark_written) until
- * ww_protect() gives them access, which arms them, clean.  Give a dormant
+ * armed, never reported) until ww_protect() gives them access, which arms
+ * them, clean, or ww_mark_written() marks them.  Give a dormant
  * page access only with ww_protect(), with either backend: one made
  * accessible with mprotect(2) stays dormant and its writes are never
  * reported.  Pages made PROT_NONE again stay watched.

@@ -74,8 +74,8 @@ static inline int ww__mark_stale(struct ww__watch *w)
 /* --- sparse watches (tracker.c) ------------------------------------------
  * WW_WATCH_SPARSE (writewatch.h): only active pages are armed and
  * queried; get, reset and mark_written see a sparse watch's active runs
- * only, ww_protect changes dormant pages too (and activates them when it
- * gives access).  The Win32 layer, which knows what is committed, also
+ * only, ww_protect changes dormant pages too; ww_protect giving access
+ * and ww_mark_written activate them first.  The Win32 layer, which knows what is committed, also
  * activates and deactivates pages itself.  Each returns 0 or -errno as
  * the public API does.
  */

@@ -547,6 +547,8 @@ static int call_backend(ww_tracker *t, struct ww__watch *w, uintptr_t start,
 }
 
 /* --- sparse watches ------------------------------------------------------ */
+static int activate_for_access(ww_tracker *t, const void *addr, size_t len);
+
 static uintptr_t run_end(const void *v, size_t i)
 {
     return ((const struct ww__run *)v)[i].end;
@@ -761,8 +763,11 @@ int ww_reset(ww_tracker *t, void *addr, size_t len)
 int ww_mark_written(ww_tracker *t, void *addr, size_t len)
 {
     struct query q = { .op = QUERY_MARK };
+    /* A dormant page marked written is watched from then on: reported
+     * until reset, as in any watch. */
+    int r = activate_for_access(t, addr, len);
 
-    return run_query(t, addr, len, &q);
+    return r < 0 ? r : run_query(t, addr, len, &q);
 }
 
 /* Whether [start, end) of w holds a dormant page. */
@@ -777,9 +782,10 @@ static int has_dormant(const struct ww__watch *w, uintptr_t start,
              w->active[i].end >= end);
 }
 
-/* Before ww_protect gives [addr, addr+len) access: its dormant pages
- * become active, armed clean while still without access.  The lock is
- * taken exclusive only when there are some. */
+/* Before ww_protect gives [addr, addr+len) access, or ww_mark_written
+ * marks it: its dormant pages become active, armed clean (while still
+ * without access).  The lock is taken exclusive only when there are
+ * some. */
 static int activate_for_access(ww_tracker *t, const void *addr, size_t len)
 {
     struct ww__watch *w;

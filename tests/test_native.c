@@ -417,15 +417,16 @@ START_TEST(test_output_in_watched_memory)
 END_TEST
 
 /* WW_WATCH_SPARSE: pages PROT_NONE at watch time are dormant (never
- * reported, ignored by reset and mark_written) until ww_protect() gives
- * them access, which arms them clean; accessible pages are watched from
- * the start; PROT_NONE again keeps a page watched; a page given access
- * with mprotect(2) stays dormant, as documented. */
+ * reported) until ww_protect() gives them access, which arms them clean,
+ * or ww_mark_written() marks them; accessible pages are watched from the
+ * start; PROT_NONE again keeps a page watched; a page given access with
+ * mprotect(2) stays dormant, as documented. */
 START_TEST(test_sparse_watch)
 {
     ww_tracker *t = t_open();
     char *mem = t_map(16);
-    size_t five[] = { 5 }, one_five[] = { 1, 5 }, one_five_nine[] = { 1, 5, 9 };
+    size_t five[] = { 5 }, five_twelve[] = { 5, 12 }, one_five[] = { 1, 5 };
+    size_t one_five_nine[] = { 1, 5, 9 };
 
     ck_assert_int_eq(mprotect(mem, 16 * PAGE, PROT_NONE), 0);
     ck_assert_int_eq(mprotect(mem + 4 * PAGE, 4 * PAGE,
@@ -434,9 +435,13 @@ START_TEST(test_sparse_watch)
     t_assert_written_pages(t, mem, 16, NULL, 0);
     mem[5 * PAGE] = 1;
     t_assert_written_pages(t, mem, 16, five, 1);
-    /* Dormant pages: marking and resetting them changes nothing. */
-    ck_assert_int_eq(ww_mark_written(t, mem + 12 * PAGE, 2 * PAGE), 0);
+    /* Dormant pages: a reset changes nothing, a mark makes them watched
+     * and written. */
     ck_assert_int_eq(ww_reset(t, mem + 12 * PAGE, 2 * PAGE), 0);
+    t_assert_written_pages(t, mem, 16, five, 1);
+    ck_assert_int_eq(ww_mark_written(t, mem + 12 * PAGE, PAGE), 0);
+    t_assert_written_pages(t, mem, 16, five_twelve, 2);
+    ck_assert_int_eq(ww_reset(t, mem + 12 * PAGE, PAGE), 0);
     t_assert_written_pages(t, mem, 16, five, 1);
     /* Access given through ww_protect: watched, clean, from then on. */
     ck_assert_int_eq(ww_protect(t, mem, 4 * PAGE, PROT_READ | PROT_WRITE), 0);
