@@ -23,7 +23,8 @@
  * recommit too.  It frees the pages with MADV_DONTNEED, which makes the
  * kernel read every freed page as written (tests/test_kernel.c,
  * test_madvise_dontneed_and_free), so the pages that were clean become
- * dormant and the written ones stay active.
+ * dormant and the written ones stay active.  MEM_RESET frees contents
+ * the same way but keeps the pages committed: the clean ones are re-armed.
  *
  * Protections.  Pages of a watched allocation change protection only
  * through ww_protect(), which keeps each page's write state on every
@@ -368,30 +369,32 @@ static int activate(const struct region *r, uintptr_t start, uintptr_t end)
     return err == -ECHILD ? 0 : err;
 }
 
-/* Free the pages [start, end) of a watched region: those written stay
- * active (the kernel reads freed pages as written), the others become
- * dormant.  In bounded steps: each finds up to DECOMMIT_RUNS written
- * runs, then frees up to the end of the last one.  0 or -errno (then
- * the caller frees what is left without a watch to keep). */
-#define DECOMMIT_RUNS 64
+/* Free the contents of pages [start, end) of a watched region, keeping
+ * each page's write state: the kernel reads freed pages as written, so
+ * the pages that were clean are made dormant (decommit: dormant != 0) or
+ * re-armed (MEM_RESET: still committed), and the written ones marked
+ * again.  In bounded steps: each finds up to DROP_RUNS written runs, then
+ * frees up to the end of the last one.  0 or -errno (then the caller
+ * frees what is left without a watch to keep). */
+#define DROP_RUNS 64
 
-static int free_watched(uintptr_t start, uintptr_t end)
+static int drop_watched(uintptr_t start, uintptr_t end, int dormant)
 {
-    struct ww_range runs[DECOMMIT_RUNS];
+    struct ww_range runs[DROP_RUNS];
     uintptr_t cur = start;
     ww_tracker *t;
     int err = get_tracker(&t);
 
     while (err == 0 && cur < end) {
-        size_t n = DECOMMIT_RUNS;
+        size_t n = DROP_RUNS;
         uintptr_t seg_end, gap = cur;
 
         err = ww_get_ranges(t, (void *)cur, end - cur, 0, runs, &n);
         if (err < 0)
             break;
-        seg_end = n == DECOMMIT_RUNS ? (uintptr_t)runs[n - 1].addr +
-                                           runs[n - 1].len
-                                     : end;
+        seg_end = n == DROP_RUNS ? (uintptr_t)runs[n - 1].addr +
+                                       runs[n - 1].len
+                                 : end;
         if (madvise((void *)cur, seg_end - cur, MADV_DONTNEED) < 0)
             return -errno;
         /* A whole freed page table reads as clean on kernels without
@@ -401,7 +404,8 @@ static int free_watched(uintptr_t start, uintptr_t end)
             uintptr_t next = i < n ? (uintptr_t)runs[i].addr : seg_end;
 
             if (next > gap)
-                err = ww__deactivate(t, (void *)gap, next - gap);
+                err = dormant ? ww__deactivate(t, (void *)gap, next - gap)
+                              : ww_reset(t, (void *)gap, next - gap);
             if (err == 0 && i < n)
                 err = ww_mark_written(t, runs[i].addr, runs[i].len);
             if (i < n)
@@ -410,6 +414,21 @@ static int free_watched(uintptr_t start, uintptr_t end)
         cur = seg_end;
     }
     return cur < end ? err : 0;
+}
+
+/* Free the contents of [start, end) of r, keeping write states where r
+ * is watched.  Without a watch to keep (or in a fork child, whose
+ * watches are gone), or when keeping it failed (write states are then
+ * over- rather than under-reported): plain freeing.  Freed pages read as
+ * zero afterwards. */
+static NTSTATUS drop_contents(struct region *r, uintptr_t start,
+                              uintptr_t end, int dormant)
+{
+    int err = r->watched ? drop_watched(start, end, dormant) : -ENOENT;
+
+    if (err < 0 && madvise((void *)start, end - start, MADV_DONTNEED) < 0)
+        return ww__status_from_errno(-errno);
+    return STATUS_SUCCESS;
 }
 
 static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)
@@ -423,14 +442,29 @@ static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)
     if (err < 0)
         return ww__status_from_errno(err);
     set_state(r, start, end, 0);
-    err = r->watched ? free_watched(start, end) : -ENOENT;
-    /* Freed pages read as zero when committed again, as on Windows.
-     * Without a watch to keep (or in a fork child, whose watches are
-     * gone), or when keeping it failed (write states are then over-
-     * rather than under-reported): plain freeing. */
-    if (err < 0 && madvise((void *)start, end - start, MADV_DONTNEED) < 0)
-        return ww__status_from_errno(-errno);
-    return STATUS_SUCCESS;
+    /* Freed pages read as zero when committed again, as on Windows. */
+    return drop_contents(r, start, end, 1);
+}
+
+/* VirtualAlloc(MEM_RESET): the contents of [want, want+size) are no
+ * longer needed; protections and write states stay, as in Wine. */
+static NTSTATUS reset_contents(void **address, SIZE_T size, ULONG protect)
+{
+    uintptr_t start, end;
+    struct region *r;
+    NTSTATUS status;
+
+    if (!valid_protection(protect) ||
+        page_range((uintptr_t)*address, size, &start, &end) < 0)
+        return STATUS_INVALID_PARAMETER;
+    pthread_rwlock_wrlock(&table.lock);
+    r = find_region(start, end);
+    status = r ? drop_contents(r, start, end, 0)
+               : STATUS_MEMORY_NOT_ALLOCATED;
+    pthread_rwlock_unlock(&table.lock);
+    if (status == STATUS_SUCCESS)
+        *address = (void *)start;
+    return status;
 }
 
 static void release(struct region *r)
@@ -456,6 +490,9 @@ NTSTATUS ww__vm_allocate(void **address, SIZE_T size, ULONG type,
     NTSTATUS status = STATUS_SUCCESS;
     int fresh = (type & MEM_RESERVE) || !want;
 
+    if (type == MEM_RESET)
+        return size && want ? reset_contents(address, size, protect)
+                            : STATUS_INVALID_PARAMETER;
     if (size == 0 || (type & ~SUPPORTED_TYPES) ||
         !(type & (MEM_COMMIT | MEM_RESERVE)) ||
         ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) ||

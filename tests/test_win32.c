@@ -350,9 +350,49 @@ START_TEST(test_decommit_huge_blocks)
 }
 END_TEST
 
+/* MEM_RESET frees the contents and keeps protections and write states,
+ * as Wine does; its arguments are checked as Windows does. */
+START_TEST(test_mem_reset_keeps_state)
+{
+    char *base = t_alloc_watched(16), *other = t_alloc_watched(1);
+    size_t written[] = { 1, 3 }, more[] = { 1, 2, 3 };
+
+    t_write_pages(base, written, 2);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base + 5, 16 * PAGE - 5, MEM_RESET,
+                                     PAGE_NOACCESS), base);
+    t_assert_written(base, 16, written, 2);
+    base[2 * PAGE] = 7;                 /* still committed, read-write */
+    t_assert_written(base, 16, more, 3);
+    ck_assert_uint_eq(ww_ResetWriteWatch(base, 16 * PAGE), 0);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 16 * PAGE, MEM_RESET,
+                                     PAGE_READWRITE), base);
+    t_assert_written(base, 16, NULL, 0);
+    base[2 * PAGE] = 7;
+    t_assert_written(base, 16, more + 1, 1);
+
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(base, PAGE, MEM_RESET | MEM_COMMIT,
+                                    PAGE_READWRITE) != NULL,
+                    ERROR_INVALID_PARAMETER);
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(NULL, PAGE, MEM_RESET, PAGE_READWRITE)
+                        != NULL, ERROR_INVALID_PARAMETER);
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(base, PAGE, MEM_RESET, 0) != NULL,
+                    ERROR_INVALID_PARAMETER);
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(base, 17 * PAGE, MEM_RESET,
+                                    PAGE_READWRITE) != NULL,
+                    ERROR_INVALID_ADDRESS);
+    ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+    ck_assert(ww_VirtualFree(other, 0, MEM_RELEASE));
+}
+END_TEST
+
 /* A model of one reservation (per page: committed, written) against the
- * layer, through random commits, decommits, writes, gets (sub-ranges,
- * small arrays, with and without RESET), resets and releases. */
+ * layer, through random commits, decommits, MEM_RESETs, writes, gets
+ * (sub-ranges, small arrays, with and without RESET), resets and
+ * releases. */
 enum { MODEL_PAGES = 48 };
 
 struct wmodel {
@@ -432,7 +472,12 @@ START_TEST(test_reservation_model)
             ck_assert_uint_eq(ww_ResetWriteWatch(m.base + a * PAGE,
                                                  (b - a) * PAGE), 0);
             memset(m.written + a, 0, b - a);
-        } else if (model_rand(&seed) % 8 == 0) {    /* release */
+        } else if (model_rand(&seed) % 2 == 0) {    /* MEM_RESET */
+            ck_assert_ptr_eq(ww_VirtualAlloc(m.base + a * PAGE,
+                                             (b - a) * PAGE, MEM_RESET,
+                                             PAGE_NOACCESS),
+                             m.base + a * PAGE);
+        } else if (model_rand(&seed) % 4 == 0) {    /* release */
             ck_assert(ww_VirtualFree(m.base, 0, MEM_RELEASE));
             model_reserve(&m);
         }
@@ -635,6 +680,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_partial_commits);
     tcase_add_test(tc, test_release_and_reserve_again);
     tcase_add_test(tc, test_decommit_huge_blocks);
+    tcase_add_test(tc, test_mem_reset_keeps_state);
     tcase_add_test(tc, test_reservation_model);
     tcase_add_test(tc, test_reserved_pages_query);
     tcase_add_test(tc, test_alternating_2048);
