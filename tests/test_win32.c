@@ -416,7 +416,7 @@ static void model_reserve(struct wmodel *m)
 }
 
 static void model_get(struct wmodel *m, size_t a, size_t b, size_t cap,
-                      int reset, unsigned long step)
+                      int reset, unsigned long seed, unsigned long step)
 {
     void *out[MODEL_PAGES];
     ULONG_PTR got = t_get_watch(reset ? WRITE_WATCH_FLAG_RESET : 0,
@@ -427,23 +427,25 @@ static void model_get(struct wmodel *m, size_t a, size_t b, size_t cap,
         if (!m->written[p])
             continue;
         ck_assert_msg(k < got && out[k] == m->base + p * PAGE,
-                      "step %lu: get [%zu,%zu) cap %zu: entry %zu should be "
-                      "page %zu", step, a, b, cap, k, p);
+                      "seed %lu step %lu: get [%zu,%zu) cap %zu: entry %zu "
+                      "should be page %zu", seed, step, a, b, cap, k, p);
         if (reset)
             m->written[p] = 0;
         k++;
     }
-    ck_assert_msg(got == k, "step %lu: get [%zu,%zu) cap %zu: %lu pages, "
-                  "model %zu", step, a, b, cap, (unsigned long)got, k);
+    ck_assert_msg(got == k, "seed %lu step %lu: get [%zu,%zu) cap %zu: %lu "
+                  "pages, model %zu", seed, step, a, b, cap,
+                  (unsigned long)got, k);
 }
 
 START_TEST(test_reservation_model)
 {
     struct wmodel m;
-    unsigned long seed = 14;
+    const unsigned long seed0 = 14 + (unsigned long)_i;
+    unsigned long seed = seed0;
 
     model_reserve(&m);
-    for (unsigned long step = 0; step < 3000; step++) {
+    for (unsigned long step = 0; step < 2000; step++) {
         size_t a = model_rand(&seed) % MODEL_PAGES;
         size_t b = a + 1 + model_rand(&seed) % (MODEL_PAGES - a);
         unsigned op = (unsigned)(model_rand(&seed) % 16);
@@ -467,7 +469,7 @@ START_TEST(test_reservation_model)
                     m.written[p] = 1;
                 }
         } else if (op < 14) {           /* get */
-            model_get(&m, a, b, 1 + model_rand(&seed) % 8, op & 1, step);
+            model_get(&m, a, b, 1 + model_rand(&seed) % 8, op & 1, seed0, step);
         } else if (op < 15) {           /* reset */
             ck_assert_uint_eq(ww_ResetWriteWatch(m.base + a * PAGE,
                                                  (b - a) * PAGE), 0);
@@ -482,9 +484,9 @@ START_TEST(test_reservation_model)
             model_reserve(&m);
         }
         if (step % 64 == 0)
-            model_get(&m, 0, MODEL_PAGES, MODEL_PAGES, 0, step);
+            model_get(&m, 0, MODEL_PAGES, MODEL_PAGES, 0, seed0, step);
     }
-    model_get(&m, 0, MODEL_PAGES, MODEL_PAGES, 0, 3000);
+    model_get(&m, 0, MODEL_PAGES, MODEL_PAGES, 0, seed0, 2000);
     ck_assert(ww_VirtualFree(m.base, 0, MEM_RELEASE));
 }
 END_TEST
@@ -681,7 +683,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_release_and_reserve_again);
     tcase_add_test(tc, test_decommit_huge_blocks);
     tcase_add_test(tc, test_mem_reset_keeps_state);
-    tcase_add_test(tc, test_reservation_model);
+    tcase_add_loop_test(tc, test_reservation_model, 0, 8);   /* 8 seeds */
     tcase_add_test(tc, test_reserved_pages_query);
     tcase_add_test(tc, test_alternating_2048);
     tcase_add_test(tc, test_unaligned_range);
