@@ -75,9 +75,9 @@ static inline int ww__mark_stale(struct ww__watch *w)
  * WW_WATCH_SPARSE (writewatch.h): only active pages are armed and
  * queried; get, reset and mark_written see a sparse watch's active runs
  * only, ww_protect changes dormant pages too; ww_protect giving access
- * and ww_mark_written activate them first.  The Win32 layer, which knows what is committed, also
- * activates and deactivates pages itself.  Each returns 0 or -errno as
- * the public API does.
+ * and ww_mark_written activate them first.  The Win32 layer, which knows
+ * what is committed, also activates and deactivates pages itself with
+ * the two calls below.  Each returns 0 or -errno as the public API does.
  */
 
 /* Make the pages of [addr, addr+len) (inside one sparse watch) active:

@@ -641,7 +641,8 @@ static void add_run(struct ww__watch *w, uintptr_t start, uintptr_t end)
         while (i < w->n_active && w->active[i].start <= end) {
             if (w->active[i].end > end)
                 end = w->active[i].end;
-            ww__array_close_gap(w->active, w->n_active, i, sizeof(w->active[0]));
+            ww__array_close_gap(w->active, w->n_active, i,
+                                sizeof(w->active[0]));
             w->n_active--;
         }
     }

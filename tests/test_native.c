@@ -481,10 +481,11 @@ START_TEST(test_sparse_reservation)
     char *mem = mmap(NULL, len, PROT_NONE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     char *mid = mem + len / 2;
-    size_t n = (size_t)(1 << 20) / PAGE, idx[] = { 0, 3, (size_t)(1 << 20) / PAGE - 1 };
+    size_t n = (size_t)(1 << 20) / PAGE, idx[] = { 0, 3, 0 };
     void *pages[4];
     size_t count = 4;
 
+    idx[2] = n - 1;
     ck_assert_ptr_ne(mem, MAP_FAILED);
     ck_assert_int_eq(ww_watch(t, mem, len, WW_WATCH_SPARSE), 0);
     ck_assert_int_eq(ww_protect(t, mid, n * PAGE, PROT_READ | PROT_WRITE), 0);

@@ -469,7 +469,8 @@ START_TEST(test_reservation_model)
                     m.written[p] = 1;
                 }
         } else if (op < 14) {           /* get */
-            model_get(&m, a, b, 1 + model_rand(&seed) % 8, op & 1, seed0, step);
+            model_get(&m, a, b, 1 + model_rand(&seed) % 8, op & 1, seed0,
+                      step);
         } else if (op < 15) {           /* reset */
             ck_assert_uint_eq(ww_ResetWriteWatch(m.base + a * PAGE,
                                                  (b - a) * PAGE), 0);
