@@ -115,6 +115,9 @@ enum ww_backend {
 #define WW_WATCH_KEEP_HUGEPAGES 0x1u  /* do not apply MADV_NOHUGEPAGE; a write
                                          may then be reported as a whole huge
                                          page on kernels that do not split it */
+#define WW_WATCH_SPARSE 0x2u          /* pages PROT_NONE at watch time are
+                                         dormant until ww_protect() gives
+                                         them access (see ww_watch) */
 
 /* Flags for ww_get() and ww_get_ranges(). */
 #define WW_GET_RESET 0x1u             /* re-arm exactly the pages returned */
@@ -179,6 +182,13 @@ WW_API size_t ww_page_size(void);
  *   (also: no kernel VMA left to protect it, mprotect), -ECHILD.
  * Any protection is fine (PROT_NONE reservations included); with
  * mprotect, change it afterwards only with ww_protect().
+ * WW_WATCH_SPARSE makes a big PROT_NONE reservation cost what is made
+ * accessible, not what is reserved: its PROT_NONE pages are dormant (not
+ * armed, never reported) until ww_protect() gives them access, which arms
+ * them, clean, or ww_mark_written() marks them.  Give a dormant
+ * page access only with ww_protect(), with either backend: one made
+ * accessible with mprotect(2) stays dormant and its writes are never
+ * reported.  Pages made PROT_NONE again stay watched.
  */
 WW_API int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags);
 

@@ -30,6 +30,11 @@ size_t ww__page_size(void);
 
 /* --- a watch ------------------------------------------------------------- */
 
+/* One run of pages [start, end). */
+struct ww__run {
+    uintptr_t start, end;
+};
+
 /* One watched range: an entry of its tracker's registry and, while it is
  * live, of the process-wide table (watches.h). */
 struct ww__watch {
@@ -40,6 +45,14 @@ struct ww__watch {
                                    the process-wide table's lock) */
     struct ww_tracker *owner;   /* the tracker whose registry holds it */
     void *priv;                 /* the backend's own per-watch state */
+    /* A sparse watch (WW_WATCH_SPARSE): its active runs, sorted, never
+     * overlapping or touching.  Only they are armed and queried; the rest
+     * is dormant.  Changed under the tracker's lock held exclusive.  The
+     * backend's watch need not arm a sparse watch (uffd does not: arming
+     * unpopulated memory costs page tables); the front arms each run with
+     * ops->reset as it becomes active. */
+    struct ww__run *active;
+    size_t n_active, cap_active;
 };
 
 /* 0 if every page of [start, end) is mapped, else -EFAULT.  msync only
@@ -57,6 +70,23 @@ static inline int ww__mark_stale(struct ww__watch *w)
     atomic_store(&w->stale, 1);
     return -ESTALE;
 }
+
+/* --- sparse watches (tracker.c) ------------------------------------------
+ * WW_WATCH_SPARSE (writewatch.h): only active pages are armed and
+ * queried; get, reset and mark_written see a sparse watch's active runs
+ * only, ww_protect changes dormant pages too; ww_protect giving access
+ * and ww_mark_written activate them first.  The Win32 layer, which knows
+ * what is committed, also activates and deactivates pages itself with
+ * the two calls below.  Each returns 0 or -errno as the public API does.
+ */
+
+/* Make the pages of [addr, addr+len) (inside one sparse watch) active:
+ * the dormant ones are armed, clean; active ones keep their state. */
+int ww__activate(struct ww_tracker *t, void *addr, size_t len);
+
+/* Make the pages of [addr, addr+len) dormant: never reported again until
+ * activated (which arms them clean). */
+int ww__deactivate(struct ww_tracker *t, void *addr, size_t len);
 
 /* --- the result sink --------------------------------------------------------
  * Where a get puts what it finds.  The backend asks how much room is left

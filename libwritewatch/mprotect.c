@@ -496,10 +496,18 @@ static void mp_close(void *priv, int forked)
     free(priv);
 }
 
+/* What the VMA walk of a new watch learns. */
+struct recording {
+    struct ww__mp_watch *mw;
+    int first;                  /* the first VMA's protection, or -1 */
+    int mixed;                  /* not all VMAs have it */
+};
+
 /* ww__vma_walk() callback: one VMA's protection is the caller's. */
 static int record_vma(const struct ww__vma *v, void *arg)
 {
-    struct ww__mp_watch *mw = arg;
+    struct recording *rec = arg;
+    struct ww__mp_watch *mw = rec->mw;
     int prot = v->prot;
 
     /* No /proc to ask: read-write, the only memory this backend could
@@ -510,8 +518,15 @@ static int record_vma(const struct ww__vma *v, void *arg)
      * keep no access at all, and a read would no longer work. */
     if ((prot & PROT_WRITE) && !(prot & PROT_READ))
         return -ENOTSUP;
-    ww__mp_set_prot(mw, page_index(mw, v->start), page_index(mw, v->end),
-                    prot);
+    if (rec->first < 0)
+        rec->first = prot;
+    else if (prot != rec->first)
+        rec->mixed = 1;
+    /* The array is fresh (calloc: PROT_NONE): a PROT_NONE reservation,
+     * however big, leaves it untouched and unpopulated (wwbench s6). */
+    if (prot != PROT_NONE)
+        ww__mp_set_prot(mw, page_index(mw, v->start), page_index(mw, v->end),
+                        prot);
     return 0;
 }
 
@@ -566,13 +581,18 @@ static int remark_by_class(struct ww__mp_watch *mw, size_t from, size_t to,
  */
 static int install_watch(struct ww__mp_watch *mw)
 {
+    struct recording rec = { mw, -1, 0 };
     int r = ww__mp_table_claim(mw->start, mw->end);
 
     if (r == 0)
-        r = ww__vma_walk(mw->start, mw->end, record_vma, mw);
+        r = ww__vma_walk(mw->start, mw->end, record_vma, &rec);
     if (r < 0)
         return r;
-    ww__mp_prot_recorded(mw);
+    /* The walk covered every page (the range is mapped): no scan of the
+     * array needed to know whether it is uniform. */
+    mw->uniform = rec.mixed || rec.first < 0 ? -1 : rec.first;
+    if (rec.first < 0)
+        ww__mp_prot_recorded(mw);
     /* No mark (no userfaultfd here, or another one has the memory): the
      * watch does without, as the backend did before marks.  Out of VMAs
      * (the registration splits at the range's ends) is out of VMAs. */

@@ -21,6 +21,7 @@
 #include "backend.h"
 #include "config.h"
 #include "registry.h"
+#include "vma.h"
 #include "watches.h"
 
 struct ww_tracker {
@@ -234,6 +235,7 @@ static void release_watch(ww_tracker *t, struct ww__watch *w, int forked)
     w->disarmed = 1;
     ww__watches_unlock();
     t->ops->free_watch(t->priv, w);
+    free(w->active);
     free(w);
 }
 
@@ -348,6 +350,40 @@ static int take_range(uintptr_t start, uintptr_t end)
     return 0;
 }
 
+/* ww__vma_walk() callback: a sparse watch's accessible VMAs are active
+ * from the start (without /proc, all of it is: nothing is dormant then). */
+static int note_accessible(const struct ww__vma *v, void *arg)
+{
+    struct ww__watch *w = arg;
+    struct ww__run *a;
+
+    if (v->prot == PROT_NONE)
+        return 0;
+    if (w->n_active && w->active[w->n_active - 1].end == v->start) {
+        w->active[w->n_active - 1].end = v->end;
+        return 0;
+    }
+    a = ww__array_grow(w->active, w->n_active, &w->cap_active, sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    w->active = a;
+    a[w->n_active].start = v->start;
+    a[w->n_active].end = v->end;
+    w->n_active++;
+    return 0;
+}
+
+/* Arm the active runs of a new sparse watch (its backend armed nothing,
+ * or everything: arming again changes nothing). */
+static int arm_active(ww_tracker *t, struct ww__watch *w)
+{
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < w->n_active; i++)
+        r = t->ops->reset(t->priv, w, w->active[i].start, w->active[i].end);
+    return r;
+}
+
 int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
 {
     struct ww__watch *w;
@@ -356,7 +392,7 @@ int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
 
     if (r < 0)
         return r;
-    if (flags & ~WW_WATCH_KEEP_HUGEPAGES)
+    if (flags & ~(WW_WATCH_KEEP_HUGEPAGES | WW_WATCH_SPARSE))
         return -EINVAL;
     w = ww__calloc(1, sizeof(*w));
     if (!w)
@@ -377,16 +413,28 @@ int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags)
         r = ww__registry_reserve(&t->watches);
     if (r == 0)
         r = ww__watches_reserve();
+    /* Learnt only now that a superseded watch gave its pages back. */
+    if (r == 0 && (flags & WW_WATCH_SPARSE))
+        r = ww__vma_walk(start, end, note_accessible, w);
     if (r == 0)
         r = t->ops->watch(t->priv, w);
+    if (r == 0 && (flags & WW_WATCH_SPARSE)) {
+        r = arm_active(t, w);
+        if (r < 0) {
+            t->ops->disarm(t->priv, w, 0);
+            t->ops->free_watch(t->priv, w);
+        }
+    }
     if (r == 0) {
         ww__registry_insert(&t->watches, w);
         ww__watches_insert(w);
     }
     ww__watches_unlock();
     pthread_rwlock_unlock(&t->lock);
-    if (r < 0)
+    if (r < 0) {
+        free(w->active);
         free(w);
+    }
     return r;
 }
 
@@ -498,6 +546,171 @@ static int call_backend(ww_tracker *t, struct ww__watch *w, uintptr_t start,
     return -EINVAL;
 }
 
+/* --- sparse watches ------------------------------------------------------ */
+static int activate_for_access(ww_tracker *t, const void *addr, size_t len);
+
+static uintptr_t run_end(const void *v, size_t i)
+{
+    return ((const struct ww__run *)v)[i].end;
+}
+
+/* Index of w's first active run that ends above addr (n_active if none). */
+static size_t first_active(const struct ww__watch *w, uintptr_t addr)
+{
+    return ww__first_ending_after(w->active, w->n_active, addr, run_end);
+}
+
+static int is_sparse(const struct ww__watch *w)
+{
+    return (w->flags & WW_WATCH_SPARSE) != 0;
+}
+
+/* q on [start, end) of w: of a sparse watch, on its active runs there
+ * only, in order, into the one sink (so that a failed RESET undoes them
+ * all); protections change dormant pages too. */
+static int call_on_active(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                          uintptr_t end, struct query *q)
+{
+    int r = 0;
+
+    if (!is_sparse(w) || q->op == QUERY_PROTECT)
+        return call_backend(t, w, start, end, q);
+    for (size_t i = first_active(w, start);
+         r == 0 && i < w->n_active && w->active[i].start < end; i++) {
+        uintptr_t s = w->active[i].start > start ? w->active[i].start : start;
+        uintptr_t e = w->active[i].end < end ? w->active[i].end : end;
+
+        if (q->op == QUERY_GET && ww__sink_full(&q->sink))
+            break;
+        r = call_backend(t, w, s, e, q);
+    }
+    return r;
+}
+
+/* Room for one more active run in w. */
+static int reserve_run(struct ww__watch *w)
+{
+    struct ww__run *v = ww__array_grow(w->active, w->n_active,
+                                       &w->cap_active, sizeof(*v));
+
+    if (!v)
+        return -ENOMEM;
+    w->active = v;
+    return 0;
+}
+
+/* Take [start, end) out of w's active runs (room for one more reserved:
+ * a run may split in two). */
+static void remove_runs(struct ww__watch *w, uintptr_t start, uintptr_t end)
+{
+    size_t i = first_active(w, start);
+
+    while (i < w->n_active && w->active[i].start < end) {
+        struct ww__run *a = &w->active[i];
+
+        if (a->start < start && a->end > end) {         /* split */
+            ww__array_open_gap(w->active, w->n_active, i + 1, sizeof(*a));
+            w->n_active++;
+            w->active[i + 1].start = end;
+            w->active[i + 1].end = w->active[i].end;
+            w->active[i].end = start;
+            return;
+        }
+        if (a->start < start) {
+            a->end = start;
+            i++;
+        } else if (a->end > end) {
+            a->start = end;
+            return;
+        } else {
+            ww__array_close_gap(w->active, w->n_active, i, sizeof(*a));
+            w->n_active--;
+        }
+    }
+}
+
+/* Add [start, end) to w's active runs, joined with those it overlaps or
+ * touches (room for one more reserved). */
+static void add_run(struct ww__watch *w, uintptr_t start, uintptr_t end)
+{
+    size_t i = first_active(w, start ? start - 1 : 0);
+
+    if (i < w->n_active && w->active[i].start <= end) {
+        if (w->active[i].start < start)
+            start = w->active[i].start;
+        while (i < w->n_active && w->active[i].start <= end) {
+            if (w->active[i].end > end)
+                end = w->active[i].end;
+            ww__array_close_gap(w->active, w->n_active, i,
+                                sizeof(w->active[0]));
+            w->n_active--;
+        }
+    }
+    ww__array_open_gap(w->active, w->n_active, i, sizeof(w->active[0]));
+    w->n_active++;
+    w->active[i].start = start;
+    w->active[i].end = end;
+}
+
+/* Arm the dormant pages of [start, end) of w, clean: the gaps between
+ * its active runs there. */
+static int arm_dormant(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                       uintptr_t end)
+{
+    uintptr_t cur = start;
+
+    for (size_t i = first_active(w, start); cur < end; i++) {
+        uintptr_t next = i < w->n_active && w->active[i].start < end
+                             ? w->active[i].start : end;
+        int r = 0;
+
+        if (next > cur)
+            r = t->ops->reset(t->priv, w, cur, next);
+        if (r < 0)
+            return r;
+        if (next == end)
+            break;
+        cur = w->active[i].end;
+    }
+    return 0;
+}
+
+static int change_active(ww_tracker *t, void *addr, size_t len, int active)
+{
+    struct ww__watch *w;
+    uintptr_t start, end;
+    int r = begin_on_watch(t, addr, len, 1, &w, &start, &end);
+
+    if (r < 0)
+        return r;
+    if (!is_sparse(w))
+        r = active ? 0 : -EINVAL;
+    else if (atomic_load(&w->stale))
+        r = -ESTALE;
+    else
+        r = reserve_run(w);
+    if (r == 0 && is_sparse(w) && active)
+        r = arm_dormant(t, w, start, end);
+    if (r == 0 && is_sparse(w)) {
+        if (active)
+            add_run(w, start, end);
+        else
+            remove_runs(w, start, end);
+    }
+    pthread_rwlock_unlock(&t->lock);
+    return r;
+}
+
+int ww__activate(ww_tracker *t, void *addr, size_t len)
+{
+    return change_active(t, addr, len, 1);
+}
+
+int ww__deactivate(ww_tracker *t, void *addr, size_t len)
+{
+    return change_active(t, addr, len, 0);
+}
+
 static int run_query(ww_tracker *t, const void *addr, size_t len,
                      struct query *q)
 {
@@ -507,7 +720,7 @@ static int run_query(ww_tracker *t, const void *addr, size_t len,
 
     if (r < 0)
         return r;
-    r = atomic_load(&w->stale) ? -ESTALE : call_backend(t, w, start, end, q);
+    r = atomic_load(&w->stale) ? -ESTALE : call_on_active(t, w, start, end, q);
     pthread_rwlock_unlock(&t->lock);
     return r;
 }
@@ -551,19 +764,57 @@ int ww_reset(ww_tracker *t, void *addr, size_t len)
 int ww_mark_written(ww_tracker *t, void *addr, size_t len)
 {
     struct query q = { .op = QUERY_MARK };
+    /* A dormant page marked written is watched from then on: reported
+     * until reset, as in any watch. */
+    int r = activate_for_access(t, addr, len);
 
-    return run_query(t, addr, len, &q);
+    return r < 0 ? r : run_query(t, addr, len, &q);
+}
+
+/* Whether [start, end) of w holds a dormant page. */
+static int has_dormant(const struct ww__watch *w, uintptr_t start,
+                       uintptr_t end)
+{
+    size_t i = first_active(w, start);
+
+    if (!is_sparse(w))
+        return 0;
+    return !(i < w->n_active && w->active[i].start <= start &&
+             w->active[i].end >= end);
+}
+
+/* Before ww_protect gives [addr, addr+len) access, or ww_mark_written
+ * marks it: its dormant pages become active, armed clean (while still
+ * without access).  The lock is taken exclusive only when there are
+ * some. */
+static int activate_for_access(ww_tracker *t, const void *addr, size_t len)
+{
+    struct ww__watch *w;
+    uintptr_t start, end;
+    int r = begin_on_watch(t, addr, len, 0, &w, &start, &end), need;
+
+    if (r < 0)
+        return 0;               /* the query itself reports it */
+    need = has_dormant(w, start, end);
+    pthread_rwlock_unlock(&t->lock);
+    return need ? ww__activate(t, (void *)start, end - start) : 0;
 }
 
 int ww_protect(ww_tracker *t, void *addr, size_t len, int prot)
 {
     struct query q = { .op = QUERY_PROTECT, .prot = prot };
+    int r;
 
     /* No write-only pages: a backend arms a page by taking PROT_WRITE
      * away, and what is left must still be what the caller can read. */
     if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) ||
         ((prot & PROT_WRITE) && !(prot & PROT_READ)))
         return -EINVAL;
+    if (prot != PROT_NONE) {
+        r = activate_for_access(t, addr, len);
+        if (r < 0)
+            return r;
+    }
     return run_query(t, addr, len, &q);
 }
 

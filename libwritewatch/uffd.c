@@ -240,7 +240,10 @@ static int uffd_watch(void *priv, struct ww__watch *w)
         r = -ENOTSUP;
         goto fail;
     }
-    r = arm_range(u, w->start, w->end);
+    /* A sparse watch arms nothing now (the front arms its active runs):
+     * WP_UNPOPULATED fills page tables for every page it protects (2 MiB
+     * per GiB), a reservation's too. */
+    r = (w->flags & WW_WATCH_SPARSE) ? 0 : arm_range(u, w->start, w->end);
     if (r == 0)
         return 0;
 fail:

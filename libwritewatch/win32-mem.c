@@ -12,11 +12,19 @@
  * reservation but memory only where pages are committed: a large calloc
  * is fresh zero pages, and set_state() writes only the bytes that change.
  *
- * Write watching.  A MEM_WRITE_WATCH allocation is watched whole, with the
- * layer's one tracker, from reservation to release.  Committing and
- * decommitting never unwatch: decommit frees the pages with MADV_DONTNEED
- * (which the kernel reports as a write, so the range is reset after it),
- * and queries over reserved or decommitted pages simply find them clean.
+ * Write watching.  A MEM_WRITE_WATCH allocation is one sparse watch
+ * (WW_WATCH_SPARSE) of the layer's one tracker, from reservation to release, so
+ * that it costs what is committed, not what is reserved: a page is armed
+ * (active) from its first commit on, and queries scan active pages only.
+ * Reserved pages cannot be written and are never reported; nor are they
+ * scanned, where a kernel may read an untouched hole as written (6.18,
+ * 40de8160ca7f).  Decommit keeps each page's write state, as Windows
+ * does: a page written before stays reported until reset, through a
+ * recommit too.  It frees the pages with MADV_DONTNEED, which makes the
+ * kernel read every freed page as written (tests/test_kernel.c,
+ * test_madvise_dontneed_and_free), so the pages that were clean become
+ * dormant and the written ones stay active.  MEM_RESET frees contents
+ * the same way but keeps the pages committed: the clean ones are re-armed.
  *
  * Protections.  Pages of a watched allocation change protection only
  * through ww_protect(), which keeps each page's write state on every
@@ -333,7 +341,7 @@ static NTSTATUS reserve(uintptr_t want, SIZE_T size, int watch,
     if (watch) {
         err = get_tracker(&t);
         if (err == 0)
-            err = ww_watch(t, (void *)base, len, 0);
+            err = ww_watch(t, (void *)base, len, WW_WATCH_SPARSE);
         if (err < 0) {
             munmap((void *)base, len);
             free(r);
@@ -345,24 +353,118 @@ static NTSTATUS reserve(uintptr_t want, SIZE_T size, int watch,
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)
+/* Pages of [start, end) of a watched region become active (armed clean
+ * where they were dormant; active pages keep their state), before they
+ * are committed.  A fork child's watches are gone: nothing to arm. */
+static int activate(const struct region *r, uintptr_t start, uintptr_t end)
 {
     ww_tracker *t;
     int err;
 
-    /* Freed pages read as zero when committed again, as on Windows. */
-    if (madvise((void *)start, end - start, MADV_DONTNEED) < 0)
+    if (!r->watched)
+        return 0;
+    err = get_tracker(&t);
+    if (err == 0)
+        err = ww__activate(t, (void *)start, end - start);
+    return err == -ECHILD ? 0 : err;
+}
+
+/* Free the contents of pages [start, end) of a watched region, keeping
+ * each page's write state: the kernel reads freed pages as written, so
+ * the pages that were clean are made dormant (decommit: dormant != 0) or
+ * re-armed (MEM_RESET: still committed), and the written ones marked
+ * again.  In bounded steps: each finds up to DROP_RUNS written runs, then
+ * frees up to the end of the last one.  0 or -errno (then the caller
+ * frees what is left without a watch to keep). */
+#define DROP_RUNS 64
+
+static int drop_watched(uintptr_t start, uintptr_t end, int dormant)
+{
+    struct ww_range runs[DROP_RUNS];
+    uintptr_t cur = start;
+    ww_tracker *t;
+    int err = get_tracker(&t);
+
+    while (err == 0 && cur < end) {
+        size_t n = DROP_RUNS;
+        uintptr_t seg_end, gap = cur;
+
+        err = ww_get_ranges(t, (void *)cur, end - cur, 0, runs, &n);
+        if (err < 0)
+            break;
+        seg_end = n == DROP_RUNS ? (uintptr_t)runs[n - 1].addr +
+                                       runs[n - 1].len
+                                 : end;
+        if (madvise((void *)cur, seg_end - cur, MADV_DONTNEED) < 0)
+            return -errno;
+        /* A whole freed page table reads as clean on kernels without
+         * 40de8160ca7f (README, "What the kernel cannot see"): the written
+         * runs are marked again. */
+        for (size_t i = 0; err == 0 && i <= n; i++) {
+            uintptr_t next = i < n ? (uintptr_t)runs[i].addr : seg_end;
+
+            if (next > gap)
+                err = dormant ? ww__deactivate(t, (void *)gap, next - gap)
+                              : ww_reset(t, (void *)gap, next - gap);
+            if (err == 0 && i < n)
+                err = ww_mark_written(t, runs[i].addr, runs[i].len);
+            if (i < n)
+                gap = (uintptr_t)runs[i].addr + runs[i].len;
+        }
+        cur = seg_end;
+    }
+    return cur < end ? err : 0;
+}
+
+/* Free the contents of [start, end) of r, keeping write states where r
+ * is watched.  Without a watch to keep (or in a fork child, whose
+ * watches are gone), or when keeping it failed (write states are then
+ * over- rather than under-reported): plain freeing.  Freed pages read as
+ * zero afterwards. */
+static NTSTATUS drop_contents(struct region *r, uintptr_t start,
+                              uintptr_t end, int dormant)
+{
+    int err = r->watched ? drop_watched(start, end, dormant) : -ENOENT;
+
+    if (err < 0 && madvise((void *)start, end - start, MADV_DONTNEED) < 0)
         return ww__status_from_errno(-errno);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)
+{
+    int err;
+
+    /* No access first: a write racing with the decommit faults, as on
+     * Windows, instead of slipping in between finding the written pages
+     * and freeing them. */
     err = set_protection(r, start, end, PROT_NONE);
     if (err < 0)
         return ww__status_from_errno(err);
     set_state(r, start, end, 0);
-    /* The kernel reports a page freed by MADV_DONTNEED as written
-     * (measured on 6.18 with uffd); Windows clears the write state of
-     * decommitted pages.  (In a fork child this fails: no watch left.) */
-    if (r->watched && get_tracker(&t) == 0)
-        (void)ww_reset(t, (void *)start, end - start);
-    return STATUS_SUCCESS;
+    /* Freed pages read as zero when committed again, as on Windows. */
+    return drop_contents(r, start, end, 1);
+}
+
+/* VirtualAlloc(MEM_RESET): the contents of [want, want+size) are no
+ * longer needed; protections and write states stay, as in Wine. */
+static NTSTATUS reset_contents(void **address, SIZE_T size, ULONG protect)
+{
+    uintptr_t start, end;
+    struct region *r;
+    NTSTATUS status;
+
+    if (!valid_protection(protect) ||
+        page_range((uintptr_t)*address, size, &start, &end) < 0)
+        return STATUS_INVALID_PARAMETER;
+    pthread_rwlock_wrlock(&table.lock);
+    r = find_region(start, end);
+    status = r ? drop_contents(r, start, end, 0)
+               : STATUS_MEMORY_NOT_ALLOCATED;
+    pthread_rwlock_unlock(&table.lock);
+    if (status == STATUS_SUCCESS)
+        *address = (void *)start;
+    return status;
 }
 
 static void release(struct region *r)
@@ -388,6 +490,9 @@ NTSTATUS ww__vm_allocate(void **address, SIZE_T size, ULONG type,
     NTSTATUS status = STATUS_SUCCESS;
     int fresh = (type & MEM_RESERVE) || !want;
 
+    if (type == MEM_RESET)
+        return size && want ? reset_contents(address, size, protect)
+                            : STATUS_INVALID_PARAMETER;
     if (size == 0 || (type & ~SUPPORTED_TYPES) ||
         !(type & (MEM_COMMIT | MEM_RESERVE)) ||
         ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) ||
@@ -407,7 +512,10 @@ NTSTATUS ww__vm_allocate(void **address, SIZE_T size, ULONG type,
         status = STATUS_MEMORY_NOT_ALLOCATED;
     }
     if (status == STATUS_SUCCESS && (type & MEM_COMMIT)) {
-        int err = apply_protection(r, start, end, protect);
+        int err = activate(r, start, end);
+
+        if (err == 0)
+            err = apply_protection(r, start, end, protect);
 
         if (err < 0) {
             status = ww__status_from_errno(err);

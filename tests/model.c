@@ -169,7 +169,8 @@ static int op_check_readable(struct model *m)
     return 0;
 }
 
-/* The new watch finds the protections as the old one left them. */
+/* The new watch finds the protections as the old one left them; half of
+ * the new watches are sparse (WW_WATCH_SPARSE). */
 static int op_rewatch(struct model *m)
 {
     size_t p = below(m, m->pages);
@@ -179,7 +180,10 @@ static int op_rewatch(struct model *m)
         return fail(m, "unwatch: %s", ww_strerror(r));
     if (m->prot[p] & PROT_WRITE)
         m->mem[p * PAGE] = 1;                   /* unwatched: not counted */
-    r = ww_watch(m->t, m->mem, m->pages * PAGE, 0);
+    /* Sparse or not, the same answers: PROT_NONE pages cannot be written
+     * while dormant, and ww_protect() arms them as it gives access. */
+    r = ww_watch(m->t, m->mem, m->pages * PAGE,
+                 below(m, 2) ? WW_WATCH_SPARSE : 0);
     if (r < 0)
         return fail(m, "watch: %s", ww_strerror(r));
     memset(m->written, 0, m->pages);

@@ -5,7 +5,8 @@
  * One byte per page: 1 = written since the last reset, and one for its
  * protection.  model_step() does one random operation (writes to writable
  * pages, get with random count/reset/sub-range, get_ranges, reset,
- * mark_written, protect, a readability probe, unwatch+watch) on the
+ * mark_written, protect, a readability probe, unwatch+watch, sparse or
+ * not) on the
  * library and on the model, and checks every answer against the model.  The choices come
  * from a function: a PRNG in the Check suite, the input bytes in the
  * libFuzzer harness.  No Check dependency, so both can use it.

@@ -416,6 +416,91 @@ START_TEST(test_output_in_watched_memory)
 }
 END_TEST
 
+/* WW_WATCH_SPARSE: pages PROT_NONE at watch time are dormant (never
+ * reported) until ww_protect() gives them access, which arms them clean,
+ * or ww_mark_written() marks them; accessible pages are watched from the
+ * start; PROT_NONE again keeps a page watched; a page given access with
+ * mprotect(2) stays dormant, as documented. */
+START_TEST(test_sparse_watch)
+{
+    ww_tracker *t = t_open();
+    char *mem = t_map(16);
+    size_t five[] = { 5 }, five_twelve[] = { 5, 12 }, one_five[] = { 1, 5 };
+    size_t one_five_nine[] = { 1, 5, 9 };
+
+    ck_assert_int_eq(mprotect(mem, 16 * PAGE, PROT_NONE), 0);
+    ck_assert_int_eq(mprotect(mem + 4 * PAGE, 4 * PAGE,
+                              PROT_READ | PROT_WRITE), 0);
+    ck_assert_int_eq(ww_watch(t, mem, 16 * PAGE, WW_WATCH_SPARSE), 0);
+    t_assert_written_pages(t, mem, 16, NULL, 0);
+    mem[5 * PAGE] = 1;
+    t_assert_written_pages(t, mem, 16, five, 1);
+    /* Dormant pages: a reset changes nothing, a mark makes them watched
+     * and written. */
+    ck_assert_int_eq(ww_reset(t, mem + 12 * PAGE, 2 * PAGE), 0);
+    t_assert_written_pages(t, mem, 16, five, 1);
+    ck_assert_int_eq(ww_mark_written(t, mem + 12 * PAGE, PAGE), 0);
+    t_assert_written_pages(t, mem, 16, five_twelve, 2);
+    ck_assert_int_eq(ww_reset(t, mem + 12 * PAGE, PAGE), 0);
+    t_assert_written_pages(t, mem, 16, five, 1);
+    /* Access given through ww_protect: watched, clean, from then on. */
+    ck_assert_int_eq(ww_protect(t, mem, 4 * PAGE, PROT_READ | PROT_WRITE), 0);
+    t_assert_written_pages(t, mem, 16, five, 1);
+    ck_assert_int_eq(mem[2 * PAGE], 0);
+    t_assert_written_pages(t, mem, 16, five, 1);
+    mem[PAGE] = 1;
+    t_assert_written_pages(t, mem, 16, one_five, 2);
+    /* Back to PROT_NONE: still watched, the write state kept. */
+    ck_assert_int_eq(ww_protect(t, mem, 8 * PAGE, PROT_NONE), 0);
+    t_assert_written_pages(t, mem, 16, one_five, 2);
+    ck_assert_int_eq(ww_protect(t, mem, 8 * PAGE, PROT_READ | PROT_WRITE), 0);
+    t_assert_written_pages(t, mem, 16, one_five, 2);
+    /* Over dormant and active pages at once, and partly overlapping. */
+    ck_assert_int_eq(ww_protect(t, mem + 6 * PAGE, 6 * PAGE,
+                                PROT_READ | PROT_WRITE), 0);
+    mem[9 * PAGE] = 1;
+    t_assert_written_pages(t, mem, 16, one_five_nine, 3);
+    /* mprotect(2) itself leaves a dormant page dormant. */
+    ck_assert_int_eq(mprotect(mem + 14 * PAGE, PAGE, PROT_READ | PROT_WRITE),
+                     0);
+    mem[14 * PAGE] = 1;
+    t_assert_written_pages(t, mem, 16, one_five_nine, 3);
+    ck_assert_uint_eq(t_count_written_reset(t, mem, 16), 3);
+    t_assert_written_pages(t, mem, 16, NULL, 0);
+    ck_assert_int_eq(ww_unwatch(t, mem, 16 * PAGE), 0);
+    ww_tracker_close(t);
+}
+END_TEST
+
+/* A big sparse PROT_NONE reservation costs nothing to watch or query:
+ * 64 GiB (a 32-bit process gets 64 MiB), 1 MiB of it given access. */
+START_TEST(test_sparse_reservation)
+{
+    ww_tracker *t = t_open();
+    size_t len = sizeof(void *) >= 8 ? (size_t)64 << 30 : (size_t)64 << 20;
+    char *mem = mmap(NULL, len, PROT_NONE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    char *mid = mem + len / 2;
+    size_t n = (size_t)(1 << 20) / PAGE, idx[] = { 0, 3, 0 };
+    void *pages[4];
+    size_t count = 4;
+
+    idx[2] = n - 1;
+    ck_assert_ptr_ne(mem, MAP_FAILED);
+    ck_assert_int_eq(ww_watch(t, mem, len, WW_WATCH_SPARSE), 0);
+    ck_assert_int_eq(ww_protect(t, mid, n * PAGE, PROT_READ | PROT_WRITE), 0);
+    t_write_pages(mid, idx, 3);
+    ck_assert_int_eq(ww_get(t, mem, len, WW_GET_RESET, pages, &count), 0);
+    t_assert_pages(pages, count, mid, idx, 3);
+    count = 4;
+    ck_assert_int_eq(ww_get(t, mem, len, 0, pages, &count), 0);
+    ck_assert_uint_eq(count, 0);
+    ck_assert_int_eq(ww_unwatch(t, mem, len), 0);
+    munmap(mem, len);
+    ww_tracker_close(t);
+}
+END_TEST
+
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;      /* every test applies to every backend */
@@ -437,6 +522,8 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_unwatch_and_rewatch);
     tcase_add_test(tc, test_alloc_free);
     tcase_add_test(tc, test_output_in_watched_memory);
+    tcase_add_test(tc, test_sparse_watch);
+    tcase_add_test(tc, test_sparse_reservation);
 }
 
 int main(void)

@@ -215,26 +215,280 @@ START_TEST(test_initial_noaccess)
 }
 END_TEST
 
-/* Decommit clears the write state, it stays clear after recommit, and the
- * recommitted pages read as zero. */
-START_TEST(test_decommit_clears_state)
+/* Decommit keeps each page's write state, and so does a recommit: a page
+ * written before is reported until reset, as Windows does (Wine's
+ * test_write_watch: count 1 after MEM_DECOMMIT, broken 0 only on Win98).
+ * Recommitted pages read as zero. */
+START_TEST(test_decommit_keeps_state)
 {
     char *base = t_alloc_watched(16);
-    size_t written[] = { 1, 3, 5 }, three_five[] = { 3, 5 }, two[] = { 2 };
+    size_t written[] = { 1, 3, 5 }, two[] = { 2 };
 
     t_write_pages(base, written, 3);
     ck_assert(ww_VirtualFree(base + PAGE, PAGE, MEM_DECOMMIT));
-    t_assert_written(base, 16, three_five, 2);
+    t_assert_written(base, 16, written, 3);
     ck_assert(ww_VirtualFree(base, 16 * PAGE, MEM_DECOMMIT));
+    t_assert_written(base, 16, written, 3);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 16 * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base);
+    t_assert_written(base, 16, written, 3);
+    for (size_t i = 0; i < 16; i++)
+        ck_assert_int_eq(base[i * PAGE + 1], 0);
+    ck_assert_uint_eq(ww_ResetWriteWatch(base, 16 * PAGE), 0);
+    t_assert_written(base, 16, NULL, 0);  /* reading is not writing */
+    base[2 * PAGE + 200] = 4;
+    t_assert_written(base, 16, two, 1);
+    /* Reset while decommitted: clean from then on. */
+    ck_assert(ww_VirtualFree(base, 16 * PAGE, MEM_DECOMMIT));
+    t_assert_written(base, 16, two, 1);
+    ck_assert_uint_eq(ww_ResetWriteWatch(base + 2 * PAGE, PAGE), 0);
     t_assert_written(base, 16, NULL, 0);
     ck_assert_ptr_eq(ww_VirtualAlloc(base, 16 * PAGE, MEM_COMMIT,
                                      PAGE_READWRITE), base);
     t_assert_written(base, 16, NULL, 0);
-    for (size_t i = 0; i < 16; i++)
-        ck_assert_int_eq(base[i * PAGE + 1], 0);
-    t_assert_written(base, 16, NULL, 0);  /* reading is not writing */
-    base[2 * PAGE + 200] = 4;
-    t_assert_written(base, 16, two, 1);
+}
+END_TEST
+
+/* A reservation is watched where it is committed: commits in pieces,
+ * overlapping commits (a committed page keeps its state), writes before
+ * and after, and queries over all of it report exactly what was written. */
+START_TEST(test_partial_commits)
+{
+    char *base = ww_VirtualAlloc(NULL, 64 * PAGE,
+                                 MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+    size_t a[] = { 12 }, b[] = { 11, 12, 25, 29 }, c[] = { 8, 11, 15, 63 };
+    void *out[64];
+
+    ck_assert_ptr_nonnull(base);
+    t_assert_written(base, 64, NULL, 0);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base + 10 * PAGE + 5, 4 * PAGE - 5,
+                                     MEM_COMMIT, PAGE_READWRITE),
+                     base + 10 * PAGE);
+    base[12 * PAGE] = 1;
+    t_assert_written(base, 64, a, 1);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base + 20 * PAGE, 10 * PAGE,
+                                     MEM_COMMIT, PAGE_READWRITE),
+                     base + 20 * PAGE);
+    t_assert_written(base, 64, a, 1);
+    base[11 * PAGE] = base[25 * PAGE] = base[29 * PAGE + 7] = 2;
+    t_assert_written(base, 64, b, 4);
+    /* Overlapping the committed run 10-13: 11 and 12 stay written. */
+    ck_assert_ptr_eq(ww_VirtualAlloc(base + 8 * PAGE, 8 * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base + 8 * PAGE);
+    t_assert_written(base, 64, b, 4);
+    ck_assert_uint_eq(t_get_watch(WRITE_WATCH_FLAG_RESET, base + 20 * PAGE,
+                                  44 * PAGE, out, 64), 2);
+    ck_assert_ptr_eq(out[0], base + 25 * PAGE);
+    ck_assert_ptr_eq(out[1], base + 29 * PAGE);
+    t_assert_written(base, 64, b, 2);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base + 63 * PAGE, PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base + 63 * PAGE);
+    base[8 * PAGE] = base[15 * PAGE] = base[63 * PAGE] = 3;
+    ck_assert_uint_eq(ww_ResetWriteWatch(base + 12 * PAGE, PAGE), 0);
+    t_assert_written(base, 64, c, 4);
+    ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+}
+END_TEST
+
+/* A reservation released and reserved again at the same address starts
+ * clean, committed or not, and so does a fresh commit there. */
+START_TEST(test_release_and_reserve_again)
+{
+    char *base = ww_VirtualAlloc(NULL, 32 * PAGE,
+                                 MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+    size_t nine[] = { 9 };
+
+    ck_assert_ptr_nonnull(base);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 16 * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base);
+    memset(base, 1, 16 * PAGE);
+    ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 32 * PAGE,
+                                     MEM_RESERVE | MEM_WRITE_WATCH,
+                                     PAGE_NOACCESS), base);
+    t_assert_written(base, 32, NULL, 0);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 32 * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base);
+    t_assert_written(base, 32, NULL, 0);
+    base[9 * PAGE] = 1;
+    t_assert_written(base, 32, nine, 1);
+    ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+}
+END_TEST
+
+/* Decommitting whole 2 MiB blocks may leave page-table holes, which
+ * 6.18 reads as written (kernel commit 40de8160ca7f): never reported
+ * unless written before; a reservation's untouched 2 MiB blocks neither. */
+START_TEST(test_decommit_huge_blocks)
+{
+    size_t n = (size_t)(8 << 20) / PAGE, blk = (size_t)(2 << 20) / PAGE;
+    char *res = ww_VirtualAlloc(NULL, (n + blk) * PAGE,
+                                MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+    char *base;
+    size_t w[2];
+
+    ck_assert_ptr_nonnull(res);
+    base = (char *)(((uintptr_t)res + blk * PAGE - 1) &
+                    ~(uintptr_t)(blk * PAGE - 1));
+    w[0] = blk + 3;
+    w[1] = 3 * blk - 1;
+    ck_assert_ptr_eq(ww_VirtualAlloc(base + blk * PAGE, 2 * blk * PAGE,
+                                     MEM_COMMIT, PAGE_READWRITE),
+                     base + blk * PAGE);
+    memset(base + blk * PAGE, 1, 2 * blk * PAGE);
+    ck_assert_uint_eq(ww_ResetWriteWatch(res, (n + blk) * PAGE), 0);
+    t_write_pages(base, w, 2);
+    ck_assert(ww_VirtualFree(base + blk * PAGE, 2 * blk * PAGE,
+                             MEM_DECOMMIT));
+    t_assert_written(base, n, w, 2);
+    ck_assert_uint_eq(ww_ResetWriteWatch(res, (n + blk) * PAGE), 0);
+    t_assert_written(base, n, NULL, 0);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, n * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base);
+    t_assert_written(base, n, NULL, 0);
+    ck_assert(ww_VirtualFree(res, 0, MEM_RELEASE));
+}
+END_TEST
+
+/* MEM_RESET frees the contents and keeps protections and write states,
+ * as Wine does; its arguments are checked as Windows does. */
+START_TEST(test_mem_reset_keeps_state)
+{
+    char *base = t_alloc_watched(16), *other = t_alloc_watched(1);
+    size_t written[] = { 1, 3 }, more[] = { 1, 2, 3 };
+
+    t_write_pages(base, written, 2);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base + 5, 16 * PAGE - 5, MEM_RESET,
+                                     PAGE_NOACCESS), base);
+    t_assert_written(base, 16, written, 2);
+    base[2 * PAGE] = 7;                 /* still committed, read-write */
+    t_assert_written(base, 16, more, 3);
+    ck_assert_uint_eq(ww_ResetWriteWatch(base, 16 * PAGE), 0);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 16 * PAGE, MEM_RESET,
+                                     PAGE_READWRITE), base);
+    t_assert_written(base, 16, NULL, 0);
+    base[2 * PAGE] = 7;
+    t_assert_written(base, 16, more + 1, 1);
+
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(base, PAGE, MEM_RESET | MEM_COMMIT,
+                                    PAGE_READWRITE) != NULL,
+                    ERROR_INVALID_PARAMETER);
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(NULL, PAGE, MEM_RESET, PAGE_READWRITE)
+                        != NULL, ERROR_INVALID_PARAMETER);
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(base, PAGE, MEM_RESET, 0) != NULL,
+                    ERROR_INVALID_PARAMETER);
+    t_expect_failure_begin();
+    t_assert_failed(ww_VirtualAlloc(base, 17 * PAGE, MEM_RESET,
+                                    PAGE_READWRITE) != NULL,
+                    ERROR_INVALID_ADDRESS);
+    ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+    ck_assert(ww_VirtualFree(other, 0, MEM_RELEASE));
+}
+END_TEST
+
+/* A model of one reservation (per page: committed, written) against the
+ * layer, through random commits, decommits, MEM_RESETs, writes, gets
+ * (sub-ranges, small arrays, with and without RESET), resets and
+ * releases. */
+enum { MODEL_PAGES = 48 };
+
+struct wmodel {
+    char *base;
+    unsigned char committed[MODEL_PAGES], written[MODEL_PAGES];
+};
+
+static unsigned long model_rand(unsigned long *seed)
+{
+    *seed = *seed * 6364136223846793005ul + 1442695040888963407ul;
+    return (unsigned long)(*seed >> 33);
+}
+
+static void model_reserve(struct wmodel *m)
+{
+    m->base = ww_VirtualAlloc(NULL, MODEL_PAGES * PAGE,
+                              MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+    ck_assert_ptr_nonnull(m->base);
+    memset(m->committed, 0, sizeof(m->committed));
+    memset(m->written, 0, sizeof(m->written));
+}
+
+static void model_get(struct wmodel *m, size_t a, size_t b, size_t cap,
+                      int reset, unsigned long seed, unsigned long step)
+{
+    void *out[MODEL_PAGES];
+    ULONG_PTR got = t_get_watch(reset ? WRITE_WATCH_FLAG_RESET : 0,
+                                m->base + a * PAGE, (b - a) * PAGE, out, cap);
+    size_t k = 0;
+
+    for (size_t p = a; p < b && k < cap; p++) {
+        if (!m->written[p])
+            continue;
+        ck_assert_msg(k < got && out[k] == m->base + p * PAGE,
+                      "seed %lu step %lu: get [%zu,%zu) cap %zu: entry %zu "
+                      "should be page %zu", seed, step, a, b, cap, k, p);
+        if (reset)
+            m->written[p] = 0;
+        k++;
+    }
+    ck_assert_msg(got == k, "seed %lu step %lu: get [%zu,%zu) cap %zu: %lu "
+                  "pages, model %zu", seed, step, a, b, cap,
+                  (unsigned long)got, k);
+}
+
+START_TEST(test_reservation_model)
+{
+    struct wmodel m;
+    const unsigned long seed0 = 14 + (unsigned long)_i;
+    unsigned long seed = seed0;
+
+    model_reserve(&m);
+    for (unsigned long step = 0; step < 2000; step++) {
+        size_t a = model_rand(&seed) % MODEL_PAGES;
+        size_t b = a + 1 + model_rand(&seed) % (MODEL_PAGES - a);
+        unsigned op = (unsigned)(model_rand(&seed) % 16);
+
+        if (op < 3) {                   /* commit */
+            ck_assert_ptr_eq(ww_VirtualAlloc(m.base + a * PAGE,
+                                             (b - a) * PAGE, MEM_COMMIT,
+                                             PAGE_READWRITE),
+                             m.base + a * PAGE);
+            memset(m.committed + a, 1, b - a);
+        } else if (op < 5) {            /* decommit */
+            ck_assert(ww_VirtualFree(m.base + a * PAGE, (b - a) * PAGE,
+                                     MEM_DECOMMIT));
+            memset(m.committed + a, 0, b - a);
+        } else if (op < 10) {           /* writes to committed pages */
+            for (size_t p = a; p < b; p += 1 + model_rand(&seed) % 3)
+                if (m.committed[p]) {
+                    ck_assert_int_eq(m.base[p * PAGE + 1], 0);
+                    ((volatile char *)m.base)[p * PAGE + 1] = 1;
+                    ((volatile char *)m.base)[p * PAGE + 1] = 0;
+                    m.written[p] = 1;
+                }
+        } else if (op < 14) {           /* get */
+            model_get(&m, a, b, 1 + model_rand(&seed) % 8, op & 1, seed0,
+                      step);
+        } else if (op < 15) {           /* reset */
+            ck_assert_uint_eq(ww_ResetWriteWatch(m.base + a * PAGE,
+                                                 (b - a) * PAGE), 0);
+            memset(m.written + a, 0, b - a);
+        } else if (model_rand(&seed) % 2 == 0) {    /* MEM_RESET */
+            ck_assert_ptr_eq(ww_VirtualAlloc(m.base + a * PAGE,
+                                             (b - a) * PAGE, MEM_RESET,
+                                             PAGE_NOACCESS),
+                             m.base + a * PAGE);
+        } else if (model_rand(&seed) % 4 == 0) {    /* release */
+            ck_assert(ww_VirtualFree(m.base, 0, MEM_RELEASE));
+            model_reserve(&m);
+        }
+        if (step % 64 == 0)
+            model_get(&m, 0, MODEL_PAGES, MODEL_PAGES, 0, seed0, step);
+    }
+    model_get(&m, 0, MODEL_PAGES, MODEL_PAGES, 0, seed0, 2000);
+    ck_assert(ww_VirtualFree(m.base, 0, MEM_RELEASE));
 }
 END_TEST
 
@@ -425,7 +679,12 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_protection_change_keeps_state);
     tcase_add_test(tc, test_initial_noaccess);
     tcase_add_test(tc, test_forbidden_write_is_access_violation);
-    tcase_add_test(tc, test_decommit_clears_state);
+    tcase_add_test(tc, test_decommit_keeps_state);
+    tcase_add_test(tc, test_partial_commits);
+    tcase_add_test(tc, test_release_and_reserve_again);
+    tcase_add_test(tc, test_decommit_huge_blocks);
+    tcase_add_test(tc, test_mem_reset_keeps_state);
+    tcase_add_loop_test(tc, test_reservation_model, 0, 8);   /* 8 seeds */
     tcase_add_test(tc, test_reserved_pages_query);
     tcase_add_test(tc, test_alternating_2048);
     tcase_add_test(tc, test_unaligned_range);

@@ -36,7 +36,7 @@
 /* Every constant the header or the layer defines for itself. */
 #define OWN_CONSTANTS(X)                                                    \
     X(FALSE) X(TRUE)                                                        \
-    X(MEM_COMMIT) X(MEM_RESERVE) X(MEM_DECOMMIT) X(MEM_RELEASE)             \
+    X(MEM_COMMIT) X(MEM_RESERVE) X(MEM_DECOMMIT) X(MEM_RELEASE) X(MEM_RESET) \
     X(MEM_TOP_DOWN) X(MEM_WRITE_WATCH) X(WRITE_WATCH_FLAG_RESET)            \
     X(PAGE_NOACCESS) X(PAGE_READONLY) X(PAGE_READWRITE) X(PAGE_WRITECOPY)   \
     X(PAGE_EXECUTE) X(PAGE_EXECUTE_READ) X(PAGE_EXECUTE_READWRITE)          \
@@ -67,6 +67,7 @@ enum { N_CONSTANTS = 0 OWN_CONSTANTS(ONE) };
 #undef MEM_RESERVE
 #undef MEM_DECOMMIT
 #undef MEM_RELEASE
+#undef MEM_RESET
 #undef MEM_TOP_DOWN
 #undef MEM_WRITE_WATCH
 #undef WRITE_WATCH_FLAG_RESET

@@ -44,14 +44,16 @@
  *     committing applies the protection; decommitting frees the pages (they
  *     read as zero when committed again).  The other functions accept only
  *     memory from ww_VirtualAlloc.
- *   - A MEM_WRITE_WATCH allocation is watched whole, reserved pages
- *     included, with one process-wide libwritewatch tracker opened on
+ *   - A MEM_WRITE_WATCH allocation is watched from reservation to
+ *     release, with one process-wide libwritewatch tracker opened on
  *     first use (backend: WW_BACKEND_AUTO, so the WW_BACKEND environment
- *     variable chooses it; see ww_win32_tracker()).
- *   - A page's write state survives protection changes; decommitting clears
- *     it, and it stays clear when the page is committed again.  (Windows
- *     has one more quirk, not reproduced: a page whose protection was
- *     changed while written may still be reported after decommit.)
+ *     variable chooses it; see ww_win32_tracker()).  It costs what is
+ *     committed, not what is reserved: pages are armed as they are first
+ *     committed, and queries scan only pages that were committed; pages
+ *     only reserved are never reported.
+ *   - A page's write state survives protection changes, decommit,
+ *     recommit and MEM_RESET, as on Windows: a page written before it was
+ *     decommitted is reported until reset.
  *   - Writes by the kernel into committed watched memory (read(2), recv)
  *     are reported with the uffd backend.  The mprotect backend makes such
  *     system calls fail with EFAULT unless the buffer is first passed to
@@ -174,6 +176,7 @@ typedef LONG NTSTATUS;
 #define MEM_RESERVE             0x00002000
 #define MEM_DECOMMIT            0x00004000
 #define MEM_RELEASE             0x00008000
+#define MEM_RESET               0x00080000
 #define MEM_TOP_DOWN            0x00100000
 #define MEM_WRITE_WATCH         0x00200000
 #define WRITE_WATCH_FLAG_RESET  0x00000001
@@ -233,6 +236,9 @@ extern "C" {
  * type: MEM_RESERVE, MEM_COMMIT or both, optionally MEM_WRITE_WATCH (only
  *   with MEM_RESERVE: the whole allocation is watched) and MEM_TOP_DOWN
  *   (a hint, ignored).  MEM_COMMIT alone with address NULL also reserves.
+ *   Or MEM_RESET alone: the contents of the pages (inside one allocation)
+ *   are no longer needed and are freed, their protection and write state
+ *   kept; they may read as zero afterwards; protect must still be valid.
  * address: NULL, or where to reserve (rounded down to 64 KiB; the range
  *   must be free), or the pages to commit (rounded to whole pages; they
  *   must lie inside one allocation).  Committing committed pages succeeds

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * plot.c - --plot FILE.png: the four main figures in one image, drawn by
+ * plot.c - --plot FILE.png: the main figures in one image, drawn by
  * gnuplot from data blocks written into its standard input.  Missing
  * results (unavailable methods, skipped sizes) become NaN, which gnuplot
  * leaves out.
@@ -100,6 +100,27 @@ static void data_table(FILE *f, const char *name, int scenario,
     fputs("EOD\n", f);
 }
 
+/* Scenario 6, per backend: page tables and GetWriteWatch(RESET) with the
+ * commit inside the reservation, over the commit alone. */
+static void data_reserve(FILE *f)
+{
+    fputs("$reserve << EOD\n", f);
+    for (size_t i = 0; i < res_count(); i++) {
+        const struct result *r = res_at(i);
+
+        if (r->scenario != 6 || strcmp(r->metric, "get-ratio") != 0 ||
+            r->status != ST_OK)
+            continue;
+        fprintf(f, "\"%s\"", method_label(r->method));
+        double in = res_value(6, r->where, r->method, "KiB-PTE");
+        double alone = res_value(6, "alone", r->method, "KiB-PTE");
+        value(f, in > 0 && alone > 0 ? in / alone : -1);
+        value(f, r->median);
+        fputc('\n', f);
+    }
+    fputs("EOD\n", f);
+}
+
 static void plot_methods(FILE *f, const char *block)
 {
     fputs("plot ", f);
@@ -119,13 +140,14 @@ int write_plot(const char *path)
     data_scan(f);
     data_table(f, "threads", 3, "ns/clean-write", 1);
     data_table(f, "frame", 4, "us/overhead", 0);
+    data_reserve(f);
     fputs("if (strstrt(GPVAL_TERMINALS, \"pngcairo\") > 0) {\n"
-          "  set terminal pngcairo size 1600,1100 font \"sans,10\"\n"
+          "  set terminal pngcairo size 2100,1100 font \"sans,10\"\n"
           "} else {\n"
-          "  set terminal png size 1600,1100\n"
+          "  set terminal png size 2100,1100\n"
           "}\n", f);
     fprintf(f, "set output \"%s\"\n", path);
-    fputs("set multiplot layout 2,2 title \"wwbench (libwritewatch): "
+    fputs("set multiplot layout 2,3 title \"wwbench (libwritewatch): "
           "medians of one run\"\n"
           "set grid\nset key top left\nset logscale y\n", f);
 
@@ -155,6 +177,15 @@ int write_plot(const char *path)
           "set xlabel \"pages written per frame (K)\"\nset logscale x 10\n"
           "set ylabel \"us per frame (log)\"\n", f);
     plot_methods(f, "$frame");
+
+    fputs("set title \"6. Write-watch reservation (Win32 layer): commit "
+          "inside it / alone\"\n"
+          "unset logscale\nunset xlabel\nset ylabel \"ratio (bar: 1.25)\"\n"
+          "set yrange [0:*]\nset style data histograms\n"
+          "set style histogram cluster gap 1\nset style fill solid 0.6\n"
+          "plot $reserve using 2:xtic(1) title \"page tables\", "
+          "'' using 3 title \"GetWriteWatch(RESET)\", "
+          "1.25 with lines dt 2 lc 0 notitle\n", f);
     fputs("unset multiplot\n", f);
     return pclose(f) == 0 ? 0 : -1;
 }

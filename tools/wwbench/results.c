@@ -233,7 +233,7 @@ void print_bars(void)
         if (!b->measured)
             printf("  %-44s not measured: %s\n", b->name, b->detail);
         else
-            printf("  %-44s %6.2f (%s %.1f) %-8s %s\n", b->name, b->value,
+            printf("  %-44s %6.2f (%s %.4g) %-8s %s\n", b->name, b->value,
                    b->at_most ? "<=" : ">=", b->limit,
                    bar_met(b) ? "met" : "NOT MET", b->detail);
     }

@@ -21,7 +21,7 @@
 /* --- options ------------------------------------------------------------- */
 struct options {
     int quick;                  /* CI smoke run: small sizes, few repeats */
-    unsigned scenarios;         /* bit n set = run scenario n (1..5) */
+    unsigned scenarios;         /* bit n set = run scenario n (1..6) */
     int repeats;                /* 0 = the scenario's default */
     size_t max_size;            /* largest watched size in scenario 2 */
     uint64_t seed;
@@ -208,5 +208,6 @@ void scenario_scan(void);
 void scenario_threads(void);
 void scenario_frame(void);
 void scenario_memory(void);
+void scenario_reserve(void);
 
 #endif /* WWBENCH_H */

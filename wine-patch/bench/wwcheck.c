@@ -5,7 +5,9 @@
  * partial MEM_DECOMMIT keep the written/clean state of every page (also past
  * the patch's 32-run buffer), recommitted pages read as zeros, a released
  * address range can be watched again, a count-limited reset re-arms only the
- * pages it returned.  Expectations are those of stock Wine 8.0.
+ * pages it returned, a 64 GiB reservation reports only what was written in
+ * what was committed (and prints how long reserving it took).  Expectations
+ * are those of stock Wine 8.0.
  *
  * Prints one "wwcheck: N checks, F failures" line; exit status 1 on failure.
  * x86_64-w64-mingw32-gcc -O2 -o wwcheck.exe wwcheck.c
@@ -125,6 +127,42 @@ int main(void)
         CHECK( GetWriteWatch( 0, again, PAGE, found, &count, &gran ) &&
                GetLastError() == ERROR_INVALID_PARAMETER );
         VirtualFree( again, 0, MEM_RELEASE );
+    }
+
+    /* a big reservation (as garbage collectors make): pages never committed
+     * are never reported, commits in pieces are watched as they come, also
+     * those committed without access and given it later */
+    {
+        const SIZE_T big_size = (SIZE_T)64 << 30;
+        LARGE_INTEGER f, t0, t1;
+        char *big, *mid;
+        void *all[8];
+
+        QueryPerformanceFrequency( &f );
+        QueryPerformanceCounter( &t0 );
+        big = VirtualAlloc( NULL, big_size, MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS );
+        QueryPerformanceCounter( &t1 );
+        CHECK( big != NULL );
+        if (big)
+        {
+            printf( "wwcheck: VirtualAlloc(64 GiB MEM_RESERVE|MEM_WRITE_WATCH): %.2f ms\n",
+                    (double)(t1.QuadPart - t0.QuadPart) * 1000 / f.QuadPart );
+            mid = big + big_size / 2;
+            CHECK( VirtualAlloc( mid, PAGES * PAGE, MEM_COMMIT, PAGE_READWRITE ) == mid );
+            CHECK( VirtualAlloc( big, PAGE, MEM_COMMIT, PAGE_NOACCESS ) == big );
+            mid[3 * PAGE] = 1;
+            count = 8;
+            CHECK( !GetWriteWatch( 0, big, big_size, all, &count, &gran ) && count == 1 &&
+                   all[0] == mid + 3 * PAGE );
+            CHECK( VirtualProtect( big, PAGE, PAGE_READWRITE, &gran ) );
+            big[5] = 2;
+            count = 8;
+            CHECK( !GetWriteWatch( WRITE_WATCH_FLAG_RESET, big, big_size, all, &count, &gran ) &&
+                   count == 2 && all[0] == big && all[1] == mid + 3 * PAGE );
+            count = 8;
+            CHECK( !GetWriteWatch( 0, big, big_size, all, &count, &gran ) && count == 0 );
+            CHECK( VirtualFree( big, 0, MEM_RELEASE ) );
+        }
     }
 
     printf( "wwcheck: %d checks, %d failures\n", checks, failures );
