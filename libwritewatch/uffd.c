@@ -41,16 +41,22 @@
 #include "kernel-uapi.h"
 #include "vma.h"
 
-/* Regions per scan call on the stack (6 KiB): arming, and a get that
- * cannot use the tracker's vector (below). */
+/* Regions per scan call on the stack (6 KiB): arming, a get that cannot
+ * use the tracker's vectors (below); and the tracker's small vector, the
+ * first of a get after one that found no more.  The kernel's bounce buffer is min(vec_len, 512)
+ * regions: up to 341 (8 KiB) it comes from a slab, 512 (12 KiB) costs a
+ * page allocation per ioctl, measured as ~2.5 us more per get of a
+ * clean 16 MiB (wwbench scenario 2, raw loop: 7.9 us vs 5.3 us). */
 #define SCAN_CHUNK 256
 
 /* The largest region vector a tracker keeps (384 KiB).  Every ioctl that
- * stops because the vector is full costs a fixed amount (measured in
- * wwbench scenario 2: ~40 ioctls with 256 regions made a 4 GiB get with
- * 1% random pages written 1.33x slower than one ioctl); 16384 regions
- * cover that case in one call, and beyond it the fixed cost is spread
- * over at least 16384 regions. */
+ * stops because the vector is full costs a fixed amount (issue 14: ~40
+ * ioctls of 256 regions made a 4 GiB get with 1% random pages written,
+ * 10486 regions, up to 1.33x slower than one); 16384 regions cover that
+ * case in one call, beyond it the fixed cost is spread over 16384
+ * regions, and the vector still fits a core's L2 cache (a 12 MiB vector
+ * made wwbench's raw loop slower than 256 regions with every other page
+ * written). */
 #define VEC_MAX 16384
 
 #define WANTED_FEATURES (UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED)
@@ -62,11 +68,16 @@ struct uffd_tracker {
      * when a scan fills it, never shrunk, so a workload's steady state
      * makes one ioctl per get and no allocation.  Queries run
      * concurrently under the tracker's shared lock: whoever sets
-     * vec_busy owns the vector for its call, the others scan through a
+     * vec_busy owns the vectors for its call, the others scan through a
      * vector on their own stack.  Entries [vec_dirty, vec_len) are zero. */
     atomic_flag vec_busy;
     struct page_region *vec;
     size_t vec_len, vec_dirty;
+    size_t last_found;          /* regions of the owner's last get */
+    /* The owner's first vector when the last get found few regions: the
+     * stack's size, but zeroed only as far as used (small_dirty). */
+    size_t small_dirty;
+    struct page_region small[SCAN_CHUNK];
 };
 
 /* Every PAGEMAP_SCAN of this backend goes through here, so that a test
@@ -386,13 +397,26 @@ static void keep_rearmed(struct ww__sink *sink, const struct page_region *vec,
     }
 }
 
-/* The region vector of one get: the tracker's (v == u->vec) or the
- * caller's stack.  Entries [dirty, len) are zero. */
+/* The region vector of one get: one of the tracker's (home: where its
+ * dirty count is kept) or the caller's stack (home NULL).  Entries
+ * [dirty, len) are zero. */
 struct scan_vec {
     struct page_region *v;
     size_t len, dirty;
-    int shared;                 /* this call owns the tracker's vector */
+    size_t *home;
+    int shared;                 /* this call owns the tracker's vectors */
 };
+
+static void vec_switch(struct scan_vec *s, struct page_region *v, size_t len,
+                       size_t *home)
+{
+    if (s->home)
+        *s->home = s->dirty;
+    s->v = v;
+    s->len = len;
+    s->home = home;
+    s->dirty = *home;
+}
 
 /* A resetting scan needs the first vec_len entries zeroed (see the top:
  * after a failure, the regions are found up to the first zero entry). */
@@ -416,30 +440,41 @@ static void vec_used(struct scan_vec *s, long n, size_t vec_len)
         s->dirty = used;
 }
 
-/* A scan filled the whole vector and the walk goes on: take a vector
- * twice as large, if this call owns the tracker's and VEC_MAX allows.
- * A failed allocation changes nothing: the walk goes on with the vector
- * it has, in more ioctls.  The old vector's regions were all handed to
- * the sink, so nothing in it is needed any more. */
+/* A scan filled the whole vector and the walk goes on: go on with the
+ * tracker's vector if this call owns it and it is longer, else take one
+ * twice as large, as VEC_MAX allows.  A failed allocation changes
+ * nothing: the walk goes on with the vector it has, in more ioctls.  The
+ * old vector's regions were all handed to the sink, so nothing in it is
+ * needed any more. */
 static void vec_grow(struct uffd_tracker *u, struct scan_vec *s)
 {
     size_t len = s->len * 2 > VEC_MAX ? VEC_MAX : s->len * 2;
     struct page_region *v;
 
-    if (!s->shared || len <= s->len)
+    if (!s->shared)
+        return;
+    if (u->vec && u->vec_len > s->len) {
+        vec_switch(s, u->vec, u->vec_len, &u->vec_dirty);
+        return;
+    }
+    if (len <= s->len)
         return;
     v = ww__calloc(len, sizeof(*v));
     if (!v)
         return;
+    if (s->home)
+        *s->home = s->dirty;
+    s->home = NULL;             /* the old vector is freed below */
     free(u->vec);
-    u->vec = s->v = v;
-    u->vec_len = s->len = len;
-    s->dirty = 0;
+    u->vec = v;
+    u->vec_len = len;
+    u->vec_dirty = 0;
+    vec_switch(s, v, len, &u->vec_dirty);
 }
 
 static int get_scan(struct uffd_tracker *u, struct scan_vec *s,
                     struct ww__watch *w, uintptr_t start, uintptr_t end,
-                    int reset, struct ww__sink *sink)
+                    int reset, struct ww__sink *sink, size_t *found)
 {
     uint64_t flags = reset ? PM_SCAN_WP_MATCHING : 0;
     uintptr_t cur = start, walk_end;
@@ -465,6 +500,7 @@ static int get_scan(struct uffd_tracker *u, struct scan_vec *s,
                 keep_rearmed(sink, s->v, vec_len, cur, end);
             return n == -EPERM ? ww__mark_stale(w) : (int)n;
         }
+        *found += (size_t)n;
         for (long i = 0; !ww__sink_page_mode(sink) && i < n; i++) {
             uintptr_t rs = s->v[i].start < cur ? cur : s->v[i].start;
             uintptr_t re = s->v[i].end > end ? end : s->v[i].end;
@@ -487,22 +523,25 @@ static int uffd_get(void *priv, struct ww__watch *w, uintptr_t start,
 {
     struct uffd_tracker *u = priv;
     struct page_region stack[SCAN_CHUNK];
-    struct scan_vec s = { stack, SCAN_CHUNK, SCAN_CHUNK, 0 };
+    struct scan_vec s = { stack, SCAN_CHUNK, SCAN_CHUNK, NULL, 0 };
+    size_t found = 0;
     int r;
 
+    /* The owner starts on the grown vector when the last get found more
+     * than SCAN_CHUNK regions, else on the small one (cheaper for the
+     * kernel, see SCAN_CHUNK), moving over when a scan fills it. */
     if (!atomic_flag_test_and_set_explicit(&u->vec_busy,
                                            memory_order_acquire)) {
         s.shared = 1;
-        if (u->vec) {
-            s.v = u->vec;
-            s.len = u->vec_len;
-            s.dirty = u->vec_dirty;
-        }
+        if (u->vec && u->last_found > SCAN_CHUNK)
+            vec_switch(&s, u->vec, u->vec_len, &u->vec_dirty);
+        else
+            vec_switch(&s, u->small, SCAN_CHUNK, &u->small_dirty);
     }
-    r = get_scan(u, &s, w, start, end, reset, sink);
+    r = get_scan(u, &s, w, start, end, reset, sink, &found);
     if (s.shared) {
-        if (s.v == u->vec)
-            u->vec_dirty = s.dirty;
+        *s.home = s.dirty;
+        u->last_found = found;
         atomic_flag_clear_explicit(&u->vec_busy, memory_order_release);
     }
     return r;
