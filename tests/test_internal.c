@@ -393,7 +393,7 @@ START_TEST(test_uffd_vector_grows)
                      0);
     assert_scan_lengths("first get", grow, 7);
     n_seen_scans = 0;
-    ck_assert_int_eq(get_every_other(t, mem, runs, 1, WW_GET_RESET, pages, 1),
+    ck_assert_int_eq(get_every_other(t, mem, runs, 0, WW_GET_RESET, pages, 1),
                      0);
     assert_scan_lengths("second get", steady, 2);
     /* Without RESET: the same vector, the same pages, twice. */
