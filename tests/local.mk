@@ -70,7 +70,7 @@ tests_test_world_LDADD = $(LDADD) $(PTHREAD_LIBS)
 # statically for the rest.
 tests_test_internal_CPPFLAGS = $(WW_INTERNAL_CPPFLAGS)
 tests_test_internal_LDADD = tests/libwwtest.la libwritewatch/libwwcore.la \
-	$(CHECK_LIBS)
+	$(CHECK_LIBS) $(PTHREAD_LIBS)
 
 # The Win32/NT layer's suites use Wine's types where Wine's headers are,
 # the header's own elsewhere.  test_win32_header compiles

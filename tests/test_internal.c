@@ -10,6 +10,8 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +28,30 @@ struct seen_scan {
 };
 
 static struct seen_scan seen_scans[1024];
-static size_t n_seen_scans;
+static atomic_size_t n_seen_scans;
+/* Scans whose vector lies on the calling thread's stack, just above the
+ * hook's frame (uffd_get's fallback), and not in the tracker's. */
+static atomic_size_t n_stack_scans;
+/* When set, each thread's first scan waits there for the other's: two
+ * gets are then inside the backend at once, for sure. */
+static pthread_barrier_t *scan_rendezvous;
+static _Thread_local int met_rendezvous;
 
 static void record_scan(const struct pm_scan_arg *arg)
 {
-    if (n_seen_scans < sizeof(seen_scans) / sizeof(seen_scans[0]))
-        seen_scans[n_seen_scans] = (struct seen_scan){
+    size_t i = atomic_fetch_add(&n_seen_scans, 1);
+    char here;
+
+    if (i < sizeof(seen_scans) / sizeof(seen_scans[0]))
+        seen_scans[i] = (struct seen_scan){
             arg->flags, arg->start, arg->end, arg->vec, arg->vec_len,
         };
-    n_seen_scans++;
+    if (arg->vec > (uintptr_t)&here && arg->vec - (uintptr_t)&here < 65536)
+        atomic_fetch_add(&n_stack_scans, 1);
+    if (scan_rendezvous && !met_rendezvous) {
+        met_rendezvous = 1;
+        pthread_barrier_wait(scan_rendezvous);
+    }
 }
 
 #define WW_UFFD_SCAN_HOOK(arg) record_scan(arg)
@@ -290,6 +307,287 @@ START_TEST(test_uffd_arms_with_vector)
 }
 END_TEST
 
+/* Exported only by --enable-fault-injection builds (inject.c). */
+extern void ww_debug_fail_alloc_after(long n) __attribute__((weak));
+extern void ww_debug_fail_scan_after(long n, int err) __attribute__((weak));
+
+/* Skip the calling test unless uffd works here. */
+static int uffd_or_skip(void)
+{
+    int avail = ww_backend_available(WW_BACKEND_UFFD);
+
+    if (avail == 0)
+        return 1;
+    ck_assert_msg(!t_backend_required(WW_BACKEND_UFFD), "uffd required: %s",
+                  ww_strerror(avail));
+    t_skip("uffd unavailable (%s)", ww_strerror(avail));
+    return 0;
+}
+
+/* Write every other page of [mem, mem + 2 * runs pages), starting with
+ * page `first`, then get (flags) them all into pages[] and check that
+ * exactly those came back, in order.  Returns the get's result. */
+static int get_every_other(ww_tracker *t, char *mem, size_t runs, size_t first,
+                           unsigned flags, void **pages, int write)
+{
+    size_t count = 2 * runs;
+    int r;
+
+    if (write)
+        for (size_t i = first; i < 2 * runs; i += 2)
+            mem[i * PAGE] = 1;
+    r = ww_get(t, mem, 2 * runs * PAGE, flags, pages, &count);
+    if (r < 0)
+        return r;
+    ck_assert_uint_eq(count, (2 * runs - first + 1) / 2);
+    for (size_t i = 0; i < count; i++)
+        ck_assert_ptr_eq(pages[i], mem + (first + 2 * i) * PAGE);
+    return 0;
+}
+
+/* The vec_len of each scan since n_seen_scans was last zeroed, checked
+ * against the expected sequence. */
+static void assert_scan_lengths(const char *what, const size_t *want, size_t n)
+{
+    char seen[256] = "";
+
+    for (size_t i = 0; i < n_seen_scans && i < 16; i++)
+        snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), " %llu",
+                 (unsigned long long)seen_scans[i].vec_len);
+    ck_assert_msg(n_seen_scans == n, "%s: %zu scans, expected %zu (vector "
+                  "lengths:%s)", what, (size_t)n_seen_scans, n, seen);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(seen_scans[i].vec_len == want[i],
+                      "%s: scan %zu had a %llu-region vector, expected %zu",
+                      what, i, (unsigned long long)seen_scans[i].vec_len,
+                      want[i]);
+}
+
+/*
+ * Issue 14, goal 2.  The uffd backend's get grows the tracker's region
+ * vector, by doubling, each time a scan fills it, up to VEC_MAX: a
+ * workload's second get makes one scan (or as few as VEC_MAX allows), and
+ * every get reports exactly the pages written, across the growth.  A
+ * vector is never longer than the sink's room for runs.
+ */
+START_TEST(test_uffd_vector_grows)
+{
+    const size_t runs = VEC_MAX + 1000;
+    const size_t grow[] = { 256, 512, 1024, 2048, 4096, 8192, 16384 };
+    const size_t steady[] = { VEC_MAX, VEC_MAX };
+    void **pages = calloc(2 * runs, sizeof(*pages));
+    struct ww_range rv[100];
+    size_t count;
+    ww_tracker *t;
+    char *mem;
+
+    if (!uffd_or_skip())
+        return;
+    ck_assert_ptr_nonnull(pages);
+    ck_assert_int_eq(VEC_MAX, 16384);       /* the sequences below */
+    ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_UFFD, 0), 0);
+    mem = t_watched(t, 2 * runs);
+
+    n_seen_scans = 0;
+    ck_assert_int_eq(get_every_other(t, mem, runs, 0, WW_GET_RESET, pages, 1),
+                     0);
+    assert_scan_lengths("first get", grow, 7);
+    n_seen_scans = 0;
+    ck_assert_int_eq(get_every_other(t, mem, runs, 0, WW_GET_RESET, pages, 1),
+                     0);
+    assert_scan_lengths("second get", steady, 2);
+    /* Without RESET: the same vector, the same pages, twice. */
+    for (int i = 0; i < 2; i++) {
+        n_seen_scans = 0;
+        ck_assert_int_eq(get_every_other(t, mem, runs, 0, 0, pages, !i), 0);
+        assert_scan_lengths("get without RESET", steady, 2);
+    }
+    ck_assert_int_eq(get_every_other(t, mem, runs, 0, WW_GET_RESET, pages, 0),
+                     0);
+    /* Ranges, 100 at a time: the vector is cut to the room. */
+    for (size_t i = 0; i < 2 * runs; i += 2)
+        mem[i * PAGE] = 1;
+    n_seen_scans = 0;
+    count = 100;
+    ck_assert_int_eq(ww_get_ranges(t, mem, 2 * runs * PAGE, WW_GET_RESET, rv,
+                                   &count), 0);
+    ck_assert_uint_eq(count, 100);
+    for (size_t i = 0; i < count; i++) {
+        ck_assert_ptr_eq(rv[i].addr, mem + 2 * i * PAGE);
+        ck_assert_uint_eq(rv[i].len, PAGE);
+    }
+    ck_assert_uint_eq(n_seen_scans, 1);
+    ck_assert_uint_eq(seen_scans[0].vec_len, 100);
+    /* The rest: everything but the 100 runs reset above.  After a get
+     * that found no more than 256 runs, the next starts on the tracker's
+     * small vector (the kernel's bounce buffer is cheaper), and moves over
+     * to the grown one (no growth) when that fills. */
+    const size_t after_sparse[] = { 256, VEC_MAX, VEC_MAX };
+    n_seen_scans = 0;
+    count = 2 * runs;
+    ck_assert_int_eq(ww_get(t, mem, 2 * runs * PAGE, WW_GET_RESET, pages,
+                            &count), 0);
+    ck_assert_uint_eq(count, runs - 100);
+    ck_assert_ptr_eq(pages[0], mem + 200 * PAGE);
+    assert_scan_lengths("get after a sparse one", after_sparse, 3);
+    fprintf(stderr, "vector_grows: %zu runs: 7 scans growing 256..%d, then "
+            "2 per get\n", runs, VEC_MAX);
+    ww_tracker_close(t);
+    t_munmap_pages(mem, 2 * runs);
+    free(pages);
+}
+END_TEST
+
+/* Two threads, each get+RESET on its own watch of one tracker, over and
+ * over: one owns the tracker's vector while the other scans through its
+ * stack's (their first scans meet at a rendezvous in the scan hook, so
+ * both are inside the backend at once, while the owner grows the vector).
+ * Every report is exact. */
+enum { TWO_RUNS = 3000, TWO_ROUNDS = 40 };
+
+struct two_getter {
+    ww_tracker *t;
+    char *mem;
+    void **pages;
+    int failed;
+};
+
+static void *two_getter_main(void *arg)
+{
+    struct two_getter *g = arg;
+
+    for (int round = 0; round < TWO_ROUNDS && !g->failed; round++) {
+        size_t first = (size_t)round % 2, count = 2 * TWO_RUNS;
+        size_t want = TWO_RUNS;
+
+        for (size_t i = first; i < 2 * TWO_RUNS; i += 2)
+            g->mem[i * PAGE] = (char)round;
+        if (ww_get(g->t, g->mem, 2 * TWO_RUNS * PAGE, WW_GET_RESET, g->pages,
+                   &count) != 0 || count != want)
+            g->failed = 1;
+        for (size_t i = 0; !g->failed && i < count; i++)
+            if (g->pages[i] != g->mem + (first + 2 * i) * PAGE)
+                g->failed = 1;
+        count = 2 * TWO_RUNS;
+        if (!g->failed && (ww_get(g->t, g->mem, 2 * TWO_RUNS * PAGE, 0,
+                                  g->pages, &count) != 0 || count != 0))
+            g->failed = 1;
+    }
+    return NULL;
+}
+
+START_TEST(test_uffd_vector_two_threads)
+{
+    pthread_barrier_t rendezvous;
+    struct two_getter g[2];
+    pthread_t tid[2];
+    ww_tracker *t;
+
+    if (!uffd_or_skip())
+        return;
+    ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_UFFD, 0), 0);
+    for (int i = 0; i < 2; i++) {
+        g[i].t = t;
+        g[i].mem = t_watched(t, 2 * TWO_RUNS);
+        g[i].pages = calloc(2 * TWO_RUNS, sizeof(void *));
+        g[i].failed = 0;
+        ck_assert_ptr_nonnull(g[i].pages);
+    }
+    ck_assert_int_eq(pthread_barrier_init(&rendezvous, NULL, 2), 0);
+    n_stack_scans = 0;
+    scan_rendezvous = &rendezvous;
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&tid[i], NULL, two_getter_main, &g[i]),
+                         0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+    scan_rendezvous = NULL;
+    pthread_barrier_destroy(&rendezvous);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(!g[i].failed, "thread %d: a get+RESET was not exact", i);
+    /* At the rendezvous one thread owned the tracker's vectors; the
+     * other scanned through its stack's. */
+    ck_assert_uint_gt(n_stack_scans, 0);
+    fprintf(stderr, "vector_two_threads: 2 x %d exact get+RESETs of %d runs, "
+            "%zu scans on a stack vector\n", TWO_ROUNDS, TWO_RUNS,
+            (size_t)n_stack_scans);
+    ww_tracker_close(t);
+    for (int i = 0; i < 2; i++) {
+        t_munmap_pages(g[i].mem, 2 * TWO_RUNS);
+        free(g[i].pages);
+    }
+}
+END_TEST
+
+/*
+ * A growth that fails (ENOMEM) is no error: the get goes on with the
+ * vector it has, in more scans, and reports exactly what was written.
+ * Then a growth that fails and a scan that fails in one get+RESET: the
+ * failed-RESET contract holds (nothing reported, nothing lost).
+ */
+START_TEST(test_uffd_vector_growth_fails)
+{
+    enum { RUNS = 2000 };
+    const size_t fell_back[] = { 256, 256, 512, 1024 };
+    void **pages = calloc(2 * RUNS, sizeof(*pages));
+    ww_tracker *t;
+    size_t count;
+    char *mem;
+    int r;
+
+    if (!uffd_or_skip())
+        return;
+    if (!ww_debug_fail_alloc_after) {
+        t_skip("needs ./configure --enable-fault-injection");
+        free(pages);
+        return;
+    }
+    ck_assert_ptr_nonnull(pages);
+    for (long n = 0; n < 4; n++) {
+        ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_UFFD, 0), 0);
+        mem = t_watched(t, 2 * RUNS);
+        n_seen_scans = 0;
+        ww_debug_fail_alloc_after(n);
+        r = get_every_other(t, mem, RUNS, 0, WW_GET_RESET, pages, 1);
+        ww_debug_fail_alloc_after(-1);
+        ck_assert_msg(r == 0, "growth %ld failing: %s", n, ww_strerror(r));
+        if (n == 0)
+            assert_scan_lengths("first growth failing", fell_back, 4);
+        count = 2 * RUNS;
+        ck_assert_int_eq(ww_get(t, mem, 2 * RUNS * PAGE, 0, pages, &count), 0);
+        ck_assert_uint_eq(count, 0);
+        ww_tracker_close(t);
+        t_munmap_pages(mem, 2 * RUNS);
+    }
+
+    ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_UFFD, 0), 0);
+    mem = t_watched(t, 2 * RUNS);
+    for (size_t i = 0; i < 2 * RUNS; i += 2)
+        mem[i * PAGE] = 1;
+    ww_debug_fail_alloc_after(0);
+    ww_debug_fail_scan_after(2, ENOMEM);        /* the third scan */
+    count = 2 * RUNS;
+    r = ww_get(t, mem, 2 * RUNS * PAGE, WW_GET_RESET, pages, &count);
+    ww_debug_fail_alloc_after(-1);
+    ww_debug_fail_scan_after(-1, 0);
+    ck_assert_int_eq(r, -ENOMEM);
+    ck_assert_uint_eq(count, 2 * RUNS);
+    /* Nothing lost: all 2000 pages, the 512 the first two scans had
+     * re-armed included; then they are clean. */
+    ck_assert_int_eq(get_every_other(t, mem, RUNS, 0, 0, pages, 0), 0);
+    ck_assert_int_eq(get_every_other(t, mem, RUNS, 0, WW_GET_RESET, pages, 0),
+                     0);
+    count = 2 * RUNS;
+    ck_assert_int_eq(ww_get(t, mem, 2 * RUNS * PAGE, 0, pages, &count), 0);
+    ck_assert_uint_eq(count, 0);
+    fprintf(stderr, "vector_growth_fails: each of 4 growths failing in turn: "
+            "exact; with a failed scan after it: nothing lost\n");
+    ww_tracker_close(t);
+    t_munmap_pages(mem, 2 * RUNS);
+    free(pages);
+}
+END_TEST
+
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE 0x08
 #endif
@@ -505,6 +803,9 @@ int main(void)
     tcase_add_test(tc, test_classify_memory);
     tcase_add_test(tc, test_walk_reports_protections);
     tcase_add_test(tc, test_uffd_arms_with_vector);
+    tcase_add_test(tc, test_uffd_vector_grows);
+    tcase_add_test(tc, test_uffd_vector_two_threads);
+    tcase_add_test(tc, test_uffd_vector_growth_fails);
     tcase_add_test(tc, test_droppable_found_without_side_effects);
     tcase_add_test(tc, test_smaps_reader_long_lines);
     tcase_add_test(tc, test_merges_give_back_vmas);

@@ -42,7 +42,7 @@ static void usage(FILE *f)
 "  soft-dirty        clear_refs 4 + pagemap bit 55 (\"unavailable\" when the\n"
 "                    kernel lacks CONFIG_MEM_SOFT_DIRTY)\n"
 "  raw/256           diagnostic: raw uffd with a 256-region vector (the\n"
-"                    library's chunk), to isolate what chunking costs\n"
+"                    library's first one), to isolate what chunking costs\n"
 "\n"
 "Scenarios:\n"
 "  1  first write to a clean page after reset, ns/page, every method\n"

@@ -49,10 +49,14 @@ struct lib_state {
     ww_tracker *t;
     char *base;
     size_t len;
+    /* Memory, from watch to unwatch: at the watch, and the largest. */
+    long pte0, heap0;
+    double pte_max, heap_max;   /* KiB per GiB watched; KiB */
+    int watches;
 };
 
-static struct lib_state lib_uffd = { WW_BACKEND_UFFD, NULL, NULL, 0 };
-static struct lib_state lib_mprotect = { WW_BACKEND_MPROTECT, NULL, NULL, 0 };
+static struct lib_state lib_uffd = { .backend = WW_BACKEND_UFFD };
+static struct lib_state lib_mprotect = { .backend = WW_BACKEND_MPROTECT };
 
 /* One tracker per backend for the whole run, as an application would have;
  * opened by the probe, released at exit with the process. */
@@ -69,7 +73,11 @@ static int lib_probe(struct lib_state *s, char *why, size_t len)
 
 static int lib_watch(struct lib_state *s, char *base, size_t len)
 {
-    int r = ww_watch(s->t, base, len, 0);
+    int r;
+
+    s->pte0 = proc_status_kib("VmPTE");
+    s->heap0 = heap_bytes();
+    r = ww_watch(s->t, base, len, 0);
 
     if (r == 0) {
         s->base = base;
@@ -85,9 +93,21 @@ static int lib_get_reset(struct lib_state *s, void **pages, size_t cap,
     return ww_get(s->t, s->base, s->len, WW_GET_RESET, pages, count);
 }
 
+/* Outside every timed section: the scenarios time only their calls. */
 static void lib_unwatch(struct lib_state *s)
 {
-    int r = ww_unwatch(s->t, s->base, s->len);
+    long pte = proc_status_kib("VmPTE"), heap = heap_bytes();
+    double pte_per_gib = (double)(pte - s->pte0) * (double)GIB /
+                         (double)s->len;
+    int r;
+
+    if (pte >= 0 && s->pte0 >= 0 && (!s->watches || pte_per_gib > s->pte_max))
+        s->pte_max = pte_per_gib;
+    if (heap >= 0 && s->heap0 >= 0 &&
+        (!s->watches || (double)(heap - s->heap0) / 1024 > s->heap_max))
+        s->heap_max = (double)(heap - s->heap0) / 1024;
+    s->watches++;
+    r = ww_unwatch(s->t, s->base, s->len);
 
     if (r < 0)
         fail("ww_unwatch (%s): %s", ww_backend_name(s->backend),
@@ -164,4 +184,25 @@ int method_available(enum method_id id, const char **why)
     if (why)
         *why = result[id] < 0 ? reason[id] : NULL;
     return result[id];
+}
+
+void lib_memory_report(int scenario)
+{
+    struct lib_state *const st[] = { &lib_uffd, &lib_mprotect };
+    const char *const key[] = { "lib-uffd", "lib-mprotect" };
+
+    printf("  Memory of the library's watches here (largest seen at an "
+           "unwatch):");
+    for (size_t i = 0; i < 2; i++) {
+        if (!st[i]->watches)
+            continue;
+        res_add(scenario, "memory", key[i], "KiB-PTE/GiB-watched",
+                &st[i]->pte_max, 1);
+        res_add(scenario, "memory", key[i], "KiB-heap", &st[i]->heap_max, 1);
+        printf(" %s: page tables %+.0f KiB/GiB watched, own heap %+.0f KiB%s",
+               method_label(key[i]), st[i]->pte_max, st[i]->heap_max,
+               i == 0 ? ";" : "");
+        st[i]->watches = 0;
+    }
+    printf("\n");
 }

@@ -6,9 +6,9 @@
  * to.  (Only the ABI definitions come from the library's kernel-uapi.h,
  * for old system headers.)
  *
- * raw-uffd-256 is the same code with a 256-region vector, the chunk the
- * library uses: the difference between the two isolates what the chunk
- * size costs.
+ * raw-uffd-256 is the same code with a 256-region vector, the library's
+ * first (and, when it cannot grow its own, fallback) chunk: the
+ * difference between the two isolates what the chunk size costs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +60,12 @@ int raw_scan_reset(int pagemap, uintptr_t start, uintptr_t end, void *vec,
         for (long i = 0; i < r; i++)
             for (uintptr_t p = v[i].start; p < v[i].end; p += page)
                 pages[n++] = (void *)p;
+        /* A walk_end below the last region is stale: the kernel's walk
+         * restarted after its 512-region bounce buffer filled, then ran
+         * to the end without updating it (libwritewatch/uffd.c,
+         * scan_written).  Going on from there would walk the tail again. */
+        if (r > 0 && arg.walk_end < v[r - 1].end)
+            break;
         if (arg.walk_end <= cur)
             return -EIO;
         cur = arg.walk_end;

@@ -150,6 +150,7 @@ void scenario_fault(void)
         bar_missing("S1 mprotect / lib uffd, first write, 1 thread",
                     "missing data");
     }
+    lib_memory_report(1);
     pageset_free(&all);
     region_unmap(base, len);
     free(pages);

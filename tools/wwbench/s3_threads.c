@@ -25,16 +25,91 @@
  * per get per writer thread (a few per 10^4 reports), which the cost
  * formula above absorbs.  User space cannot tell such a duplicate from a
  * store that raced with the get, so they are not counted exactly.
+ *
+ * Where the time of a clean write goes (perf counters are not available
+ * here): one more run per mprotect method and thread count, instrumented.
+ * A SIGSEGV handler of the bench's, put above whichever is installed,
+ * times each call of it; the bench's own mprotect() (below), which the
+ * library and naive mprotect call through the dynamic linker, times the
+ * system calls made inside it.  What is left of the store's time is the
+ * kernel's: the fault, the signal's delivery and sigreturn, the retried
+ * store.  For uffd the whole cost is the kernel's write-protect fault.
+ * The instrumented runs only explain; the table and bar above come from
+ * the plain runs.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "wwbench.h"
+
+/* --- the instrumented runs ----------------------------------------------- */
+static struct sigaction timed_below;   /* the handler the timed one calls */
+static _Thread_local int in_handler;
+/* Wall and CPU time (CLOCK_THREAD_CPUTIME_ID) inside the handler and
+ * inside its system calls; wall minus CPU is time off the CPU: waiting
+ * for a lock (the mmap lock, a mutex) or for a CPU. */
+static _Thread_local uint64_t handler_ns, handler_cpu_ns, handler_calls;
+static _Thread_local uint64_t syscall_ns, syscall_cpu_ns;
+
+/* Every mprotect(2) of the process that goes through the dynamic linker
+ * (the library's and naive mprotect's) lands here: the same system call,
+ * timed when made inside a timed handler. */
+int mprotect(void *addr, size_t len, int prot)
+{
+    uint64_t t0, c0;
+    long r;
+
+    if (!in_handler)
+        return (int)syscall(SYS_mprotect, addr, len, prot);
+    t0 = now_ns();             /* the CPU window inside the wall one */
+    c0 = thread_cpu_ns();
+    r = syscall(SYS_mprotect, addr, len, prot);
+    syscall_cpu_ns += thread_cpu_ns() - c0;
+    syscall_ns += now_ns() - t0;
+    return (int)r;
+}
+
+static void timed_segv(int sig, siginfo_t *si, void *ctx)
+{
+    uint64_t t0 = now_ns(), c0 = thread_cpu_ns();
+
+    in_handler++;
+    if (timed_below.sa_flags & SA_SIGINFO)
+        timed_below.sa_sigaction(sig, si, ctx);
+    else
+        timed_below.sa_handler(sig);
+    in_handler--;
+    handler_cpu_ns += thread_cpu_ns() - c0;
+    handler_ns += now_ns() - t0;
+    handler_calls++;
+}
+
+/* Put timed_segv above the installed handler, with its flags and mask. */
+static void timing_start(void)
+{
+    struct sigaction sa;
+
+    if (sigaction(SIGSEGV, NULL, &timed_below) < 0)
+        die("sigaction: cannot read the SIGSEGV handler");
+    sa = timed_below;
+    sa.sa_flags |= SA_SIGINFO;
+    sa.sa_sigaction = timed_segv;
+    if (sigaction(SIGSEGV, &sa, NULL) < 0)
+        die("sigaction: cannot time the SIGSEGV handler");
+}
+
+static void timing_stop(void)
+{
+    sigaction(SIGSEGV, &timed_below, NULL);
+}
 
 static const enum method_id s3_methods[] = {
     M_NONE, M_RAW_UFFD, M_LIB_UFFD, M_LIB_MPROTECT, M_NAIVE_MPROTECT,
@@ -49,6 +124,8 @@ struct writer {
     const uint32_t *perm;       /* this writer's pages, in random order */
     size_t n;
     uint64_t writes, sum_ns;
+    uint64_t handler_ns, handler_cpu_ns, handler_calls; /* instrumented */
+    uint64_t syscall_ns, syscall_cpu_ns;
 };
 
 struct run {
@@ -93,6 +170,11 @@ static void *writer_main(void *arg)
     }
     w->writes = writes;
     w->sum_ns = sum;
+    w->handler_ns = handler_ns;
+    w->handler_cpu_ns = handler_cpu_ns;
+    w->handler_calls = handler_calls;
+    w->syscall_ns = syscall_ns;
+    w->syscall_cpu_ns = syscall_cpu_ns;
     return NULL;
 }
 
@@ -144,13 +226,15 @@ static void *tracker_main(void *arg)
 
 struct outcome {
     uint64_t writes, sum_ns, clean;
+    uint64_t handler_ns, handler_cpu_ns, handler_calls;
+    uint64_t syscall_ns, syscall_cpu_ns;
     double get_us;              /* median of the run's gets */
     enum status st;
 };
 
 static struct outcome one_run(const struct method *m, char *base,
                               size_t npages, int threads, uint32_t *perm,
-                              long duration_ms)
+                              long duration_ms, int timed)
 {
     struct writer w[8];
     struct outcome o = { 0 };
@@ -173,6 +257,8 @@ static struct outcome one_run(const struct method *m, char *base,
         o.st = method_error(m, "watch", r);
         return o;
     }
+    if (timed)
+        timing_start();
     pthread_barrier_init(&run.start, NULL, (unsigned)threads + 1 + tracked);
     for (int t = 0; t < threads; t++) {
         w[t].perm = perm + npages * (size_t)t / (size_t)threads;
@@ -190,7 +276,14 @@ static struct outcome one_run(const struct method *m, char *base,
         pthread_join(w[t].tid, NULL);
         o.writes += w[t].writes;
         o.sum_ns += w[t].sum_ns;
+        o.handler_ns += w[t].handler_ns;
+        o.handler_cpu_ns += w[t].handler_cpu_ns;
+        o.handler_calls += w[t].handler_calls;
+        o.syscall_ns += w[t].syscall_ns;
+        o.syscall_cpu_ns += w[t].syscall_cpu_ns;
     }
+    if (timed)
+        timing_stop();
     if (tracked) {
         pthread_join(tracker, NULL);
         if (!run.error && tracker_get(NULL) == 0)
@@ -239,6 +332,107 @@ static void record(const char *where, const char *key, double *v, int n,
         res_add(3, where, key, metric, v, n);
 }
 
+/* One instrumented run of m with `threads` writers: ns per clean write,
+ * split into the kernel's part and the handler's (system calls, rest). */
+static void breakdown_one(const struct method *m, char *base, size_t npages,
+                          int threads, uint32_t *perm, long duration_ms,
+                          const char *where)
+{
+    double plain = res_value(3, where, "none", "ns/clean-write");
+    struct outcome o;
+    char bwhere[48];
+
+    snprintf(bwhere, sizeof(bwhere), "breakdown %s", where);
+    progress("[3/5] where the time goes, %s: %s", where, m->label);
+    o = one_run(m, base, npages, threads, perm, duration_ms, 1);
+    if (o.st != ST_OK || !o.clean || plain < 0) {
+        res_status(3, bwhere, m->key, "ns-total", o.st != ST_OK ? o.st
+                   : ST_FAILED, "no clean write or no plain store");
+        return;
+    }
+    double other = o.clean < o.writes ? (double)(o.writes - o.clean) : 0;
+    double total = ((double)o.sum_ns - other * plain) / (double)o.clean;
+    double per = 1 / (double)o.clean;
+    double handler = (double)o.handler_ns * per;
+    double h_cpu = (double)o.handler_cpu_ns * per;
+    double sys = (double)o.syscall_ns * per;
+    double s_cpu = (double)o.syscall_cpu_ns * per;
+    double v;
+
+    v = total; res_add(3, bwhere, m->key, "ns-total", &v, 1);
+    v = total - handler; res_add(3, bwhere, m->key, "ns-kernel", &v, 1);
+    v = s_cpu; res_add(3, bwhere, m->key, "ns-syscall-cpu", &v, 1);
+    v = sys - s_cpu; res_add(3, bwhere, m->key, "ns-syscall-off-cpu", &v, 1);
+    v = h_cpu - s_cpu; res_add(3, bwhere, m->key, "ns-handler-cpu", &v, 1);
+    v = (handler - sys) - (h_cpu - s_cpu);
+    res_add(3, bwhere, m->key, "ns-handler-off-cpu", &v, 1);
+    v = (double)o.handler_calls * per;
+    res_add(3, bwhere, m->key, "faults/clean-write", &v, 1);
+}
+
+static void breakdown(char *base, size_t npages, uint32_t *perm,
+                      long duration_ms, uint64_t *rng)
+{
+    static const int counts[] = { 1, 8 };
+    static const enum method_id timed[] = { M_LIB_MPROTECT, M_NAIVE_MPROTECT };
+    static const enum method_id kernel_only[] = { M_RAW_UFFD, M_LIB_UFFD };
+    char where[32], bwhere[48], b[6][32];
+
+    for (size_t c = 0; c < 2; c++) {
+        snprintf(where, sizeof(where), "%d threads", counts[c]);
+        make_perm(perm, npages, counts[c], rng);
+        for (size_t k = 0; k < 2; k++)
+            if (method_available(timed[k], NULL) == 0)
+                breakdown_one(method_get(timed[k]), base, npages, counts[c],
+                              perm, duration_ms, where);
+    }
+    progress_done();
+    printf("  Where a clean write's time goes, ns per clean write (mprotect: "
+           "one instrumented run each; uffd: the runs above, all of it in the "
+           "kernel's write-protect fault):\n");
+    printf("  %-8s %-15s %8s %10s %21s %21s %7s\n", "", "", "", "kernel:",
+           "mprotect in handler", "rest of handler", "");
+    printf("  %-8s %-15s %8s %10s %10s %10s %10s %10s %7s\n", "threads",
+           "method", "total", "fault+sig", "CPU", "off CPU", "CPU", "off CPU",
+           "faults");
+    for (size_t c = 0; c < 2; c++) {
+        snprintf(where, sizeof(where), "%d threads", counts[c]);
+        snprintf(bwhere, sizeof(bwhere), "breakdown %s", where);
+        double plain = res_value(3, where, "none", "ns/clean-write");
+        for (size_t k = 0; k < 2; k++) {
+            const struct method *m = method_get(kernel_only[k]);
+            double ns = res_value(3, where, m->key, "ns/clean-write");
+
+            if (ns < 0)
+                continue;
+            printf("  %-8d %-15s %8.0f %10.0f %10s %10s %10s %10s %7s\n",
+                   counts[c], m->label, ns, ns, "-", "-", "-", "-", "0");
+        }
+        for (size_t k = 0; k < 2; k++) {
+            const struct method *m = method_get(timed[k]);
+            static const char *const metrics[] = {
+                "ns-total", "ns-kernel", "ns-syscall-cpu", "ns-syscall-off-cpu",
+                "ns-handler-cpu", "ns-handler-off-cpu",
+            };
+
+            printf("  %-8d %-15s", counts[c], m->label);
+            for (size_t x = 0; x < 6; x++)
+                printf(" %*s", x == 0 ? 8 : 10,
+                       cell(b[x], 32, res_find(3, bwhere, m->key, metrics[x]),
+                            0));
+            printf(" %7s\n", cell(b[0], 32, res_find(3, bwhere, m->key,
+                                                     "faults/clean-write"), 2));
+        }
+        printf("  %-8d %-15s %8.0f   (a plain store, no tracking)\n",
+               counts[c], "plain", plain);
+    }
+    printf("  (kernel = total - wall time inside the SIGSEGV handler: the "
+           "fault, the signal's delivery and return, the retried store; off "
+           "CPU = waiting for a lock (the mmap lock, a mutex) or, with more "
+           "threads than CPUs, for a CPU.  Instrumenting adds ~4 clock reads "
+           "per fault.)\n");
+}
+
 void scenario_threads(void)
 {
     size_t len = opt.quick ? 64 * MIB : GIB, npages = len / page_size();
@@ -277,7 +471,7 @@ void scenario_threads(void)
                     continue;
                 progress("[3/5] %d writer threads: %s, run %d/%d", threads,
                          m->label, rep + 1, repeats);
-                o = one_run(m, base, npages, threads, perm, duration_ms);
+                o = one_run(m, base, npages, threads, perm, duration_ms, 0);
                 st[k] = o.st;
                 if (o.st != ST_OK || !o.writes)
                     continue;
@@ -344,11 +538,12 @@ void scenario_threads(void)
             ref8 = ref;
         }
     }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (ratio8 > 0) {
-        printf("  Verdict: with 8 writer threads the library's uffd backend "
-               "takes a clean-page write %.1fx faster than %s.\n", ratio8,
-               ref8);
-        snprintf(where, sizeof(where), "vs %s", ref8);
+        printf("  Verdict: with 8 writer threads on %ld CPUs the library's "
+               "uffd backend takes a clean-page write %.1fx faster than "
+               "%s.\n", cpus, ratio8, ref8);
+        snprintf(where, sizeof(where), "vs %s, %ld CPUs", ref8, cpus);
         bar_add("S3 mprotect / lib uffd, clean write, 8 threads", ratio8, 20,
                 0, where);
     } else {
@@ -356,6 +551,8 @@ void scenario_threads(void)
         bar_missing("S3 mprotect / lib uffd, clean write, 8 threads",
                     "missing data");
     }
+    lib_memory_report(3);
+    breakdown(base, npages, perm, duration_ms, &rng);
     region_unmap(base, len);
     free(perm);
     free(run.pending);

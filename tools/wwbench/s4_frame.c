@@ -172,6 +172,7 @@ void scenario_frame(void)
                lib_o, fps, ref, mp_o, ratio(b[3], 32, mp_o, lib_o));
     else
         printf("  Verdict: incomplete (a method is missing).\n");
+    lib_memory_report(4);
     pageset_free(&expect);
     region_unmap(base, len);
     free(pages);

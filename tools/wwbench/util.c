@@ -12,6 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "wwbench.h"
 
 int failures;
@@ -292,5 +296,44 @@ const char *size_str(char *buf, size_t len, size_t bytes)
         snprintf(buf, len, "%zu GiB", bytes / GIB);
     else
         snprintf(buf, len, "%zu MiB", bytes / MIB);
+    return buf;
+}
+
+/* Bytes the process has allocated with malloc (glibc's mallinfo2, 2.33),
+ * or -1 where that cannot be known. */
+long heap_bytes(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+    struct mallinfo2 mi = mallinfo2();
+
+    return (long)(mi.uordblks + mi.hblkhd);
+#else
+    return -1;
+#endif
+}
+
+/* CPU time of the calling thread: immune to time spent preempted by the
+ * other tenants of a shared machine (a system call, not the vDSO). */
+uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The first three fields of /proc/loadavg ("1.02 0.87 0.60"), or "?":
+ * a shared machine's load explains noisy wall-clock numbers. */
+const char *load_average(void)
+{
+    static char buf[64];
+    FILE *f = fopen("/proc/loadavg", "r");
+    double a, b, c;
+
+    snprintf(buf, sizeof(buf), "?");
+    if (f && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
+        snprintf(buf, sizeof(buf), "%.2f %.2f %.2f", a, b, c);
+    if (f)
+        fclose(f);
     return buf;
 }

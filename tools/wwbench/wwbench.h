@@ -76,6 +76,10 @@ const struct method *method_get(enum method_id id);
 enum status method_error(const struct method *m, const char *op, int r);
 /* The table label of a method key ("lib-uffd" -> "lib uffd"). */
 const char *method_label(const char *key);
+/* The memory the library's watches of this scenario cost (page tables
+ * added while watched, per GiB; malloc'd bytes), as seen at each unwatch:
+ * one line and results, then the counts start again. */
+void lib_memory_report(int scenario);
 /* Cached probe: 0 if the method runs here; why (if not) is static. */
 int method_available(enum method_id id, const char **why);
 
@@ -136,6 +140,9 @@ int gnuplot_found(void);
 
 /* --- helpers (util.c) ---------------------------------------------------- */
 uint64_t now_ns(void);
+uint64_t thread_cpu_ns(void);
+/* /proc/loadavg's three averages, as text (static buffer). */
+const char *load_average(void);
 uint64_t rng_next(uint64_t *state);
 double median_of(double *v, int n);         /* sorts v */
 
@@ -184,6 +191,8 @@ int verify_report(const char *what, void *const *pages, size_t count,
 
 /* /proc/self/status field in KiB ("VmPTE"), or -1. */
 long proc_status_kib(const char *field);
+/* Bytes allocated with malloc in the process, or -1 if unknown. */
+long heap_bytes(void);
 /* Number of lines in /proc/self/maps. */
 long proc_vma_count(void);
 /* MemAvailable in bytes, or 0. */
