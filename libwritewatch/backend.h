@@ -59,6 +59,14 @@ struct ww__backend_ops {
     int (*owns)(void *priv, struct ww__watch *w, uintptr_t start,
                 uintptr_t end);
 
+    /* Whether [start, end) of w is still the memory this backend
+     * watches, as a get would find it, without scanning pages: 0, or
+     * -ESTALE (the watch marked stale), -ECHILD, or another -errno.
+     * Asked for the dormant pages of a sparse watch, which no get
+     * scans. */
+    int (*check)(void *priv, struct ww__watch *w, uintptr_t start,
+                 uintptr_t end);
+
     /* Stop watching w: give what is still the backend's of its memory
      * back as plain memory, and never act on that range again (queries
      * still in flight on w fail with -ESTALE).  Runs once per watch, from

@@ -744,6 +744,19 @@ static int check_locked(struct ww__mp_watch *mw, size_t from, size_t to)
     return r;
 }
 
+/* What a get checks, without reading the bitmap. */
+static int mp_check(void *priv, struct ww__watch *w, uintptr_t start,
+                    uintptr_t end)
+{
+    struct ww__mp_watch *mw = w->priv;
+    int r = check_process(priv);
+
+    if (r < 0)
+        return r;
+    r = check_locked(mw, page_index(mw, start), page_index(mw, end));
+    return settle(w, start, end, r);
+}
+
 /*
  * Re-arm the written runs of [*from, to) under one hold of the lock, at
  * most max_runs runs and max_pages pages, recording them in bounce.
@@ -899,4 +912,5 @@ const struct ww__backend_ops ww__mprotect_ops = {
     .unreset = mp_unreset,
     .protect = mp_protect,
     .owns = mp_owns,
+    .check = mp_check,
 };

@@ -565,9 +565,24 @@ static int is_sparse(const struct ww__watch *w)
     return (w->flags & WW_WATCH_SPARSE) != 0;
 }
 
+/* Whether [start, end) of w holds a dormant page. */
+static int has_dormant(const struct ww__watch *w, uintptr_t start,
+                       uintptr_t end)
+{
+    size_t i = first_active(w, start);
+
+    if (!is_sparse(w))
+        return 0;
+    return !(i < w->n_active && w->active[i].start <= start &&
+             w->active[i].end >= end);
+}
+
 /* q on [start, end) of w: of a sparse watch, on its active runs there
  * only, in order, into the one sink (so that a failed RESET undoes them
- * all); protections change dormant pages too. */
+ * all); protections change dormant pages too.  Dormant pages are not
+ * scanned, but a mapping put over them (and written) or their unmapping
+ * makes the watch stale as anywhere else: the backend checks them first,
+ * without a scan (the whole range at once: one look at its VMAs). */
 static int call_on_active(ww_tracker *t, struct ww__watch *w, uintptr_t start,
                           uintptr_t end, struct query *q)
 {
@@ -575,6 +590,8 @@ static int call_on_active(ww_tracker *t, struct ww__watch *w, uintptr_t start,
 
     if (!is_sparse(w) || q->op == QUERY_PROTECT)
         return call_backend(t, w, start, end, q);
+    if (has_dormant(w, start, end))
+        r = t->ops->check(t->priv, w, start, end);
     for (size_t i = first_active(w, start);
          r == 0 && i < w->n_active && w->active[i].start < end; i++) {
         uintptr_t s = w->active[i].start > start ? w->active[i].start : start;
@@ -769,18 +786,6 @@ int ww_mark_written(ww_tracker *t, void *addr, size_t len)
     int r = activate_for_access(t, addr, len);
 
     return r < 0 ? r : run_query(t, addr, len, &q);
-}
-
-/* Whether [start, end) of w holds a dormant page. */
-static int has_dormant(const struct ww__watch *w, uintptr_t start,
-                       uintptr_t end)
-{
-    size_t i = first_active(w, start);
-
-    if (!is_sparse(w))
-        return 0;
-    return !(i < w->n_active && w->active[i].start <= start &&
-             w->active[i].end >= end);
 }
 
 /* Before ww_protect gives [addr, addr+len) access, or ww_mark_written

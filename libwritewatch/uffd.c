@@ -318,6 +318,19 @@ static int uffd_owns(void *priv, struct ww__watch *w, uintptr_t start,
     return 1;
 }
 
+/* What a get checks, without its scan: mapped, and registered. */
+static int uffd_check(void *priv, struct ww__watch *w, uintptr_t start,
+                      uintptr_t end)
+{
+    struct uffd_tracker *u = priv;
+    int r;
+
+    if (ww__range_mapped(start, end) < 0)
+        return ww__mark_stale(w);
+    r = check_registered(u->pagemap, start, end);
+    return r == -EPERM ? ww__mark_stale(w) : r;
+}
+
 /* Page mode, the hot loop of a get: the regions of one scan into the
  * caller's array, through the sink's fast path.  The kernel reports
  * regions inside [cur, end) and at most max_pages (the room left) pages;
@@ -468,6 +481,7 @@ const struct ww__backend_ops ww__uffd_ops = {
     .close = uffd_close,
     .watch = uffd_watch,
     .owns = uffd_owns,
+    .check = uffd_check,
     .disarm = uffd_disarm,
     .free_watch = uffd_free_watch,
     .get = uffd_get,

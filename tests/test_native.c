@@ -501,6 +501,48 @@ START_TEST(test_sparse_reservation)
 }
 END_TEST
 
+/* A sparse watch whose dormant pages are unmapped, or replaced by a
+ * mapping that is written, is stale as any watch (ww_get: ESTALE, "its
+ * writes ... are never reported as clean"), though its queries scan
+ * only active pages. */
+START_TEST(test_sparse_dormant_replaced)
+{
+    static const char *what[] = { "mmap(MAP_FIXED) read-write", "munmap" };
+
+    for (int v = 0; v < 2; v++) {
+        ww_tracker *t = t_open();
+        char *mem = t_map(16);
+        void *pages[16];
+        size_t count = 16;
+        int r;
+
+        ck_assert_int_eq(mprotect(mem, 16 * PAGE, PROT_NONE), 0);
+        ck_assert_int_eq(ww_watch(t, mem, 16 * PAGE, WW_WATCH_SPARSE), 0);
+        ck_assert_int_eq(ww_protect(t, mem, 2 * PAGE,
+                                    PROT_READ | PROT_WRITE), 0);
+        mem[0] = 1;
+        if (v == 0) {
+            ck_assert_ptr_eq(mmap(mem + 8 * PAGE, 4 * PAGE,
+                                  PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                                  -1, 0), mem + 8 * PAGE);
+            mem[9 * PAGE] = 1;
+        } else {
+            ck_assert_int_eq(munmap(mem + 8 * PAGE, 4 * PAGE), 0);
+        }
+        r = ww_get(t, mem, 16 * PAGE, 0, pages, &count);
+        ck_assert_msg(r == -ESTALE, "%s over dormant pages 8-11: ww_get "
+                      "returned %d (%zu pages), not -ESTALE", what[v], r,
+                      r == 0 ? count : 0);
+        r = ww_reset(t, mem, 16 * PAGE);
+        ck_assert_msg(r == -ESTALE, "%s: ww_reset returned %d", what[v], r);
+        ck_assert_int_eq(ww_unwatch(t, mem, 16 * PAGE), 0);
+        munmap(mem, 16 * PAGE);
+        ww_tracker_close(t);
+    }
+}
+END_TEST
+
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;      /* every test applies to every backend */
@@ -524,6 +566,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_output_in_watched_memory);
     tcase_add_test(tc, test_sparse_watch);
     tcase_add_test(tc, test_sparse_reservation);
+    tcase_add_test(tc, test_sparse_dormant_replaced);
 }
 
 int main(void)
