@@ -59,11 +59,12 @@ struct ww__backend_ops {
     int (*owns)(void *priv, struct ww__watch *w, uintptr_t start,
                 uintptr_t end);
 
-    /* Whether [start, end) of w is still the memory this backend
-     * watches, as a get would find it, without scanning pages: 0, or
-     * -ESTALE (the watch marked stale), -ECHILD, or another -errno.
-     * Asked for the dormant pages of a sparse watch, which no get
-     * scans. */
+    /* Whether dormant pages [start, end) of a sparse watch (never armed,
+     * PROT_NONE unless the caller went around ww_protect) are still the
+     * memory this backend watches, as a get would find them, without
+     * scanning pages: 0, or -ESTALE (the watch marked stale), -ECHILD,
+     * or another -errno.  A get does not scan dormant pages: the front
+     * asks this for each dormant run a query covers. */
     int (*check)(void *priv, struct ww__watch *w, uintptr_t start,
                  uintptr_t end);
 

@@ -744,16 +744,44 @@ static int check_locked(struct ww__mp_watch *mw, size_t from, size_t to)
     return r;
 }
 
-/* What a get checks, without reading the bitmap. */
+/* Whether dormant pages [start, end) of a sparse watch (PROT_NONE as
+ * the backend left them, never armed) are still the backend's: by their
+ * marks, else by their VMAs (none may be writable over a clear bit);
+ * never by the protection array, which a 256 GiB reservation would have
+ * to read whole.  Under the lock: 1, 0 or -errno as owned(). */
+static int dormant_owned(struct ww__mp_watch *mw, uintptr_t start,
+                         uintptr_t end)
+{
+    int r = mw->marked ? ww__mp_marked(start, end) : -1;
+
+    if (r >= 0)
+        return r;
+    r = ww__vma_walk(start, end, check_writable_vma, mw);
+    if (r == -EFAULT || r == -ENOTSUP || r == -ESTALE)
+        return 0;
+    return r < 0 ? r : 1;
+}
+
 static int mp_check(void *priv, struct ww__watch *w, uintptr_t start,
                     uintptr_t end)
 {
     struct ww__mp_watch *mw = w->priv;
+    sigset_t saved;
     int r = check_process(priv);
 
     if (r < 0)
         return r;
-    r = check_locked(mw, page_index(mw, start), page_index(mw, end));
+    ww__mp_lock_nosig(mw, &saved);
+    if (atomic_load(&mw->orphaned))
+        r = -ECHILD;
+    else if (atomic_load(&mw->lost) || atomic_load(&mw->dead))
+        r = -ESTALE;
+    else if ((r = dormant_owned(mw, start, end)) == 0) {
+        atomic_store(&mw->lost, 1);
+        r = -ESTALE;
+    } else if (r > 0)
+        r = 0;
+    ww__mp_unlock_nosig(mw, &saved);
     return settle(w, start, end, r);
 }
 

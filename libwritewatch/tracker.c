@@ -577,12 +577,33 @@ static int has_dormant(const struct ww__watch *w, uintptr_t start,
              w->active[i].end >= end);
 }
 
+/* Whether the dormant runs of [start, end) of w (the gaps between its
+ * active runs) are still the backend's: 0 or -errno (-ESTALE). */
+static int check_dormant(ww_tracker *t, struct ww__watch *w, uintptr_t start,
+                         uintptr_t end)
+{
+    uintptr_t cur = start;
+
+    for (size_t i = first_active(w, start); cur < end; i++) {
+        uintptr_t next = i < w->n_active && w->active[i].start < end
+                             ? w->active[i].start : end;
+        int r = 0;
+
+        if (next > cur)
+            r = t->ops->check(t->priv, w, cur, next);
+        if (r < 0 || next == end)
+            return r;
+        cur = w->active[i].end;
+    }
+    return 0;
+}
+
 /* q on [start, end) of w: of a sparse watch, on its active runs there
  * only, in order, into the one sink (so that a failed RESET undoes them
  * all); protections change dormant pages too.  Dormant pages are not
  * scanned, but a mapping put over them (and written) or their unmapping
- * makes the watch stale as anywhere else: the backend checks them first,
- * without a scan (the whole range at once: one look at its VMAs). */
+ * makes the watch stale as anywhere else: the backend checks each
+ * dormant run first, without a scan (a look at its VMAs). */
 static int call_on_active(ww_tracker *t, struct ww__watch *w, uintptr_t start,
                           uintptr_t end, struct query *q)
 {
@@ -591,7 +612,7 @@ static int call_on_active(ww_tracker *t, struct ww__watch *w, uintptr_t start,
     if (!is_sparse(w) || q->op == QUERY_PROTECT)
         return call_backend(t, w, start, end, q);
     if (has_dormant(w, start, end))
-        r = t->ops->check(t->priv, w, start, end);
+        r = check_dormant(t, w, start, end);
     for (size_t i = first_active(w, start);
          r == 0 && i < w->n_active && w->active[i].start < end; i++) {
         uintptr_t s = w->active[i].start > start ? w->active[i].start : start;
