@@ -744,19 +744,29 @@ static int check_locked(struct ww__mp_watch *mw, size_t from, size_t to)
     return r;
 }
 
+/* ww__vma_walk() callback: dormant pages are PROT_NONE; accessible ones
+ * were given access around ww_protect(), and their writes are unseen. */
+static int check_inaccessible_vma(const struct ww__vma *v, void *arg)
+{
+    (void)arg;
+    return v->prot == WW__VMA_PROT_UNKNOWN || v->prot == PROT_NONE ? 0
+                                                                   : -ESTALE;
+}
+
 /* Whether dormant pages [start, end) of a sparse watch (PROT_NONE as
- * the backend left them, never armed) are still the backend's: by their
- * marks, else by their VMAs (none may be writable over a clear bit);
- * never by the protection array, which a 256 GiB reservation would have
- * to read whole.  Under the lock: 1, 0 or -errno as owned(). */
+ * the backend left them, never armed) are still the backend's: marked
+ * (where marks work) and all PROT_NONE (a mapping put over them, or
+ * access given with mprotect(2), is not); never by the protection
+ * array, which a 256 GiB reservation would have to read whole.  Under
+ * the lock: 1, 0 or -errno as owned(). */
 static int dormant_owned(struct ww__mp_watch *mw, uintptr_t start,
                          uintptr_t end)
 {
     int r = mw->marked ? ww__mp_marked(start, end) : -1;
 
-    if (r >= 0)
-        return r;
-    r = ww__vma_walk(start, end, check_writable_vma, mw);
+    if (r == 0)
+        return 0;
+    r = ww__vma_walk(start, end, check_inaccessible_vma, mw);
     if (r == -EFAULT || r == -ENOTSUP || r == -ESTALE)
         return 0;
     return r < 0 ? r : 1;
