@@ -566,8 +566,7 @@ static int is_sparse(const struct ww__watch *w)
 }
 
 /* Whether [start, end) of w holds a dormant page. */
-static int has_dormant(const struct ww__watch *w, uintptr_t start,
-                       uintptr_t end)
+int ww__has_dormant(const struct ww__watch *w, uintptr_t start, uintptr_t end)
 {
     size_t i = first_active(w, start);
 
@@ -577,24 +576,26 @@ static int has_dormant(const struct ww__watch *w, uintptr_t start,
              w->active[i].end >= end);
 }
 
-/* Whether the dormant runs of [start, end) of w (the gaps between its
- * active runs) are still the backend's: 0 or -errno (-ESTALE). */
-static int check_dormant(ww_tracker *t, struct ww__watch *w, uintptr_t start,
-                         uintptr_t end)
+int ww__next_dormant(const struct ww__watch *w, uintptr_t *cur,
+                     uintptr_t end, uintptr_t *run_start, uintptr_t *run_end)
 {
-    uintptr_t cur = start;
+    size_t i = first_active(w, *cur);
 
-    for (size_t i = first_active(w, start); cur < end; i++) {
+    while (*cur < end) {
         uintptr_t next = i < w->n_active && w->active[i].start < end
                              ? w->active[i].start : end;
-        int r = 0;
 
-        if (next > cur)
-            r = t->ops->check(t->priv, w, cur, next);
-        if (r < 0 || next == end)
-            return r;
-        cur = w->active[i].end;
+        if (next > *cur) {
+            *run_start = *cur;
+            *run_end = next;
+            *cur = next;
+            return 1;
+        }
+        if (next == end)
+            break;
+        *cur = w->active[i++].end;
     }
+    *cur = end;
     return 0;
 }
 
@@ -602,8 +603,8 @@ static int check_dormant(ww_tracker *t, struct ww__watch *w, uintptr_t start,
  * only, in order, into the one sink (so that a failed RESET undoes them
  * all); protections change dormant pages too.  Dormant pages are not
  * scanned, but a mapping put over them (and written) or their unmapping
- * makes the watch stale as anywhere else: the backend checks each
- * dormant run first, without a scan (a look at its VMAs). */
+ * makes the watch stale as anywhere else: the backend checks the
+ * dormant runs first, without a get's scan (ops->check). */
 static int call_on_active(ww_tracker *t, struct ww__watch *w, uintptr_t start,
                           uintptr_t end, struct query *q)
 {
@@ -611,8 +612,8 @@ static int call_on_active(ww_tracker *t, struct ww__watch *w, uintptr_t start,
 
     if (!is_sparse(w) || q->op == QUERY_PROTECT)
         return call_backend(t, w, start, end, q);
-    if (has_dormant(w, start, end))
-        r = check_dormant(t, w, start, end);
+    if (ww__has_dormant(w, start, end))
+        r = t->ops->check(t->priv, w, start, end);
     for (size_t i = first_active(w, start);
          r == 0 && i < w->n_active && w->active[i].start < end; i++) {
         uintptr_t s = w->active[i].start > start ? w->active[i].start : start;
@@ -821,7 +822,7 @@ static int activate_for_access(ww_tracker *t, const void *addr, size_t len)
 
     if (r < 0)
         return 0;               /* the query itself reports it */
-    need = has_dormant(w, start, end);
+    need = ww__has_dormant(w, start, end);
     pthread_rwlock_unlock(&t->lock);
     return need ? ww__activate(t, (void *)start, end - start) : 0;
 }

@@ -357,27 +357,33 @@ static int uffd_check(void *priv, struct ww__watch *w, uintptr_t start,
                       uintptr_t end)
 {
     struct uffd_tracker *u = priv;
-    struct page_region vec[1];
-    struct pm_scan_arg arg = {
-        .size = sizeof(arg),
-        .flags = PM_SCAN_CHECK_WPASYNC,
-        .start = start,
-        .end = end,
-        .vec = (uintptr_t)vec,
-        .vec_len = 1,
-        .max_pages = 1,
-        .category_inverted = PAGE_IS_PFNZERO,
-        .category_mask = PAGE_IS_PRESENT | PAGE_IS_WRITTEN | PAGE_IS_PFNZERO,
-        .return_mask = PAGE_IS_PRESENT,
-    };
-    long n;
+    uintptr_t cur = start, s, e;
 
     if (ww__range_mapped(start, end) < 0)
         return ww__mark_stale(w);
-    n = pagemap_scan(u->pagemap, &arg);
-    if (n < 0)
-        return errno == EPERM ? ww__mark_stale(w) : -errno;
-    return n > 0 ? ww__mark_stale(w) : 0;
+    while (ww__next_dormant(w, &cur, end, &s, &e)) {
+        struct page_region vec[1];
+        struct pm_scan_arg arg = {
+            .size = sizeof(arg),
+            .flags = PM_SCAN_CHECK_WPASYNC,
+            .start = s,
+            .end = e,
+            .vec = (uintptr_t)vec,
+            .vec_len = 1,
+            .max_pages = 1,
+            .category_inverted = PAGE_IS_PFNZERO,
+            .category_mask = PAGE_IS_PRESENT | PAGE_IS_WRITTEN |
+                             PAGE_IS_PFNZERO,
+            .return_mask = PAGE_IS_PRESENT,
+        };
+        long n = pagemap_scan(u->pagemap, &arg);
+
+        if (n < 0)
+            return errno == EPERM ? ww__mark_stale(w) : -errno;
+        if (n > 0)
+            return ww__mark_stale(w);
+    }
+    return 0;
 }
 
 /* Page mode, the hot loop of a get: the regions of one scan into the
