@@ -187,8 +187,10 @@ WW_API size_t ww_page_size(void);
  * armed, never reported) until ww_protect() gives them access, which arms
  * them, clean, or ww_mark_written() marks them.  Give a dormant
  * page access only with ww_protect(), with either backend: one made
- * accessible with mprotect(2) stays dormant and its writes are never
- * reported.  Pages made PROT_NONE again stay watched.
+ * accessible with mprotect(2) stays dormant, and a query covering it
+ * fails with -ESTALE (uffd: once it was written; mprotect: as soon as it
+ * is accessible), never reports it clean.  Pages made PROT_NONE again
+ * stay watched.
  */
 WW_API int ww_watch(ww_tracker *t, void *addr, size_t len, unsigned flags);
 

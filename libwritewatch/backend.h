@@ -59,6 +59,16 @@ struct ww__backend_ops {
     int (*owns)(void *priv, struct ww__watch *w, uintptr_t start,
                 uintptr_t end);
 
+    /* Whether the dormant pages of [start, end) of a sparse watch
+     * (ww__next_dormant(); never armed, PROT_NONE unless the caller went
+     * around ww_protect) are still the memory this backend watches, as a
+     * get would find them, without a get's scan: 0, or -ESTALE (the
+     * watch marked stale), -ECHILD, or another -errno.  A get does not
+     * scan dormant pages: the front asks this first, once per query over
+     * a range that has some, with the tracker's lock held. */
+    int (*check)(void *priv, struct ww__watch *w, uintptr_t start,
+                 uintptr_t end);
+
     /* Stop watching w: give what is still the backend's of its memory
      * back as plain memory, and never act on that range again (queries
      * still in flight on w fail with -ESTALE).  Runs once per watch, from

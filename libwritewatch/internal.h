@@ -88,6 +88,16 @@ int ww__activate(struct ww_tracker *t, void *addr, size_t len);
  * activated (which arms them clean). */
 int ww__deactivate(struct ww_tracker *t, void *addr, size_t len);
 
+/* Whether [start, end) of w holds a dormant page (0 if w is not sparse).
+ * With the tracker's lock held, as the two below. */
+int ww__has_dormant(const struct ww__watch *w, uintptr_t start,
+                    uintptr_t end);
+
+/* The next dormant run of w in [*cur, end): 1 and [*run_start, *run_end),
+ * *cur moved past it; 0 when there is none left. */
+int ww__next_dormant(const struct ww__watch *w, uintptr_t *cur,
+                     uintptr_t end, uintptr_t *run_start, uintptr_t *run_end);
+
 /* --- the result sink --------------------------------------------------------
  * Where a get puts what it finds.  The backend asks how much room is left
  * before each kernel operation, so it never finds (and resets) more than

@@ -744,6 +744,91 @@ static int check_locked(struct ww__mp_watch *mw, size_t from, size_t to)
     return r;
 }
 
+/* ww__vma_walk() callback: dormant pages are PROT_NONE; accessible ones
+ * were given access around ww_protect(), and their writes are unseen. */
+static int check_inaccessible_vma(const struct ww__vma *v, void *arg)
+{
+    (void)arg;
+    return v->prot == WW__VMA_PROT_UNKNOWN || v->prot == PROT_NONE ? 0
+                                                                   : -ESTALE;
+}
+
+/* 1 if every page of dormant run [s, e) is mapped PROT_NONE, 0 if not,
+ * -ENOTTY without PROCMAP_QUERY, or -errno: one query per VMA on maps. */
+static int dormant_run_inaccessible(int maps, uintptr_t s, uintptr_t e)
+{
+    while (s < e) {
+        struct ww__mp_vma v;
+        int r = ww__mp_vma_at(maps, s, &v);
+
+        if (r == -ENOENT)
+            return 0;                   /* unmapped */
+        if (r < 0)
+            return r;
+        if (v.start > s || v.prot != PROT_NONE)
+            return 0;                   /* a hole, or given access */
+        s = v.end;
+    }
+    return 1;
+}
+
+/* Whether the dormant pages of [start, end) of sparse watch w (PROT_NONE
+ * as the backend left them, never armed) are still the backend's: each
+ * dormant run marked (where marks work), mapped and PROT_NONE (a mapping
+ * put over it, or access given with mprotect(2), is not).  Per dormant
+ * run, which is one VMA but where the caller went around ww_protect: the
+ * active runs between them may hold one VMA per page.  Never by the
+ * protection array, which a 256 GiB reservation would have to read
+ * whole.  Under the lock: 1, 0 or -errno as owned(). */
+static int dormant_owned(struct ww__mp_watch *mw, struct ww__watch *w,
+                         uintptr_t start, uintptr_t end)
+{
+    int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    uintptr_t cur = start, s, e;
+    int r = 1;
+
+    while (r == 1 && ww__next_dormant(w, &cur, end, &s, &e)) {
+        if (mw->marked && ww__mp_marked(s, e) == 0) {
+            r = 0;
+            break;
+        }
+        r = maps >= 0 ? dormant_run_inaccessible(maps, s, e) : -ENOTTY;
+        if (r == -ENOTTY) {                 /* Linux < 6.11, or no /proc */
+            r = ww__vma_walk(s, e, check_inaccessible_vma, NULL);
+            if (r == -EFAULT || r == -ENOTSUP || r == -ESTALE)
+                r = 0;
+            else if (r == 0)
+                r = 1;
+        }
+    }
+    if (maps >= 0)
+        close(maps);
+    return r;
+}
+
+static int mp_check(void *priv, struct ww__watch *w, uintptr_t start,
+                    uintptr_t end)
+{
+    struct ww__mp_watch *mw = w->priv;
+    sigset_t saved;
+    int r = check_process(priv);
+
+    if (r < 0)
+        return r;
+    ww__mp_lock_nosig(mw, &saved);
+    if (atomic_load(&mw->orphaned))
+        r = -ECHILD;
+    else if (atomic_load(&mw->lost) || atomic_load(&mw->dead))
+        r = -ESTALE;
+    else if ((r = dormant_owned(mw, w, start, end)) == 0) {
+        atomic_store(&mw->lost, 1);
+        r = -ESTALE;
+    } else if (r > 0)
+        r = 0;
+    ww__mp_unlock_nosig(mw, &saved);
+    return settle(w, start, end, r);
+}
+
 /*
  * Re-arm the written runs of [*from, to) under one hold of the lock, at
  * most max_runs runs and max_pages pages, recording them in bounce.
@@ -899,4 +984,5 @@ const struct ww__backend_ops ww__mprotect_ops = {
     .unreset = mp_unreset,
     .protect = mp_protect,
     .owns = mp_owns,
+    .check = mp_check,
 };

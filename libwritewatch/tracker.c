@@ -565,9 +565,46 @@ static int is_sparse(const struct ww__watch *w)
     return (w->flags & WW_WATCH_SPARSE) != 0;
 }
 
+/* Whether [start, end) of w holds a dormant page. */
+int ww__has_dormant(const struct ww__watch *w, uintptr_t start, uintptr_t end)
+{
+    size_t i = first_active(w, start);
+
+    if (!is_sparse(w))
+        return 0;
+    return !(i < w->n_active && w->active[i].start <= start &&
+             w->active[i].end >= end);
+}
+
+int ww__next_dormant(const struct ww__watch *w, uintptr_t *cur,
+                     uintptr_t end, uintptr_t *run_start, uintptr_t *run_end)
+{
+    size_t i = first_active(w, *cur);
+
+    while (*cur < end) {
+        uintptr_t next = i < w->n_active && w->active[i].start < end
+                             ? w->active[i].start : end;
+
+        if (next > *cur) {
+            *run_start = *cur;
+            *run_end = next;
+            *cur = next;
+            return 1;
+        }
+        if (next == end)
+            break;
+        *cur = w->active[i++].end;
+    }
+    *cur = end;
+    return 0;
+}
+
 /* q on [start, end) of w: of a sparse watch, on its active runs there
  * only, in order, into the one sink (so that a failed RESET undoes them
- * all); protections change dormant pages too. */
+ * all); protections change dormant pages too.  Dormant pages are not
+ * scanned, but a mapping put over them (and written) or their unmapping
+ * makes the watch stale as anywhere else: the backend checks the
+ * dormant runs first, without a get's scan (ops->check). */
 static int call_on_active(ww_tracker *t, struct ww__watch *w, uintptr_t start,
                           uintptr_t end, struct query *q)
 {
@@ -575,6 +612,8 @@ static int call_on_active(ww_tracker *t, struct ww__watch *w, uintptr_t start,
 
     if (!is_sparse(w) || q->op == QUERY_PROTECT)
         return call_backend(t, w, start, end, q);
+    if (ww__has_dormant(w, start, end))
+        r = t->ops->check(t->priv, w, start, end);
     for (size_t i = first_active(w, start);
          r == 0 && i < w->n_active && w->active[i].start < end; i++) {
         uintptr_t s = w->active[i].start > start ? w->active[i].start : start;
@@ -771,18 +810,6 @@ int ww_mark_written(ww_tracker *t, void *addr, size_t len)
     return r < 0 ? r : run_query(t, addr, len, &q);
 }
 
-/* Whether [start, end) of w holds a dormant page. */
-static int has_dormant(const struct ww__watch *w, uintptr_t start,
-                       uintptr_t end)
-{
-    size_t i = first_active(w, start);
-
-    if (!is_sparse(w))
-        return 0;
-    return !(i < w->n_active && w->active[i].start <= start &&
-             w->active[i].end >= end);
-}
-
 /* Before ww_protect gives [addr, addr+len) access, or ww_mark_written
  * marks it: its dormant pages become active, armed clean (while still
  * without access).  The lock is taken exclusive only when there are
@@ -795,7 +822,7 @@ static int activate_for_access(ww_tracker *t, const void *addr, size_t len)
 
     if (r < 0)
         return 0;               /* the query itself reports it */
-    need = has_dormant(w, start, end);
+    need = ww__has_dormant(w, start, end);
     pthread_rwlock_unlock(&t->lock);
     return need ? ww__activate(t, (void *)start, end - start) : 0;
 }

@@ -99,7 +99,8 @@ static long pagemap_scan(int pagemap, struct pm_scan_arg *arg)
     return ioctl(pagemap, PAGEMAP_SCAN, arg);
 }
 
-/* One PAGEMAP_SCAN for written pages of [start, end).  Returns the number
+/* One PAGEMAP_SCAN for the pages of [start, end) in every category of
+ * category (PAGE_IS_WRITTEN and maybe more).  Returns the number
  * of regions stored in vec, or -errno; *walk_end is where it stopped.
  *
  * The kernel's own walk_end can be stale.  It fills vec through a bounce
@@ -110,10 +111,10 @@ static long pagemap_scan(int pagemap, struct pm_scan_arg *arg)
  * caller going on from there would scan again what it was just given:
  * without WP_MATCHING, report it twice.  Regions lie below a true
  * walk_end, so one that ends above it proves the walk ran to the end. */
-static long scan_written(int pagemap, uintptr_t start, uintptr_t end,
-                         uint64_t flags, struct page_region *vec,
-                         size_t vec_len, size_t max_pages,
-                         uintptr_t *walk_end)
+static long scan_category(int pagemap, uintptr_t start, uintptr_t end,
+                          uint64_t flags, struct page_region *vec,
+                          size_t vec_len, size_t max_pages,
+                          uintptr_t *walk_end, uint64_t category)
 {
     struct pm_scan_arg arg = {
         .size = sizeof(arg),
@@ -123,7 +124,7 @@ static long scan_written(int pagemap, uintptr_t start, uintptr_t end,
         .vec = (uintptr_t)vec,
         .vec_len = vec_len,
         .max_pages = max_pages,
-        .category_mask = PAGE_IS_WRITTEN,
+        .category_mask = category,
         .return_mask = PAGE_IS_WRITTEN,
     };
     long n = pagemap_scan(pagemap, &arg);
@@ -135,6 +136,15 @@ static long scan_written(int pagemap, uintptr_t start, uintptr_t end,
     if (walk_end)
         *walk_end = arg.walk_end;
     return n;
+}
+
+static long scan_written(int pagemap, uintptr_t start, uintptr_t end,
+                         uint64_t flags, struct page_region *vec,
+                         size_t vec_len, size_t max_pages,
+                         uintptr_t *walk_end)
+{
+    return scan_category(pagemap, start, end, flags, vec, vec_len, max_pages,
+                         walk_end, PAGE_IS_WRITTEN);
 }
 
 /*
@@ -152,15 +162,15 @@ static long scan_written(int pagemap, uintptr_t start, uintptr_t end,
  * path in brackets): populated 10.8 (7.8), every other page 8.9 (6.3),
  * untouched 5.4 (5.4), already clean 0.5 (0.5), THP-backed 0.1 (0.1).
  */
-static int arm_range(const struct uffd_tracker *u, uintptr_t start,
-                     uintptr_t end)
+static int arm_category(const struct uffd_tracker *u, uintptr_t start,
+                        uintptr_t end, uint64_t category)
 {
     struct page_region vec[SCAN_CHUNK];
     uintptr_t cur = start, walk_end;
 
     while (cur < end) {
-        long n = scan_written(u->pagemap, cur, end, PM_SCAN_WP_MATCHING, vec,
-                              SCAN_CHUNK, 0, &walk_end);
+        long n = scan_category(u->pagemap, cur, end, PM_SCAN_WP_MATCHING, vec,
+                               SCAN_CHUNK, 0, &walk_end, category);
 
         if (n < 0)
             return (int)n;
@@ -171,6 +181,23 @@ static int arm_range(const struct uffd_tracker *u, uintptr_t start,
         cur = walk_end;
     }
     return 0;
+}
+
+static int arm_range(const struct uffd_tracker *u, uintptr_t start,
+                     uintptr_t end)
+{
+    return arm_category(u, start, end, PAGE_IS_WRITTEN);
+}
+
+/* Arm only the pages of [start, end) that are populated: holes are not
+ * present, so the scan places no marker and fills no page table (a
+ * sparse watch's reservation stays free).  Its populated dormant pages
+ * (written before they were made PROT_NONE) are thus told apart from
+ * pages written around ww_protect() later (uffd_check). */
+static int arm_present(const struct uffd_tracker *u, uintptr_t start,
+                       uintptr_t end)
+{
+    return arm_category(u, start, end, PAGE_IS_PRESENT | PAGE_IS_WRITTEN);
 }
 
 /* Clear the write-protect bit: the pages read as written from now on. */
@@ -283,10 +310,11 @@ static int uffd_watch(void *priv, struct ww__watch *w)
         r = -ENOTSUP;
         goto fail;
     }
-    /* A sparse watch arms nothing now (the front arms its active runs):
-     * WP_UNPOPULATED fills page tables for every page it protects (2 MiB
-     * per GiB), a reservation's too. */
-    r = (w->flags & WW_WATCH_SPARSE) ? 0 : arm_range(u, w->start, w->end);
+    /* A sparse watch arms only its populated pages now (the front arms
+     * its active runs): WP_UNPOPULATED fills page tables for every page
+     * it protects (2 MiB per GiB), a reservation's too. */
+    r = (w->flags & WW_WATCH_SPARSE) ? arm_present(u, w->start, w->end)
+                                     : arm_range(u, w->start, w->end);
     if (r == 0)
         return 0;
 fail:
@@ -359,6 +387,47 @@ static int uffd_owns(void *priv, struct ww__watch *w, uintptr_t start,
     if (ioctl(u->uffd, UFFDIO_REGISTER, &reg) < 0)
         return errno == EBUSY ? 0 : -errno;
     return 1;
+}
+
+/* Dormant pages of a sparse watch: mapped, registered (with
+ * PM_SCAN_CHECK_WPASYNC, as a get), and none both present and written
+ * (the zero page aside).  They are PROT_NONE unless the caller went
+ * around ww_protect(); those populated at watch time were armed then
+ * (arm_present), the others are holes (or markers) until written: one
+ * present written page is a write (through mprotect(2), or a debugger)
+ * that no get would report.  The scan walks page tables only where they
+ * exist, and asks for one page. */
+static int uffd_check(void *priv, struct ww__watch *w, uintptr_t start,
+                      uintptr_t end)
+{
+    struct uffd_tracker *u = priv;
+    uintptr_t cur = start, s, e;
+
+    if (ww__range_mapped(start, end) < 0)
+        return ww__mark_stale(w);
+    while (ww__next_dormant(w, &cur, end, &s, &e)) {
+        struct page_region vec[1];
+        struct pm_scan_arg arg = {
+            .size = sizeof(arg),
+            .flags = PM_SCAN_CHECK_WPASYNC,
+            .start = s,
+            .end = e,
+            .vec = (uintptr_t)vec,
+            .vec_len = 1,
+            .max_pages = 1,
+            .category_inverted = PAGE_IS_PFNZERO,
+            .category_mask = PAGE_IS_PRESENT | PAGE_IS_WRITTEN |
+                             PAGE_IS_PFNZERO,
+            .return_mask = PAGE_IS_PRESENT,
+        };
+        long n = pagemap_scan(u->pagemap, &arg);
+
+        if (n < 0)
+            return errno == EPERM ? ww__mark_stale(w) : -errno;
+        if (n > 0)
+            return ww__mark_stale(w);
+    }
+    return 0;
 }
 
 /* Page mode, the hot loop of a get: the regions of one scan into the
@@ -619,6 +688,7 @@ const struct ww__backend_ops ww__uffd_ops = {
     .close = uffd_close,
     .watch = uffd_watch,
     .owns = uffd_owns,
+    .check = uffd_check,
     .disarm = uffd_disarm,
     .free_watch = uffd_free_watch,
     .get = uffd_get,

@@ -419,8 +419,8 @@ END_TEST
 /* WW_WATCH_SPARSE: pages PROT_NONE at watch time are dormant (never
  * reported) until ww_protect() gives them access, which arms them clean,
  * or ww_mark_written() marks them; accessible pages are watched from the
- * start; PROT_NONE again keeps a page watched; a page given access with
- * mprotect(2) stays dormant, as documented. */
+ * start; PROT_NONE again keeps a page watched (test_sparse_dormant_raw_mprotect:
+ * access given with mprotect(2)). */
 START_TEST(test_sparse_watch)
 {
     ww_tracker *t = t_open();
@@ -460,11 +460,6 @@ START_TEST(test_sparse_watch)
                                 PROT_READ | PROT_WRITE), 0);
     mem[9 * PAGE] = 1;
     t_assert_written_pages(t, mem, 16, one_five_nine, 3);
-    /* mprotect(2) itself leaves a dormant page dormant. */
-    ck_assert_int_eq(mprotect(mem + 14 * PAGE, PAGE, PROT_READ | PROT_WRITE),
-                     0);
-    mem[14 * PAGE] = 1;
-    t_assert_written_pages(t, mem, 16, one_five_nine, 3);
     ck_assert_uint_eq(t_count_written_reset(t, mem, 16), 3);
     t_assert_written_pages(t, mem, 16, NULL, 0);
     ck_assert_int_eq(ww_unwatch(t, mem, 16 * PAGE), 0);
@@ -501,6 +496,89 @@ START_TEST(test_sparse_reservation)
 }
 END_TEST
 
+/* A sparse watch whose dormant pages are unmapped, or replaced by a
+ * mapping that is written, is stale as any watch (ww_get: ESTALE, "its
+ * writes ... are never reported as clean"), though its queries scan
+ * only active pages. */
+START_TEST(test_sparse_dormant_replaced)
+{
+    static const char *what[] = { "mmap(MAP_FIXED) read-write", "munmap" };
+
+    for (int v = 0; v < 2; v++) {
+        ww_tracker *t = t_open();
+        char *mem = t_map(16);
+        void *pages[16];
+        size_t count = 16;
+        int r;
+
+        ck_assert_int_eq(mprotect(mem, 16 * PAGE, PROT_NONE), 0);
+        ck_assert_int_eq(ww_watch(t, mem, 16 * PAGE, WW_WATCH_SPARSE), 0);
+        ck_assert_int_eq(ww_protect(t, mem, 2 * PAGE,
+                                    PROT_READ | PROT_WRITE), 0);
+        mem[0] = 1;
+        if (v == 0) {
+            ck_assert_ptr_eq(mmap(mem + 8 * PAGE, 4 * PAGE,
+                                  PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                                  -1, 0), mem + 8 * PAGE);
+            mem[9 * PAGE] = 1;
+        } else {
+            ck_assert_int_eq(munmap(mem + 8 * PAGE, 4 * PAGE), 0);
+        }
+        r = ww_get(t, mem, 16 * PAGE, 0, pages, &count);
+        ck_assert_msg(r == -ESTALE, "%s over dormant pages 8-11: ww_get "
+                      "returned %d (%zu pages), not -ESTALE", what[v], r,
+                      r == 0 ? count : 0);
+        r = ww_reset(t, mem, 16 * PAGE);
+        ck_assert_msg(r == -ESTALE, "%s: ww_reset returned %d", what[v], r);
+        ck_assert_int_eq(ww_unwatch(t, mem, 16 * PAGE), 0);
+        munmap(mem, 16 * PAGE);
+        ww_tracker_close(t);
+    }
+}
+END_TEST
+
+/* A dormant page given access with mprotect(2), around ww_protect, and
+ * written: the write is not tracked, but it is not lost either: a query
+ * covering the page fails with ESTALE (ww_watch.3), never reports it
+ * clean. */
+START_TEST(test_sparse_dormant_raw_mprotect)
+{
+    ww_tracker *t = t_open();
+    char *mem = t_map(16);
+    void *pages[16];
+    size_t count = 16;
+    int r;
+
+    /* Pages written before they were made PROT_NONE and watched are
+     * dormant like the others: clean, and no reason to fail. */
+    mem[9 * PAGE] = 1;
+    mem[13 * PAGE] = 1;
+    ck_assert_int_eq(mprotect(mem, 16 * PAGE, PROT_NONE), 0);
+    ck_assert_int_eq(ww_watch(t, mem, 16 * PAGE, WW_WATCH_SPARSE), 0);
+    r = ww_get(t, mem, 16 * PAGE, 0, pages, &count);
+    ck_assert_msg(r == 0 && count == 0, "sparse watch over PROT_NONE pages "
+                  "written before: ww_get returned %d (%zu pages), not 0 "
+                  "pages", r, r == 0 ? count : 0);
+    ck_assert_int_eq(ww_protect(t, mem, 2 * PAGE, PROT_READ | PROT_WRITE), 0);
+    mem[PAGE] = 1;
+    ck_assert_int_eq(mprotect(mem + 12 * PAGE, 2 * PAGE,
+                              PROT_READ | PROT_WRITE), 0);
+    mem[13 * PAGE] = 2;
+    /* A query that does not cover the page still works. */
+    count = 16;
+    ck_assert_int_eq(ww_get(t, mem, 4 * PAGE, 0, pages, &count), 0);
+    ck_assert_uint_eq(count, 1);
+    count = 16;
+    r = ww_get(t, mem, 16 * PAGE, 0, pages, &count);
+    ck_assert_msg(r == -ESTALE, "dormant page 13 made writable with "
+                  "mprotect(2) and written: ww_get returned %d (%zu pages), "
+                  "not -ESTALE", r, r == 0 ? count : 0);
+    ck_assert_int_eq(ww_unwatch(t, mem, 16 * PAGE), 0);
+    ww_tracker_close(t);
+}
+END_TEST
+
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;      /* every test applies to every backend */
@@ -524,6 +602,8 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_output_in_watched_memory);
     tcase_add_test(tc, test_sparse_watch);
     tcase_add_test(tc, test_sparse_reservation);
+    tcase_add_test(tc, test_sparse_dormant_replaced);
+    tcase_add_test(tc, test_sparse_dormant_raw_mprotect);
 }
 
 int main(void)
