@@ -108,28 +108,37 @@ else
     echo "  debs: FAILED (see $out/debs.out)"; status=1
 fi
 
-if [ "${WW_KERNEL_MATRIX:-1}" != 0 ]; then
-    echo "== kernels (scripts/kernels.sh: Debian's kernels under QEMU)"
+# rig NAME PATTERN CMD...: a test rig of its own (the kernel matrix, the
+# i386 build, the Wine and bdwgc rigs): its output goes to $out/NAME.out,
+# the lines matching PATTERN are shown, and its last line "N passed, N
+# failed" counts in the total.  Exit status 77: skipped (it says why).
+rig() {
+    name=$1 pattern=$2; shift 2
+    echo "== $name ($*)"
     t0=$(date +%s)
-    sh scripts/kernels.sh >"$out/kernels.out" 2>&1
+    "$@" >"$out/$name.out" 2>&1
     rc=$?
-    grep -E '^(kernel |  not ok)' "$out/kernels.out" | sed 's/^/  /'
+    grep -E "$pattern|^  not ok" "$out/$name.out" | sed 's/^/  /'
     if [ "$rc" -eq 77 ]; then
-        echo "  kernels: SKIP ($(grep -m1 'SKIP' "$out/kernels.out"))"
-    else
-        set -- $(tail -n 1 "$out/kernels.out" |
-                 sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
-        if [ $# -eq 2 ]; then
-            passed=$((passed + $1))
-            failed=$((failed + $2))
-        fi
-        if [ "$rc" -ne 0 ] || [ $# -ne 2 ]; then
-            echo "  kernels: FAILED (see $out/kernels.out)"
-            tail -20 "$out/kernels.out"
-            status=1
-        fi
-        echo "  kernels: $(($(date +%s) - t0)) s"
+        echo "  $name: SKIP ($(grep -m1 'SKIP' "$out/$name.out"))"
+        return
     fi
+    set -- $(tail -n 1 "$out/$name.out" |
+             sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+    if [ $# -eq 2 ]; then
+        passed=$((passed + $1))
+        failed=$((failed + $2))
+    fi
+    if [ "$rc" -ne 0 ] || [ $# -ne 2 ]; then
+        echo "  $name: FAILED (see $out/$name.out)"
+        tail -20 "$out/$name.out"
+        status=1
+    fi
+    echo "  $name: $(($(date +%s) - t0)) s"
+}
+
+if [ "${WW_KERNEL_MATRIX:-1}" != 0 ]; then
+    rig kernels '^kernel ' sh scripts/kernels.sh
 fi
 
 [ "$failed" -eq 0 ] || status=1
