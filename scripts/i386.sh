@@ -24,6 +24,7 @@ packages="build-essential autoconf automake libtool pkg-config check \
 libsubunit-dev mandoc"
 
 sh "$top/scripts/install-deps.sh" || exit 1
+# shellcheck source=scripts/chroot.sh
 . "$top/scripts/chroot.sh"
 
 t0=$(date +%s)
@@ -80,7 +81,8 @@ if [ $rc -ne 0 ]; then
     echo "0 passed, 1 failed"
     exit 1
 fi
-echo "i386: built ($(($(date +%s) - t1)) s): $(file -b "$work/build/libwritewatch/.libs/libwritewatch.so" | cut -d, -f1-2)"
+echo "i386: built ($(($(date +%s) - t1)) s): libwritewatch.so is" \
+    "$(file -L -b "$work/build/libwritewatch/.libs/libwritewatch.so" | cut -d, -f1-2)"
 
 status=0
 for target in check check-slow; do
@@ -103,9 +105,8 @@ set -- $(cat "$work"/build/tests/*.trs 2>/dev/null |
     awk '/^:test-result: PASS/ {p++} /^:test-result: SKIP/ {s++}
          /^:test-result: (FAIL|XPASS|ERROR)/ {f++}
          END {print p+0, f+0, s+0}')
-echo "i386: skipped: $(grep -h '^ok .*# SKIP' "$work"/build/tests/*.log |
-    sed 's/^ok [0-9]* - //' | sort | uniq -c | sort -rn | head -n 8 |
-    awk '{$1 = $1 "x"; print}' | paste -sd';' -)"
+grep -h '^ok .*# SKIP' "$work"/build/tests/*.log | sed 's/^ok [0-9]* - /i386: skip: /' |
+    sort -u | head -n 20
 echo "i386: $1 passed, $2 failed, $3 skipped ($(($(date +%s) - t0)) s)"
 [ "$2" -eq 0 ] && [ "$1" -gt 0 ] || status=1
 echo "$1 passed, $2 failed"
