@@ -16,10 +16,14 @@
 #      trixie, sid and experimental booted under QEMU, the test programs
 #      run inside each; downloads cached in $WW_CACHE, default
 #      /var/cache/libwritewatch; WW_KERNEL_MATRIX=0 leaves it out)
+#   8. the library built and tested as i386 (scripts/i386.sh: `make check`
+#      and `make check-slow` in a cached Debian bookworm i386 chroot;
+#      WW_I386=0 leaves it out; skipped, loudly, only where Debian's archive
+#      cannot be reached to make the chroot)
 # Ends with one line "N passed, N failed": the test cases of runs 1-3
-# (automake's .trs files: one result per TAP line, one per script) and of
-# every kernel of run 7, SKIPs counted in neither.  Exit status 0 only if
-# everything passed.
+# (automake's .trs files: one result per TAP line, one per script), of
+# every kernel of run 7 and of run 8, SKIPs counted in neither.  Exit
+# status 0 only if everything passed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -139,6 +143,9 @@ rig() {
 
 if [ "${WW_KERNEL_MATRIX:-1}" != 0 ]; then
     rig kernels '^kernel ' sh scripts/kernels.sh
+fi
+if [ "${WW_I386:-1}" != 0 ]; then
+    rig i386 '^i386: ([0-9]|SKIP|BUILD|make .* failed)|^not ok' sh scripts/i386.sh
 fi
 
 [ "$failed" -eq 0 ] || status=1

@@ -582,7 +582,7 @@ int t_userfaultfd_here(void)
 #define T_AUDIT_ARCH AUDIT_ARCH_I386
 #endif
 
-int t_seccomp_fail(long nr, long arg1, int err)
+int t_seccomp_fail(long nr, long long arg1, int err)
 {
 #ifdef T_AUDIT_ARCH
     const unsigned deny = SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA);

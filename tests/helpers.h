@@ -21,6 +21,15 @@
 
 #include "writewatch.h"
 
+/* A page-aligned size no mapping of this process can have: 2^62 bytes in a
+ * 64-bit process, 3 GiB in a 32-bit one (its 4 GiB hold the program, its
+ * libraries and stack in places that leave no 3 GiB hole). */
+#if SIZE_MAX > 0xffffffffu
+#define T_HUGE_SIZE ((size_t)1 << 62)
+#else
+#define T_HUGE_SIZE ((size_t)0xc0000000u)
+#endif
+
 /* The page size, read at run time (4K on x86-64, 4K/16K/64K on arm64). */
 #define PAGE t_page_size()
 size_t t_page_size(void);
@@ -172,10 +181,11 @@ int t_userfaultfd_here(void);
 
 /* In a child about to be a sandbox: a seccomp filter under which the
  * system call nr fails with err (only when the low 32 bits of its second
- * argument are arg1, if arg1 >= 0; an ioctl's request), everything else
- * allowed.  0, or -1 on an architecture this helper does not know (the
- * caller skips).  Asserts with t_child_expect. */
-int t_seccomp_fail(long nr, long arg1, int err);
+ * argument are arg1, if arg1 >= 0; an ioctl's request, passed as unsigned:
+ * PAGEMAP_SCAN has its top bit set, a negative long in a 32-bit process),
+ * everything else allowed.  0, or -1 on an architecture this helper does
+ * not know (the caller skips).  Asserts with t_child_expect. */
+int t_seccomp_fail(long nr, long long arg1, int err);
 
 /* Run a suite, writing TAP on stdout (see helpers.c); the exit status for
  * main(). */

@@ -274,7 +274,7 @@ START_TEST(test_alloc_errors)
     ck_assert_int_eq(ww_alloc(t, PAGE + 1, 0, &p), -EINVAL);
     ck_assert_int_eq(ww_alloc(t, PAGE, 0x40, &p), -EINVAL);
     ck_assert_ptr_null(p);
-    ck_assert_int_eq(ww_alloc(t, (size_t)1 << 62, 0, &p), -ENOMEM);
+    ck_assert_int_eq(ww_alloc(t, T_HUGE_SIZE, 0, &p), -ENOMEM);
     ww_tracker_close(t);
 }
 END_TEST

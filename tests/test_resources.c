@@ -231,7 +231,7 @@ static int pagemap_scan_denied_child(void)
     ww_tracker *t = NULL;
     int before;
 
-    if (t_seccomp_fail(SYS_ioctl, (long)(unsigned)PAGEMAP_SCAN, ENOTTY) < 0)
+    if (t_seccomp_fail(SYS_ioctl, (unsigned)PAGEMAP_SCAN, ENOTTY) < 0)
         return 77;
     before = count_fds();
     t_child_expect(ww_tracker_open(&t, WW_BACKEND_UFFD, 0) == -ENOTSUP);

@@ -297,7 +297,7 @@ END_TEST
 START_TEST(test_huge_and_wrapping_sizes)
 {
     t_expect_failure_begin();
-    t_assert_failed(ww_VirtualAlloc(NULL, (SIZE_T)1 << 62, MEM_RESERVE,
+    t_assert_failed(ww_VirtualAlloc(NULL, T_HUGE_SIZE, MEM_RESERVE,
                                   PAGE_NOACCESS) != NULL,
                   ERROR_NOT_ENOUGH_MEMORY);
     t_expect_failure_begin();

@@ -21,6 +21,7 @@
 #define WIN32_NO_STATUS
 #include "config.h"
 
+#include <stdarg.h>
 #include <windef.h>
 #include <winbase.h>
 #include <winternl.h>

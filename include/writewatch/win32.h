@@ -101,6 +101,9 @@
 #endif
 
 #ifdef WW__WINE_HEADERS
+/* Wine's headers use va_list without including <stdarg.h> (on i386 their
+ * __ms_va_list is va_list; on x86-64 a compiler builtin hid this). */
+#include <stdarg.h>
 /* The STATUS_ codes come from ntstatus.h; winnt.h's partial, differently
  * typed set must be kept out first (WIN32_NO_STATUS), or the two clash. */
 #ifndef _WINDEF_

@@ -92,7 +92,7 @@ static size_t parse_size(const char *s)
     case 'M': case 'm': v <<= 20; end++; break;
     case 'K': case 'k': v <<= 10; end++; break;
     }
-    if (*end || v == 0)
+    if (*end || v == 0 || v > SIZE_MAX)     /* 4G and up in a 32-bit process */
         return 0;
     return (size_t)v;
 }
@@ -128,7 +128,7 @@ static void parse_args(int argc, char **argv)
     int c;
 
     opt.seed = 1;
-    opt.max_size = 4 * GIB;
+    opt.max_size = scan_sizes[N_SCAN_SIZES - 1];
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'q': opt.quick = 1; break;

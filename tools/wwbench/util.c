@@ -287,7 +287,8 @@ size_t mem_available(void)
         if (sscanf(line, "MemAvailable: %zu kB", &kib) == 1)
             break;
     fclose(f);
-    return kib * 1024;
+    /* A 32-bit size_t holds less than 4 GiB: saturate, do not wrap. */
+    return kib > SIZE_MAX / 1024 ? SIZE_MAX : kib * 1024;
 }
 
 const char *size_str(char *buf, size_t len, size_t bytes)

@@ -204,6 +204,13 @@ const char *size_str(char *buf, size_t len, size_t bytes);
 /* --- scenarios -----------------------------------------------------------
  * Their parameters are shared with plot.c; --quick uses a prefix. */
 #define N_SCAN_SIZES 5
+/* Scenario 2's sizes go up to 4 GiB; in a 32-bit process, whose whole
+ * address space is 4 GiB (4 * GIB would wrap to 0), up to 1 GiB. */
+#if SIZE_MAX > 0xffffffffu
+#define SCAN_SIZES 16 * MIB, 64 * MIB, 256 * MIB, GIB, 4 * GIB
+#else
+#define SCAN_SIZES 16 * MIB, 64 * MIB, 256 * MIB, 512 * MIB, GIB
+#endif
 #define N_SCAN_PATTERNS 5
 #define N_WRITER_THREADS 4
 #define N_FRAME_KS 3
