@@ -400,10 +400,11 @@ struct wmodel {
     unsigned char committed[MODEL_PAGES], written[MODEL_PAGES];
 };
 
-static unsigned long model_rand(unsigned long *seed)
+/* 64-bit state in a 32-bit build too (unsigned long is 32 bits there). */
+static unsigned long model_rand(uint64_t *state)
 {
-    *seed = *seed * 6364136223846793005ul + 1442695040888963407ul;
-    return (unsigned long)(*seed >> 33);
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (unsigned long)(*state >> 33);
 }
 
 static void model_reserve(struct wmodel *m)
@@ -442,7 +443,7 @@ START_TEST(test_reservation_model)
 {
     struct wmodel m;
     const unsigned long seed0 = 14 + (unsigned long)_i;
-    unsigned long seed = seed0;
+    uint64_t seed = seed0;
 
     model_reserve(&m);
     for (unsigned long step = 0; step < 2000; step++) {
