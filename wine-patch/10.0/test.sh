@@ -110,6 +110,7 @@ prepare_tree() {
     # What debian/rules does before configure, minus the parts needing data
     # packages (Vulkan's XML, Unicode tables).
     ./tools/make_requests
+    ./tools/make_specfiles    # dlls/ntdll/ntsyscalls.h and win32u's
     sed -n 's/^\tln -sf \(\.\.\/.*svg\) \(.*svg\)$/\1 \2/p' debian/rules |
         while read -r target name; do ln -sf "$target" "$name"; done
     mkdir -p nls && cp /usr/share/wine/nls/*.nls nls/
@@ -140,6 +141,10 @@ say "wine: building dlls/ntdll/ntdll.so (about 2 min when cold)"
 run wine-ntdll.log nice -n 10 make -j"$JOBS" VENDOR="Debian $V" dlls/ntdll/ntdll.so
 echo "$lww_hash" >.ww-lww
 say "wine: building kernel32_test.exe and kernelbase.dll (about 3 min when cold)"
+# kernelbase.rgs (time zones for the registry, made by tools/make_unicode from
+# CLDR data) is not in the repack: used only when wineboot registers
+# kernelbase, and the WINEPREFIX is made by the packaged Wine; leave it empty.
+[ -e dlls/kernelbase/kernelbase.rgs ] || : >dlls/kernelbase/kernelbase.rgs
 run wine-kernel32-tests.log nice -n 10 make -j"$JOBS" VENDOR="Debian $V" \
     dlls/kernel32/tests/x86_64-windows/kernel32_test.exe dlls/kernelbase/x86_64-windows/kernelbase.dll
 KERNEL32_TEST=$TREE/dlls/kernel32/tests/x86_64-windows/kernel32_test.exe
@@ -153,8 +158,9 @@ for exe in wwbench wwcheck; do
     fi
 done
 
-# 3. private installations: the loader is a real copy (Wine finds its tree
-# from the loader's real path), the replaced DLLs new files, all else links.
+# 3. private installations: the loader and ntdll.so are real copies (Wine
+# finds its tree from their real paths), the replaced DLLs new files, all else
+# links.
 make_root() {   # NAME NTDLL KERNELBASE (empty: the packaged one)
     local r=$W/roots/$1
     rm -rf "$r"
@@ -172,7 +178,7 @@ make_root() {   # NAME NTDLL KERNELBASE (empty: the packaged one)
 }
 say "wine: private installations in $W/roots"
 UKB=$TREE/dlls/kernelbase/x86_64-windows/kernelbase.dll
-make_root stock-ukb "" "$UKB"
+make_root stock-ukb $LIBDIR/x86_64-unix/ntdll.so "$UKB"   # the packaged ntdll.so, copied
 make_root patched "$TREE/dlls/ntdll/ntdll.so" ""
 make_root patched-ukb "$TREE/dlls/ntdll/ntdll.so" "$UKB"
 
@@ -351,7 +357,7 @@ rm -f "$WORK/result"
 status=0
 CHROOT_BIND=$WORK:/ww chroot_run "$CHROOT" env WW_JOBS="${WW_JOBS:-2}" \
     WW_BENCH_REPEAT="${WW_BENCH_REPEAT:-3}" bash /ww/in/test.sh --inside "$V" || status=$?
-read -r passed failed <"$WORK/result" 2>/dev/null || { passed=0; failed=1; }
+if [ -f "$WORK/result" ]; then read -r passed failed <"$WORK/result"; else passed=0 failed=1; fi
 [ $status -eq 0 ] || { echo "test.sh: the run inside the chroot failed (status $status; logs: $WORK/logs)"; failed=$((failed + 1)); }
 if [ "$(cat $SYSFILES | sha256sum)" != "$sys_hash" ]; then
     echo "test.sh: BUG: the chroot's packaged Wine files changed during the run"
