@@ -1,347 +1,43 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# wine-patch/test.sh - build Debian bookworm's Wine 8.0 ntdll.so with libwritewatch
-# and compare it with the stock one: Wine's own kernel32 "virtual" conformance
-# test and the write-watch benchmark in bench/, each run with
-#   stock     the installed Wine, untouched
-#   patched   the rebuilt ntdll.so (kernel write watches through libwritewatch)
-#   fallback  the same ntdll.so with WW_BACKEND=mprotect, so that libwritewatch
-#             does not offer its uffd backend and Wine's own code runs
+# wine-patch/test.sh [8.0|10.0|all] - build each Wine version's ntdll.so with
+# libwritewatch and compare stock, patched and fallback (Wine's kernel32
+# "virtual" test, bench/wwcheck.c, bench/wwbench.c); one table per version.
 #
-# Needs root on Debian bookworm (it installs build dependencies).  The system's
-# Wine is never modified: the patched ntdll.so runs from a private copy of the
-# Wine tree (symbolic links to the system's files, real copies of the loader and
-# of ntdll.so), with a private WINEPREFIX in a temporary directory whose
-# wineserver is stopped on exit, also on failure or Ctrl-C.
+#   8.0    Debian bookworm's Wine, on this (bookworm) machine: 8.0/test.sh
+#   10.0   Debian trixie's Wine, in a cached trixie chroot: 10.0/test.sh
+#   all    both (the default)
 #
-# Downloads and builds are cached in $WW_WINE_WORK (default /var/tmp/ww-wine);
-# a second run only rebuilds what changed.  Exit status 0 only if every check
-# passed.
-set -euo pipefail
+# Needs root.  Each version prints its table and a last line
+# "wine VERSION ARCH: N passed, M failed"; this script ends with one such line
+# per version, then "wine-patch: all passed" or "wine-patch: FAILED: ...".
+# Exit status 0 only if every version passed.
+set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-WORK=${WW_WINE_WORK:-/var/tmp/ww-wine}
-MIRROR=${WW_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-JOBS=${WW_JOBS:-2}
-WINE_VERSION=8.0~repack-4
-SYS_LOADER=/usr/lib/wine/wine64
-SYS_NTDLL=/usr/lib/x86_64-linux-gnu/wine/x86_64-unix/ntdll.so
-PACKAGES="build-essential autoconf automake libtool pkg-config dpkg-dev xz-utils patch
-          flex bison libunwind-dev gcc-mingw-w64-x86-64 wine wine64 libwine-dev"
-# Bench scenarios: threads pages order mode [rounds]
-SCENARIOS=("1 4096 seq getreset" "1 4096 rand separate" "2 4096 rand getreset"
-           "2 4096 seq separate" "1 65536 seq getreset 5")
+case ${1:-all} in
+    8.0|10.0) versions=$1 ;;
+    all) versions="8.0 10.0" ;;
+    *) echo "usage: $0 [8.0|10.0|all]" >&2; exit 2 ;;
+esac
 
-LWW=$WORK/libwritewatch     # libwritewatch source copy, build and prefix
-TREE=$WORK/wine             # the patched Wine source and build tree
-ROOT=$WORK/root             # the private Wine installation (patched ntdll.so)
-LOGS=$WORK/logs
-start_time=$(date +%s)
-
-say() { printf '[%4ds] %s\n' $(( $(date +%s) - start_time )) "$*"; }
-die() { echo "test.sh: $*" >&2; exit 1; }
-# run LOG CMD...: run quietly into $LOGS/LOG, show its tail if it fails
-run() {
-    local log=$LOGS/$1; shift
-    if ! "$@" >"$log" 2>&1; then
-        tail -25 "$log" >&2
-        die "failed: $* (log: $log)"
-    fi
-}
-hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
-
-# --- clean-up: runs on every exit ------------------------------------------
-TMP=""
-cleanup() {
-    local status=$?
-    trap - EXIT INT TERM
-    if [ -n "$TMP" ] && [ -d "$TMP" ]; then
-        WINEPREFIX=$TMP/prefix /usr/lib/wine/wineserver -k >/dev/null 2>&1 || true
-        rm -rf "$TMP"
-    fi
-    if [ -n "${sys_ntdll_hash:-}" ] && [ "$(hash_of $SYS_NTDLL)" != "$sys_ntdll_hash" ]; then
-        echo "test.sh: BUG: the system's ntdll.so changed during the run" >&2
-        status=1
-    fi
-    exit $status
-}
-trap cleanup EXIT
-trap 'echo "test.sh: interrupted" >&2; exit 130' INT TERM
-
-[ "$(id -u)" -eq 0 ] || die "run me as root (I install build dependencies)"
-mkdir -p "$WORK" "$LOGS"
-
-# --- 1. packages -------------------------------------------------------------
-missing=""
-for p in $PACKAGES; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+summaries="" failed=""
+for v in $versions; do
+    echo "=== wine-patch $v ==="
+    log=$(mktemp)
+    bash "$here/$v/test.sh" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    line=$(grep -E "^wine $v [a-z0-9]+: [0-9]+ passed, [0-9]+ failed$" "$log" | tail -n 1)
+    rm -f "$log"
+    [ -n "$line" ] || line="wine $v: 0 passed, 1 failed (no summary line; exit status $status)"
+    [ "$status" -eq 0 ] || failed="$failed $v"
+    summaries="$summaries$line"$'\n'
 done
-if [ -n "$missing" ]; then
-    say "installing:$missing"
-    run apt-update.log apt-get update -q
-    run apt-install.log env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends $missing
-fi
-installed=$(dpkg-query -W -f='${Version}' wine64)
-[ "$installed" = "$WINE_VERSION" ] ||
-    die "the installed wine64 is $installed; this patch and its ntdll.so are for $WINE_VERSION"
-sys_ntdll_hash=$(hash_of $SYS_NTDLL)
-
-# --- 2. libwritewatch, static and position-independent --------------------
-# Only the files git tracks (plus their uncommitted edits): a clean clone's view.
-say "libwritewatch: checking sources"
-rm -rf "$LWW/src.new" && mkdir -p "$LWW/src.new"
-if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
-    git -C "$top" ls-files -z -- . ':!wine-patch' | (cd "$top" && tar --null -T - -cf -) |
-        tar -xf - -C "$LWW/src.new"
+echo
+printf '%s' "$summaries"
+if [ -z "$failed" ]; then
+    echo "wine-patch: all passed"
 else
-    tar -C "$top" --exclude=.git --exclude=wine-patch -cf - . | tar -xf - -C "$LWW/src.new"
+    echo "wine-patch: FAILED:$failed"
+    exit 1
 fi
-lww_hash=$(cd "$LWW/src.new" && find . -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$LWW/stamp" 2>/dev/null)" != "$lww_hash" ]; then
-    say "libwritewatch: building (autoreconf, configure --disable-shared --with-pic, make)"
-    rm -rf "$LWW/src" "$LWW/build" "$LWW/prefix" && mv "$LWW/src.new" "$LWW/src"
-    run lww-autoreconf.log sh -c "cd '$LWW/src' && autoreconf -fi"
-    mkdir -p "$LWW/build"
-    run lww-configure.log sh -c "cd '$LWW/build' && ../src/configure --prefix='$LWW/prefix' \
-        --disable-shared --with-pic"
-    run lww-make.log make -C "$LWW/build" -j"$JOBS"
-    run lww-install.log make -C "$LWW/build" install
-    echo "$lww_hash" >"$LWW/stamp"
-else
-    rm -rf "$LWW/src.new"
-fi
-
-# --- 3. Debian's Wine source (private apt lists: the system's stay as they are)
-dsc=$WORK/dl/wine_${WINE_VERSION}.dsc
-if [ ! -f "$dsc" ]; then
-    say "fetching Debian's wine $WINE_VERSION source (deb-src $MIRROR bookworm main)"
-    mkdir -p "$WORK/apt/lists/partial" "$WORK/apt/cache/archives/partial" "$WORK/apt/parts" "$WORK/dl"
-    echo "deb-src $MIRROR bookworm main" >"$WORK/apt/sources.list"
-    APT=(apt-get -q -o Dir::Etc::SourceList="$WORK/apt/sources.list"
-         -o Dir::Etc::SourceParts="$WORK/apt/parts" -o Dir::State::Lists="$WORK/apt/lists"
-         -o Dir::Cache="$WORK/apt/cache" -o APT::Sandbox::User=root)
-    run apt-src-update.log "${APT[@]}" update
-    run apt-source.log sh -c "cd '$WORK/dl' && $(printf '%q ' "${APT[@]}") source --download-only wine=$WINE_VERSION"
-fi
-
-# --- 4. the patched tree: ntdll.so and kernel32_test.exe -------------------
-# Placeholders for generated files that the repack tarball lacks: makedep opens
-# every source named in every Makefile.in, even ones never built here.  The
-# known ones first, then one config.status run per file makedep still misses.
-PLACEHOLDERS="include/wine/vulkan.h include/wine/vulkan_driver.h include/wine/wgl.h
-    include/wine/wgl_driver.h dlls/opengl32/thunks.c dlls/opengl32/unix_thunks.c
-    dlls/winevulkan/loader_thunks.c dlls/winevulkan/vulkan_thunks.c dlls/win32u/vertical.c
-    dlls/wineps.drv/vertical.c dlls/dwrite/shapers/arabic_table.c
-    dlls/dwrite/bracket.c dlls/dwrite/direction.c dlls/dwrite/linebreak.c dlls/dwrite/mirror.c
-    dlls/dwrite/scripts.c dlls/gdi32/uniscribe/bracket.c dlls/gdi32/uniscribe/direction.c
-    dlls/gdi32/uniscribe/indicsyllable.c dlls/gdi32/uniscribe/linebreak.c
-    dlls/gdi32/uniscribe/mirror.c dlls/gdi32/uniscribe/shaping.c"
-fill_placeholders() {
-    local f m d i
-    for f in $PLACEHOLDERS; do [ -e "$f" ] || touch "$f"; done
-    for i in $(seq 1 200); do
-        f=$( (./config.status 2>&1 || true) | sed -n 's/^makedep: error: open \(.*\) : No such file.*/\1/p')
-        f=${f%%$'\n'*}
-        [ -z "$f" ] && return 0
-        case $f in wine/*) touch "include/$f"; continue ;; esac
-        for m in $(grep -lF -- "$f" $(find . -name Makefile.in) || true); do
-            d=$(dirname "$m")
-            [ -e "$d/$f" ] && continue
-            mkdir -p "$(dirname "$d/$f")" && touch "$d/$f" && continue 2
-        done
-        echo "cannot place $f"; return 1
-    done
-    return 1
-}
-
-prepare_tree() {
-    rm -rf "$TREE"
-    dpkg-source -x "$dsc" "$TREE"
-    cd "$TREE"
-    local p
-    for p in "$here"/*.patch; do
-        echo "applying $(basename "$p")"
-        patch -p1 --no-backup-if-mismatch <"$p"
-    done
-    # Test harness only, not part of the patch: Debian drops kernel32's tests
-    # (their generated.c is stripped); build them without it.
-    sed -i 's|^WINE_CONFIG_MAKEFILE(dlls/kernel32)$|&\nWINE_CONFIG_MAKEFILE(dlls/kernel32/tests)|' configure.ac
-    sed -i '/^\tgenerated.c \\$/d' dlls/kernel32/tests/Makefile.in
-    # What debian/rules does before configure, minus the parts needing Vulkan's XML.
-    ./debian/scripts/generate server/trace.generated make_requests
-    ./debian/scripts/generate server/request.generated make_requests
-    ./tools/make_requests
-    sed -n 's/^\tln -sf \(\.\.\/.*svg\) \(.*svg\)$/\1 \2/p' debian/rules |
-        while read -r target name; do ln -sf "$target" "$name"; done
-    mkdir -p nls && cp /usr/share/wine/nls/*.nls nls/
-    cp /usr/share/misc/config.sub /usr/share/misc/config.guess tools/
-    autoreconf -fi
-    # Debian's paths: unix/loader.c compiles in the relative paths between them.
-    PKG_CONFIG_PATH=$LWW/prefix/lib/pkgconfig ./configure --enable-win64 --without-x \
-        --without-freetype --prefix=/usr --libdir=/usr/lib/x86_64-linux-gnu/wine \
-        --bindir=/usr/lib/wine --datarootdir=/usr/share/wine ||
-        [ -x config.status ]    # makedep fails on the missing generated files: fill them in
-    fill_placeholders
-    [ -f Makefile ]
-    grep -q '^#define HAVE_LIBWRITEWATCH 1' include/config.h ||
-        { echo "configure did not find libwritewatch"; return 1; }
-}
-
-tree_hash=$( (cat "$here"/*.patch "$dsc"; declare -f prepare_tree fill_placeholders; echo "$PLACEHOLDERS") |
-            sha256sum | cut -d' ' -f1)
-if [ "$(cat "$TREE/.ww-stamp" 2>/dev/null)" != "$tree_hash" ]; then
-    say "wine: unpacking, patching and configuring a fresh tree (about 30 s)"
-    # its own bash, so that -e holds inside (run's "if" would switch it off)
-    export -f prepare_tree fill_placeholders
-    export TREE here dsc LWW PLACEHOLDERS
-    run wine-prepare.log bash -euo pipefail -c prepare_tree
-    echo "$tree_hash" >"$TREE/.ww-stamp"
-fi
-cd "$TREE"
-# A new libwritewatch.a is not a make dependency of ntdll.so: relink by hand.
-if [ "$(cat .ww-lww 2>/dev/null)" != "$lww_hash" ]; then rm -f dlls/ntdll/ntdll.so; fi
-say "wine: building dlls/ntdll/ntdll.so (about 25 s when cold)"
-run wine-ntdll.log make -j"$JOBS" VENDOR="Debian $WINE_VERSION" dlls/ntdll/ntdll.so
-echo "$lww_hash" >.ww-lww
-say "wine: building kernel32_test.exe (about 50 s when cold)"
-run wine-kernel32-tests.log make -j"$JOBS" VENDOR="Debian $WINE_VERSION" \
-    dlls/kernel32/tests/x86_64-windows/kernel32_test.exe
-KERNEL32_TEST=$TREE/dlls/kernel32/tests/x86_64-windows/kernel32_test.exe
-nm -D --defined-only dlls/ntdll/ntdll.so | grep -q ' ww_tracker_open$' ||
-    die "the rebuilt ntdll.so does not contain libwritewatch"
-ldd dlls/ntdll/ntdll.so | grep -q writewatch && die "ntdll.so links libwritewatch dynamically"
-
-BENCH=$WORK/wwbench.exe
-CHECK=$WORK/wwcheck.exe
-for exe in "$BENCH" "$CHECK"; do
-    src=$here/bench/$(basename "$exe" .exe).c
-    if [ ! -f "$exe" ] || [ "$src" -nt "$exe" ]; then
-        say "bench: compiling $(basename "$exe")"
-        run bench-build.log x86_64-w64-mingw32-gcc -O2 -Wall -o "$exe" "$src"
-    fi
-done
-
-# --- 5. the private Wine installation --------------------------------------
-# Same layout as Debian's, so the relative paths compiled into the loader and
-# ntdll.so hold: the loader is a real copy (Wine finds its tree from the
-# loader's real path), ntdll.so a new file, everything else links to /usr.
-say "wine: private installation in $ROOT"
-rm -rf "$ROOT"
-mkdir -p "$ROOT/usr/lib/wine" "$ROOT/usr/lib/x86_64-linux-gnu" "$ROOT/usr/share"
-cp /usr/lib/wine/wine64 /usr/lib/wine/wineserver "$ROOT/usr/lib/wine/"
-cp -as /usr/lib/x86_64-linux-gnu/wine "$ROOT/usr/lib/x86_64-linux-gnu/"
-cp -as /usr/share/wine "$ROOT/usr/share/"
-rm "$ROOT/usr/lib/x86_64-linux-gnu/wine/x86_64-unix/ntdll.so"
-install -m 644 dlls/ntdll/ntdll.so "$ROOT/usr/lib/x86_64-linux-gnu/wine/x86_64-unix/ntdll.so"
-PATCHED_LOADER=$ROOT/usr/lib/wine/wine64
-
-# --- 6. runs -------------------------------------------------------------------
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ww-wine-test.XXXXXX")
-export WINEPREFIX=$TMP/prefix WINEARCH=win64
-say "wine: creating a private WINEPREFIX in $TMP"
-run wineboot.log env WINEDEBUG=-all $SYS_LOADER wineboot -i
-/usr/lib/wine/wineserver -w
-
-CONFIGS=(stock patched fallback)
-declare -A TESTS FAILS IMPL CHECKS
-status=0
-loader_of() { [ "$1" = stock ] && echo $SYS_LOADER || echo "$PATCHED_LOADER"; }
-env_of() { [ "$1" = fallback ] && echo WW_BACKEND=mprotect || echo WW_BACKEND=; }
-
-for cfg in "${CONFIGS[@]}"; do
-    /usr/lib/wine/wineserver -k >/dev/null 2>&1 || true
-    /usr/lib/wine/wineserver -w || true
-    say "$cfg: kernel32_test.exe virtual"
-    out=$LOGS/kernel32-virtual-$cfg.log
-    env $(env_of $cfg) WINETEST_PLATFORM=wine WINEDEBUG=-all,+writewatch \
-        timeout 900 "$(loader_of $cfg)" "$KERNEL32_TEST" virtual >"$out" 2>&1 || true
-    # the main process prints the big count; its child processes print their own
-    TESTS[$cfg]=$(sed -n 's/.*:virtual: \([0-9]*\) tests executed.*/\1/p' "$out" | sort -n | tail -1)
-    TESTS[$cfg]=${TESTS[$cfg]:-0}
-    FAILS[$cfg]=$(sed -n 's/.*:virtual: [0-9]* tests executed.* \([0-9]*\) failures.*/\1/p' "$out" |
-                  awk '{ s += $1 } END { print s + 0 }')
-    if grep -q "using the kernel's write watches" "$out"; then IMPL[$cfg]="kernel (uffd)"
-    elif grep -q "using Wine's write watches" "$out"; then IMPL[$cfg]="Wine (fallback)"
-    else IMPL[$cfg]="Wine (stock)"; fi
-    grep -q 'err:writewatch' "$out" && { echo "$cfg: libwritewatch errors, see $out"; status=1; }
-    if [ "${TESTS[$cfg]}" -lt 28000 ] || [ "${FAILS[$cfg]}" -ne 0 ]; then
-        grep 'Test failed' "$out" | head -20 || true
-        status=1
-    fi
-    say "$cfg: wwcheck.exe"
-    out=$LOGS/wwcheck-$cfg.log
-    env $(env_of $cfg) WINEDEBUG=-all timeout 300 "$(loader_of $cfg)" "$CHECK" 2>&1 | tr -d '\r' >"$out" || true
-    CHECKS[$cfg]=$(sed -n 's/^wwcheck: \([0-9]*\) checks, \([0-9]*\) failures/\1 \/ \2/p' "$out")
-    if [ "${CHECKS[$cfg]:-}" = "" ] || [ "${CHECKS[$cfg]#* / }" != 0 ]; then
-        cat "$out"
-        CHECKS[$cfg]=${CHECKS[$cfg]:-crashed}
-        status=1
-    fi
-done
-[ "${IMPL[patched]}" = "kernel (uffd)" ] || { echo "the patched ntdll.so did not use the kernel"; status=1; }
-[ "${IMPL[fallback]}" = "Wine (fallback)" ] || { echo "WW_BACKEND=mprotect did not force Wine's path"; status=1; }
-
-# Benchmarks: the three configurations take turns, REPEAT times, and the
-# median of each figure is kept (the machine may be shared).
-REPEAT=${WW_BENCH_REPEAT:-3}
-rm -f "$LOGS"/bench-*.log
-for rep in $(seq 1 "$REPEAT"); do
-    for i in "${!SCENARIOS[@]}"; do
-        say "wwbench ${SCENARIOS[$i]} (run $rep of $REPEAT: stock, patched, fallback)"
-        for cfg in "${CONFIGS[@]}"; do
-            env $(env_of $cfg) WINEDEBUG=-all timeout 900 "$(loader_of $cfg)" "$BENCH" ${SCENARIOS[$i]} \
-                2>&1 | tr -d '\r' >>"$LOGS/bench-$cfg-$i.log" || true
-        done
-    done
-done
-/usr/lib/wine/wineserver -k >/dev/null 2>&1 || true
-
-# median FIELD CFG I: the median of FIELD over the runs of scenario I
-median() {
-    sed -n "s/^wwbench .* $1=\([^ ]*\).*/\1/p" "$LOGS/bench-$2-$3.log" | sort -g |
-        awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'
-}
-for cfg in "${CONFIGS[@]}"; do
-    for i in "${!SCENARIOS[@]}"; do
-        runs=$(grep -c '^wwbench' "$LOGS/bench-$cfg-$i.log" || true)
-        good=$(grep -c '^wwbench .* errors=0$' "$LOGS/bench-$cfg-$i.log" || true)
-        if [ "$runs" -ne "$REPEAT" ] || [ "$good" -ne "$REPEAT" ]; then
-            echo "$cfg: wwbench ${SCENARIOS[$i]}: $runs runs, $((runs - good)) with errors (see $LOGS)"
-            status=1
-        fi
-    done
-done
-
-# --- 7. the table ---------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1fx", a / b; else print "-" }'; }
-row() { printf '| %-31s | %-20s | %15s | %15s | %15s | %8s |\n' "$@"; }
-metric() {  # metric LABEL FIELD I
-    local a b c
-    a=$(median "$2" stock "$3"); b=$(median "$2" patched "$3"); c=$(median "$2" fallback "$3")
-    row "$scenario" "$1" "$a" "$b" "$c" "$(ratio "$a" "$b")"
-}
-echo
-echo "Wine $WINE_VERSION, Linux $(uname -r), $(nproc) CPUs; median of $REPEAT runs."
-echo "fallback = the patched ntdll.so with WW_BACKEND=mprotect (libwritewatch offers no uffd backend)."
-echo "Scenarios: threads, pages, write order, get+reset (WRITE_WATCH_FLAG_RESET) or get then ResetWriteWatch."
-echo
-row "" "" stock patched fallback stock/pat
-row "-------------------------------" "--------------------" "---------------" "---------------" "---------------" "--------"
-row "write watches by" "" "${IMPL[stock]}" "${IMPL[patched]}" "${IMPL[fallback]}" ""
-row "kernel32_test virtual" "tests / failures" "${TESTS[stock]} / ${FAILS[stock]}" \
-    "${TESTS[patched]} / ${FAILS[patched]}" "${TESTS[fallback]} / ${FAILS[fallback]}" ""
-row "wwcheck (bench/wwcheck.c)" "checks / failures" "${CHECKS[stock]}" "${CHECKS[patched]}" "${CHECKS[fallback]}" ""
-for i in "${!SCENARIOS[@]}"; do
-    set -- ${SCENARIOS[$i]}
-    scenario="$1 thr, $2 pg, $3, $([ "$4" = getreset ] && echo get+reset || echo get/reset)"
-    metric "ns / first write" write_ns "$i"
-    if [ "$1" -gt 1 ]; then metric "wall ns / page" wall_ns "$i"; fi
-    metric "us / GetWriteWatch" get_us "$i"
-    if [ "$4" = separate ]; then metric "us / ResetWriteWatch" reset_us "$i"; fi
-done
-echo
-echo "logs: $LOGS"
-say "done: $([ $status -eq 0 ] && echo "all checks passed" || echo "SOME CHECKS FAILED")"
-exit $status

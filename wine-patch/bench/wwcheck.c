@@ -6,8 +6,11 @@
  * the patch's 32-run buffer), recommitted pages read as zeros, a released
  * address range can be watched again, a count-limited reset re-arms only the
  * pages it returned, a 64 GiB reservation reports only what was written in
- * what was committed (and prints how long reserving it took).  Expectations
- * are those of stock Wine 8.0.
+ * what was committed (and prints how long reserving it took), a partial
+ * release (NtFreeVirtualMemory with a size) and, where Wine has placeholders
+ * (10.0), splitting and replacing placeholders keep the state of the pages
+ * that stay watched.  Expectations are those of stock Wine (8.0 and 10.0); a
+ * feature the Wine under test lacks is skipped with a "skipped:" line.
  *
  * Prints one "wwcheck: N checks, F failures" line; exit status 1 on failure.
  * x86_64-w64-mingw32-gcc -O2 -o wwcheck.exe wwcheck.c
@@ -32,15 +35,16 @@ static void check( int ok, int line, const char *what )
 }
 #define CHECK(x) check( !!(x), __LINE__, #x )
 
-/* GetWriteWatch must report exactly the pages listed in want[] (ascending). */
-static void expect( char *base, DWORD flags, ULONG_PTR cap, const int *want, int n, int line )
+/* GetWriteWatch of the first pages of base must report exactly the pages
+ * listed in want[] (ascending). */
+static void expect_in( char *base, int pages, DWORD flags, ULONG_PTR cap, const int *want, int n, int line )
 {
     static void *found[PAGES];
     ULONG_PTR count = cap;
     DWORD gran;
     int i, ok;
 
-    ok = !GetWriteWatch( flags, base, PAGES * PAGE, found, &count, &gran ) && count == (ULONG_PTR)n;
+    ok = !GetWriteWatch( flags, base, pages * PAGE, found, &count, &gran ) && count == (ULONG_PTR)n;
     for (i = 0; ok && i < n; i++) ok = found[i] == base + want[i] * PAGE;
     check( ok, line, "GetWriteWatch reports the expected pages" );
     if (!ok)
@@ -50,6 +54,10 @@ static void expect( char *base, DWORD flags, ULONG_PTR cap, const int *want, int
         printf( "\n" );
     }
 }
+#define expect( base, flags, cap, want, n, line ) expect_in( base, PAGES, flags, cap, want, n, line )
+#define EXPECT_IN(b, pages, ...) do { static const int w_[] = { __VA_ARGS__ }; \
+    expect_in( b, pages, 0, PAGES, w_, sizeof(w_) / sizeof(w_[0]), __LINE__ ); } while (0)
+#define EXPECT_NONE_IN(b, pages) expect_in( b, pages, 0, PAGES, NULL, 0, __LINE__ )
 #define EXPECT(flags, cap, ...) do { static const int w_[] = { __VA_ARGS__ }; \
     expect( base, flags, cap, w_, sizeof(w_) / sizeof(w_[0]), __LINE__ ); } while (0)
 #define EXPECT_NONE(flags) expect( base, flags, PAGES, NULL, 0, __LINE__ )
@@ -57,6 +65,119 @@ static void expect( char *base, DWORD flags, ULONG_PTR cap, const int *want, int
 static char *alloc_watched( void *at )
 {
     return VirtualAlloc( at, PAGES * PAGE, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH, PAGE_READWRITE );
+}
+
+static BOOL is_zero( const char *p, int pages )
+{
+    int i;
+
+    for (i = 0; i < pages * PAGE; i++) if (p[i]) return FALSE;
+    return TRUE;
+}
+
+static BOOL not_watched( char *p )
+{
+    ULONG_PTR count = 1;
+    DWORD gran;
+    void *found[1];
+
+    return GetWriteWatch( 0, p, PAGE, found, &count, &gran ) && GetLastError() == ERROR_INVALID_PARAMETER;
+}
+
+/* NtFreeVirtualMemory(MEM_RELEASE) of pages in the middle of a watched
+ * allocation: what stays keeps its written and clean pages. */
+static void check_partial_release(void)
+{
+    LONG (WINAPI *pNtFreeVirtualMemory)( HANDLE, void **, SIZE_T *, ULONG ) =
+        (void *)GetProcAddress( GetModuleHandleA( "ntdll.dll" ), "NtFreeVirtualMemory" );
+    char *base = alloc_watched( NULL );
+    void *addr = base + 100 * PAGE;
+    SIZE_T size = 20 * PAGE;
+
+    CHECK( base != NULL );
+    if (!base) return;
+    base[10 * PAGE] = base[99 * PAGE] = base[105 * PAGE] = base[120 * PAGE] = base[200 * PAGE] = 1;
+    if (!pNtFreeVirtualMemory || pNtFreeVirtualMemory( GetCurrentProcess(), &addr, &size, MEM_RELEASE ))
+    {
+        printf( "skipped: partial MEM_RELEASE (not supported here)\n" );
+        VirtualFree( base, 0, MEM_RELEASE );
+        return;
+    }
+    EXPECT_IN( base, 100, 10, 99 );
+    EXPECT_IN( base + 120 * PAGE, PAGES - 120, 0, 80 );
+    base[50 * PAGE] = base[130 * PAGE] = 2;
+    expect_in( base, 100, WRITE_WATCH_FLAG_RESET, PAGES, (const int[]){ 10, 50, 99 }, 3, __LINE__ );
+    expect_in( base + 120 * PAGE, PAGES - 120, WRITE_WATCH_FLAG_RESET, PAGES, (const int[]){ 0, 10, 80 }, 3, __LINE__ );
+    EXPECT_NONE_IN( base, 100 );
+    EXPECT_NONE_IN( base + 120 * PAGE, PAGES - 120 );
+    base[0] = base[255 * PAGE] = 3;
+    EXPECT_IN( base, 100, 0 );
+    EXPECT_IN( base + 120 * PAGE, PAGES - 120, 135 );
+    addr = base + 120 * PAGE;
+    size = 0;
+    CHECK( !pNtFreeVirtualMemory( GetCurrentProcess(), &addr, &size, MEM_RELEASE ));
+    CHECK( VirtualFree( base, 0, MEM_RELEASE ) );
+}
+
+/* Placeholders (VirtualAlloc2, Wine >= 9): a watched replacement starts clean,
+ * splitting it keeps each part's state, a part turned back into a placeholder
+ * and replaced again is clean and zero, one replaced without MEM_WRITE_WATCH is
+ * not watched. */
+static void check_placeholders(void)
+{
+    void *(WINAPI *pVirtualAlloc2)( HANDLE, void *, SIZE_T, ULONG, ULONG, void *, ULONG ) =
+        (void *)GetProcAddress( GetModuleHandleA( "kernelbase.dll" ), "VirtualAlloc2" );
+    const ULONG replace = MEM_RESERVE | MEM_COMMIT | 0x4000 /* MEM_REPLACE_PLACEHOLDER */;
+    const ULONG preserve = MEM_RELEASE | 0x2 /* MEM_PRESERVE_PLACEHOLDER */;
+    char *p = NULL, *q;
+
+    if (pVirtualAlloc2)
+        p = pVirtualAlloc2( NULL, NULL, 2 * PAGES * PAGE, MEM_RESERVE | 0x40000 /* MEM_RESERVE_PLACEHOLDER */,
+                            PAGE_NOACCESS, NULL, 0 );
+    if (!p)
+    {
+        printf( "skipped: placeholders (not supported here)\n" );
+        return;
+    }
+    CHECK( VirtualFree( p, PAGES * PAGE, preserve ) );
+    q = pVirtualAlloc2( NULL, p, PAGES * PAGE, replace | MEM_WRITE_WATCH, PAGE_READWRITE, NULL, 0 );
+    CHECK( q == p );
+    if (q != p) return;
+    EXPECT_NONE_IN( p, PAGES );
+    p[3 * PAGE] = p[70 * PAGE] = p[200 * PAGE] = 1;
+    EXPECT_IN( p, PAGES, 3, 70, 200 );
+
+    /* the middle quarter back to a placeholder: both ends keep their state */
+    CHECK( VirtualFree( p + 64 * PAGE, 64 * PAGE, preserve ) );
+    EXPECT_IN( p, 64, 3 );
+    EXPECT_IN( p + 128 * PAGE, 128, 72 );
+    CHECK( not_watched( p + 64 * PAGE ) );
+    q = pVirtualAlloc2( NULL, p + 64 * PAGE, 64 * PAGE, replace | MEM_WRITE_WATCH, PAGE_READWRITE, NULL, 0 );
+    CHECK( q == p + 64 * PAGE );
+    if (q != p + 64 * PAGE) return;
+    CHECK( is_zero( q, 64 ) );
+    EXPECT_NONE_IN( q, 64 );
+    q[5 * PAGE] = 2;
+    p[4 * PAGE] = 2;
+    EXPECT_IN( q, 64, 5 );
+    EXPECT_IN( p, 64, 3, 4 );
+
+    /* a whole part back to a placeholder, replaced without MEM_WRITE_WATCH */
+    CHECK( VirtualFree( p, 64 * PAGE, preserve ) );
+    q = pVirtualAlloc2( NULL, p, 64 * PAGE, replace, PAGE_READWRITE, NULL, 0 );
+    CHECK( q == p );
+    if (q == p)
+    {
+        CHECK( is_zero( p, 64 ) );
+        CHECK( not_watched( p ) );
+        memset( p, 3, 64 * PAGE );
+    }
+    EXPECT_IN( p + 64 * PAGE, 64, 5 );
+    EXPECT_IN( p + 128 * PAGE, 128, 72 );
+    CHECK( VirtualFree( p, 0, MEM_RELEASE ) );
+    CHECK( VirtualFree( p + 64 * PAGE, 0, MEM_RELEASE ) );
+    CHECK( VirtualFree( p + 128 * PAGE, 0, MEM_RELEASE ) );
+    CHECK( VirtualFree( p + 256 * PAGE, 0, MEM_RELEASE ) );
 }
 
 int main(void)
@@ -164,6 +285,9 @@ int main(void)
             CHECK( VirtualFree( big, 0, MEM_RELEASE ) );
         }
     }
+
+    check_partial_release();
+    check_placeholders();
 
     printf( "wwcheck: %d checks, %d failures\n", checks, failures );
     return failures ? 1 : 0;

@@ -1,0 +1,369 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# wine-patch/10.0/test.sh - build Debian trixie's Wine 10.0 ntdll.so with
+# libwritewatch and compare it with the stock one, in a trixie chroot (this
+# machine's own libraries are too old for trixie's Wine; the kernel is the
+# host's, so the uffd backend runs).  Run by ../test.sh; see ../README.md.
+#
+#   stock     the chroot's packaged Wine, untouched
+#   patched   the rebuilt ntdll.so (kernel write watches through libwritewatch)
+#   fallback  the same ntdll.so with WW_BACKEND=mprotect (Wine's own path)
+#
+# Each runs Wine's kernel32 "virtual" test twice: with Debian's packaged
+# kernelbase.dll, whose fixes/virtual-protect.patch alone makes several
+# hundred checks fail whatever ntdll does (no failure stock does not have is
+# allowed), and with a kernelbase.dll built from the same source without that
+# one Debian patch (0 failures required).  Then bench/wwcheck.c and
+# bench/wwbench.c.
+#
+# The chroot is cached by scripts/chroot.sh; sources, builds and logs in
+# $WW_WINE10_WORK (default /var/cache/libwritewatch/wine10), keyed by the hash
+# of their inputs.  The chroot's Wine files are hash-checked at exit.  The last
+# line is "wine 10.0 amd64: N passed, M failed"; exit status 0 only if M is 0.
+set -euo pipefail
+
+# --- inside the chroot (the host part is below) -------------------------------
+if [ "${1:-}" = --inside ]; then
+W=/ww
+V=$2                          # Debian version of the chroot's Wine
+JOBS=${WW_JOBS:-2}
+LOGS=$W/logs
+TREE=$W/tree
+LWW=$W/lww
+LIBDIR=/usr/lib/x86_64-linux-gnu/wine
+SYS_LOADER=/usr/lib/wine/wine64
+SYS_SERVER=/usr/lib/wine/wineserver
+SCENARIOS=("1 4096 seq getreset" "1 4096 rand separate" "2 4096 rand getreset"
+           "2 4096 seq separate" "1 65536 seq getreset 5")
+# Generated files the repack tarball lacks and makedep opens (never compiled
+# for ntdll.so); fill_placeholders finds any others, one configure run each.
+PLACEHOLDERS="include/wine/vulkan.h include/wine/wgl.h include/wine/wgl_driver.h
+    dlls/dwrite/bracket.c dlls/dwrite/direction.c dlls/dwrite/linebreak.c dlls/dwrite/mirror.c
+    dlls/dwrite/scripts.c dlls/dwrite/shapers/arabic_table.c dlls/gdi32/uniscribe/bracket.c
+    dlls/gdi32/uniscribe/direction.c dlls/gdi32/uniscribe/indicsyllable.c
+    dlls/gdi32/uniscribe/linebreak.c dlls/gdi32/uniscribe/mirror.c dlls/gdi32/uniscribe/shaping.c
+    dlls/opengl32/thunks.c dlls/opengl32/unix_thunks.c dlls/tzres/tzres.rc dlls/win32u/vertical.c
+    dlls/wineps.drv/direction.c dlls/wineps.drv/vertical.c dlls/winevulkan/loader_thunks.c
+    dlls/winevulkan/vulkan_thunks.c dlls/shell32/folder.svg dlls/shell32/network.svg"
+start_time=$(date +%s)
+say() { printf '[%4ds] %s\n' $(( $(date +%s) - start_time )) "$*"; }
+die() { echo "test.sh: $*" >&2; exit 1; }
+run() {
+    local log=$LOGS/$1; shift
+    if ! "$@" >"$log" 2>&1; then
+        tail -25 "$log" >&2
+        die "failed: $* (log: $log)"
+    fi
+}
+passed=0 failed=0
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAILED: $*"; }
+mkdir -p "$LOGS"
+
+# 1. libwritewatch, static and position-independent, with trixie's compiler
+lww_hash=$(cd "$LWW/src" && find . -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-32)
+if [ "$(cat "$LWW/stamp" 2>/dev/null)" != "$lww_hash" ]; then
+    say "libwritewatch: building (configure --disable-shared --with-pic)"
+    rm -rf "$LWW/build" "$LWW/prefix" && mkdir -p "$LWW/build"
+    run lww-autoreconf.log sh -c "cd '$LWW/src' && autoreconf -fi"
+    run lww-configure.log sh -c "cd '$LWW/build' && ../src/configure --prefix='$LWW/prefix' \
+        --disable-shared --with-pic"
+    run lww-make.log nice -n 10 make -C "$LWW/build" -j"$JOBS"
+    run lww-install.log make -C "$LWW/build" install
+    echo "$lww_hash" >"$LWW/stamp"
+fi
+
+# 2. the patched tree
+fill_placeholders() {
+    local f m d i
+    for f in $PLACEHOLDERS; do [ -e "$f" ] || { mkdir -p "$(dirname "$f")" && touch "$f"; }; done
+    for i in $(seq 1 100); do
+        f=$( (./config.status 2>&1 || true) | sed -n 's/^makedep: error: open \(.*\) : No such file.*/\1/p')
+        f=${f%%$'\n'*}
+        [ -z "$f" ] && return 0
+        echo "placeholder (not in the list yet): $f"
+        case $f in wine/*) touch "include/$f"; continue ;; esac
+        for m in $(grep -lF -- "$f" $(find . -name Makefile.in) || true); do
+            d=$(dirname "$m")
+            [ -e "$d/$f" ] && continue
+            mkdir -p "$(dirname "$d/$f")" && touch "$d/$f" && continue 2
+        done
+        echo "cannot place $f"; return 1
+    done
+    return 1
+}
+prepare_tree() {
+    rm -rf "$TREE"
+    dpkg-source -x "$W/dl/wine_${V#*:}.dsc" "$TREE"
+    cd "$TREE"
+    local p
+    for p in "$W"/in/*.patch; do
+        echo "applying $(basename "$p")"
+        patch -p1 --no-backup-if-mismatch <"$p"
+    done
+    # Test harness only, not part of the patch: kernel32's tests (Debian
+    # drops them: their generated.c is stripped), and kernelbase's memory.c
+    # without Debian's fixes/virtual-protect.patch for the second kernelbase.dll
+    sed -i 's|^WINE_CONFIG_MAKEFILE(dlls/kernel32)$|&\nWINE_CONFIG_MAKEFILE(dlls/kernel32/tests)|' configure.ac
+    sed -i '/^\tgenerated.c \\$/d' dlls/kernel32/tests/Makefile.in
+    patch -R -p1 --no-backup-if-mismatch <debian/patches/fixes/virtual-protect.patch
+    # What debian/rules does before configure, minus the parts needing data
+    # packages (Vulkan's XML, Unicode tables).
+    ./tools/make_requests
+    ./tools/make_specfiles    # dlls/ntdll/ntsyscalls.h and win32u's
+    sed -n 's/^\tln -sf \(\.\.\/.*svg\) \(.*svg\)$/\1 \2/p' debian/rules |
+        while read -r target name; do ln -sf "$target" "$name"; done
+    mkdir -p nls && cp /usr/share/wine/nls/*.nls nls/
+    cp /usr/share/misc/config.sub /usr/share/misc/config.guess tools/
+    autoreconf -fi
+    # Debian's paths: unix/loader.c compiles in the relative paths between them.
+    PKG_CONFIG_PATH=$LWW/prefix/lib/pkgconfig ./configure --enable-win64 --without-x \
+        --without-freetype --without-wayland --prefix=/usr --libdir=$LIBDIR \
+        --bindir=/usr/lib/wine --datarootdir=/usr/share/wine ||
+        [ -x config.status ]    # makedep fails on the missing generated files: fill them in
+    fill_placeholders
+    [ -f Makefile ]
+    grep -q '^#define HAVE_LIBWRITEWATCH 1' include/config.h ||
+        { echo "configure did not find libwritewatch"; return 1; }
+}
+tree_hash=$( (cat "$W"/in/*.patch "$W/dl/wine_${V#*:}.dsc"; declare -f prepare_tree fill_placeholders
+              echo "$PLACEHOLDERS") | sha256sum | cut -c1-32)
+if [ "$(cat "$TREE/.ww-stamp" 2>/dev/null)" != "$tree_hash" ]; then
+    say "wine $V: unpacking, patching and configuring a fresh tree (about 1 min)"
+    export -f prepare_tree fill_placeholders
+    export TREE W V LWW LIBDIR PLACEHOLDERS
+    run wine-prepare.log bash -euo pipefail -c prepare_tree
+    echo "$tree_hash" >"$TREE/.ww-stamp"
+fi
+cd "$TREE"
+if [ "$(cat .ww-lww 2>/dev/null)" != "$lww_hash" ]; then rm -f dlls/ntdll/ntdll.so; fi
+say "wine: building dlls/ntdll/ntdll.so (about 2 min when cold)"
+run wine-ntdll.log nice -n 10 make -j"$JOBS" VENDOR="Debian $V" dlls/ntdll/ntdll.so
+echo "$lww_hash" >.ww-lww
+say "wine: building kernel32_test.exe and kernelbase.dll (about 3 min when cold)"
+# kernelbase.rgs (time zones for the registry, made by tools/make_unicode from
+# CLDR data) is not in the repack: used only when wineboot registers
+# kernelbase, and the WINEPREFIX is made by the packaged Wine; leave it empty.
+[ -e dlls/kernelbase/kernelbase.rgs ] || : >dlls/kernelbase/kernelbase.rgs
+run wine-kernel32-tests.log nice -n 10 make -j"$JOBS" VENDOR="Debian $V" \
+    dlls/kernel32/tests/x86_64-windows/kernel32_test.exe dlls/kernelbase/x86_64-windows/kernelbase.dll
+KERNEL32_TEST=$TREE/dlls/kernel32/tests/x86_64-windows/kernel32_test.exe
+nm -D --defined-only dlls/ntdll/ntdll.so | grep -q ' ww_tracker_open$' ||
+    die "the rebuilt ntdll.so does not contain libwritewatch"
+for exe in wwbench wwcheck; do
+    if [ ! -f "$W/$exe.exe" ] || ! cmp -s "$W/in/$exe.c" "$W/$exe.c.built"; then
+        say "bench: compiling $exe.exe"
+        run bench-build.log x86_64-w64-mingw32-gcc -O2 -Wall -o "$W/$exe.exe" "$W/in/$exe.c"
+        cp "$W/in/$exe.c" "$W/$exe.c.built"
+    fi
+done
+
+# 3. private installations: the loader and ntdll.so are real copies (Wine
+# finds its tree from their real paths), the replaced DLLs new files, all else
+# links.
+make_root() {   # NAME NTDLL KERNELBASE (empty: the packaged one)
+    local r=$W/roots/$1
+    rm -rf "$r"
+    mkdir -p "$r/usr/lib/wine" "$r/usr/lib/x86_64-linux-gnu" "$r/usr/share"
+    cp $SYS_LOADER $SYS_SERVER "$r/usr/lib/wine/"
+    cp -as $LIBDIR "$r/usr/lib/x86_64-linux-gnu/"
+    cp -as /usr/share/wine "$r/usr/share/"
+    if [ -n "$2" ]; then
+        rm "$r$LIBDIR/x86_64-unix/ntdll.so" && install -m 644 "$2" "$r$LIBDIR/x86_64-unix/ntdll.so"
+    fi
+    if [ -n "$3" ]; then
+        rm "$r$LIBDIR/x86_64-windows/kernelbase.dll" &&
+            install -m 644 "$3" "$r$LIBDIR/x86_64-windows/kernelbase.dll"
+    fi
+}
+say "wine: private installations in $W/roots"
+UKB=$TREE/dlls/kernelbase/x86_64-windows/kernelbase.dll
+make_root stock-ukb $LIBDIR/x86_64-unix/ntdll.so "$UKB"   # the packaged ntdll.so, copied
+make_root patched "$TREE/dlls/ntdll/ntdll.so" ""
+make_root patched-ukb "$TREE/dlls/ntdll/ntdll.so" "$UKB"
+
+TMP=$(mktemp -d /tmp/ww-wine10-test.XXXXXX)
+cleanup() {
+    local status=$?
+    WINEPREFIX=$TMP/prefix $SYS_SERVER -k >/dev/null 2>&1 || true
+    rm -rf "$TMP"
+    exit $status
+}
+trap cleanup EXIT
+trap 'echo "test.sh: interrupted" >&2; exit 130' INT TERM
+export WINEPREFIX=$TMP/prefix WINEARCH=win64
+say "wine: creating a private WINEPREFIX"
+run wineboot.log env WINEDEBUG=-all $SYS_LOADER wineboot -i
+$SYS_SERVER -w
+
+CONFIGS=(stock patched fallback)
+loader_of() {   # CFG KB
+    case $1 in stock) [ "$2" = pkg ] && echo $SYS_LOADER || echo "$W/roots/stock-ukb$SYS_LOADER" ;;
+               *) [ "$2" = pkg ] && echo "$W/roots/patched$SYS_LOADER" || echo "$W/roots/patched-ukb$SYS_LOADER" ;;
+    esac
+}
+env_of() { [ "$1" = fallback ] && echo WW_BACKEND=mprotect || echo WW_BACKEND=; }
+declare -A TESTS FAILS IMPL CHECKS
+for kb in ukb pkg; do
+    for cfg in "${CONFIGS[@]}"; do
+        $SYS_SERVER -k >/dev/null 2>&1 || true
+        $SYS_SERVER -w || true
+        say "$cfg ($kb kernelbase): kernel32_test.exe virtual"
+        out=$LOGS/kernel32-virtual-$cfg-$kb.log
+        env $(env_of $cfg) WINETEST_PLATFORM=wine WINEDEBUG=-all,+writewatch \
+            timeout 900 "$(loader_of $cfg $kb)" "$KERNEL32_TEST" virtual >"$out" 2>&1 || true
+        TESTS[$cfg-$kb]=$(sed -n 's/.*:virtual: \([0-9]*\) tests executed.*/\1/p' "$out" | sort -n | tail -1)
+        TESTS[$cfg-$kb]=${TESTS[$cfg-$kb]:-0}
+        FAILS[$cfg-$kb]=$(sed -n 's/.*:virtual: [0-9]* tests executed.* \([0-9]*\) failures.*/\1/p' "$out" |
+                          awk '{ s += $1 } END { print s + 0 }')
+        if grep -q "using the kernel's write watches" "$out"; then IMPL[$cfg]="kernel (uffd)"
+        elif grep -q "using Wine's write watches" "$out"; then IMPL[$cfg]="Wine (fallback)"
+        else IMPL[$cfg]="Wine (stock)"; fi
+        # the failing checks as "file:line", one line per failure
+        grep -o '[a-z_0-9]*\.c:[0-9]*: Test failed' "$out" | sed 's/: Test failed//' | sort >"$out.failures" || true
+        if grep -q 'err:writewatch' "$out"; then fail "$cfg ($kb): libwritewatch errors, see $out"
+        elif [ "${TESTS[$cfg-$kb]}" -lt 28000 ]; then fail "$cfg ($kb): kernel32 virtual ran ${TESTS[$cfg-$kb]} tests (see $out)"
+        elif [ $kb = ukb ] && [ "${FAILS[$cfg-$kb]}" -ne 0 ]; then
+            fail "$cfg (kernelbase without Debian's virtual-protect.patch): ${FAILS[$cfg-$kb]} failures:"
+            head -20 "$out.failures"
+        elif [ $kb = pkg ] && [ $cfg != stock ] &&
+             [ -n "$(comm -23 "$out.failures" "$LOGS/kernel32-virtual-stock-pkg.log.failures")" ]; then
+            fail "$cfg (packaged kernelbase): failures stock does not have:"
+            comm -23 "$out.failures" "$LOGS/kernel32-virtual-stock-pkg.log.failures" | uniq -c | head -20
+        else pass; fi
+    done
+done
+for cfg in "${CONFIGS[@]}"; do
+    say "$cfg: wwcheck.exe"
+    out=$LOGS/wwcheck-$cfg.log
+    env $(env_of $cfg) WINEDEBUG=-all timeout 300 "$(loader_of $cfg pkg)" "$W/wwcheck.exe" 2>&1 |
+        tr -d '\r' >"$out" || true
+    CHECKS[$cfg]=$(sed -n 's/^wwcheck: \([0-9]*\) checks, \([0-9]*\) failures/\1 \/ \2/p' "$out")
+    if [ "${CHECKS[$cfg]:-}" = "" ] || [ "${CHECKS[$cfg]#* / }" != 0 ]; then
+        cat "$out"
+        CHECKS[$cfg]=${CHECKS[$cfg]:-crashed}
+        fail "$cfg: wwcheck"
+    else pass; fi
+done
+[ "${IMPL[patched]}" = "kernel (uffd)" ] && pass || fail "the patched ntdll.so did not use the kernel"
+[ "${IMPL[fallback]}" = "Wine (fallback)" ] && pass || fail "WW_BACKEND=mprotect did not force Wine's path"
+
+REPEAT=${WW_BENCH_REPEAT:-3}
+rm -f "$LOGS"/bench-*.log
+for rep in $(seq 1 "$REPEAT"); do
+    for i in "${!SCENARIOS[@]}"; do
+        say "wwbench ${SCENARIOS[$i]} (run $rep of $REPEAT: stock, patched, fallback)"
+        for cfg in "${CONFIGS[@]}"; do
+            env $(env_of $cfg) WINEDEBUG=-all timeout 900 "$(loader_of $cfg pkg)" "$W/wwbench.exe" \
+                ${SCENARIOS[$i]} 2>&1 | tr -d '\r' >>"$LOGS/bench-$cfg-$i.log" || true
+        done
+    done
+done
+$SYS_SERVER -k >/dev/null 2>&1 || true
+median() {
+    sed -n "s/^wwbench .* $1=\([^ ]*\).*/\1/p" "$LOGS/bench-$2-$3.log" | sort -g |
+        awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'
+}
+for cfg in "${CONFIGS[@]}"; do
+    for i in "${!SCENARIOS[@]}"; do
+        runs=$(grep -c '^wwbench' "$LOGS/bench-$cfg-$i.log" || true)
+        good=$(grep -c '^wwbench .* errors=0$' "$LOGS/bench-$cfg-$i.log" || true)
+        if [ "$runs" -ne "$REPEAT" ] || [ "$good" -ne "$REPEAT" ]; then
+            fail "$cfg: wwbench ${SCENARIOS[$i]}: $runs runs, $((runs - good)) with errors"
+        else pass; fi
+    done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1fx", a / b; else print "-" }'; }
+row() { printf '| %-31s | %-20s | %15s | %15s | %15s | %8s |\n' "$@"; }
+metric() {
+    local a b c
+    a=$(median "$2" stock "$3"); b=$(median "$2" patched "$3"); c=$(median "$2" fallback "$3")
+    row "$scenario" "$1" "$a" "$b" "$c" "$(ratio "$a" "$b")"
+}
+echo
+echo "Wine $V (Debian trixie chroot), amd64, Linux $(uname -r), $(nproc) CPUs; median of $REPEAT runs."
+echo "fallback = the patched ntdll.so with WW_BACKEND=mprotect (libwritewatch offers no uffd backend)."
+echo "kernelbase: 'upstream' = built from the same source without Debian's fixes/virtual-protect.patch."
+echo
+row "" "" stock patched fallback stock/pat
+row "-------------------------------" "--------------------" "---------------" "---------------" "---------------" "--------"
+row "write watches by" "" "${IMPL[stock]}" "${IMPL[patched]}" "${IMPL[fallback]}" ""
+row "kernel32_test virtual" "upstream kernelbase" "${TESTS[stock-ukb]} / ${FAILS[stock-ukb]}" \
+    "${TESTS[patched-ukb]} / ${FAILS[patched-ukb]}" "${TESTS[fallback-ukb]} / ${FAILS[fallback-ukb]}" ""
+row "kernel32_test virtual" "Debian's kernelbase" "${TESTS[stock-pkg]} / ${FAILS[stock-pkg]}" \
+    "${TESTS[patched-pkg]} / ${FAILS[patched-pkg]}" "${TESTS[fallback-pkg]} / ${FAILS[fallback-pkg]}" ""
+row "wwcheck (bench/wwcheck.c)" "checks / failures" "${CHECKS[stock]}" "${CHECKS[patched]}" "${CHECKS[fallback]}" ""
+for i in "${!SCENARIOS[@]}"; do
+    set -- ${SCENARIOS[$i]}
+    scenario="$1 thr, $2 pg, $3, $([ "$4" = getreset ] && echo get+reset || echo get/reset)"
+    metric "ns / first write" write_ns "$i"
+    if [ "$1" -gt 1 ]; then metric "wall ns / page" wall_ns "$i"; fi
+    metric "us / GetWriteWatch" get_us "$i"
+    if [ "$4" = separate ]; then metric "us / ResetWriteWatch" reset_us "$i"; fi
+done
+echo "(kernel32_test cells: tests / failures)"
+echo "$passed $failed" >"$W/result"
+exit 0
+fi
+
+# --- on the host -------------------------------------------------------------
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+WORK=${WW_WINE10_WORK:-${WW_CACHE:-/var/cache/libwritewatch}/wine10}
+CHROOT=wine10-trixie-amd64
+PACKAGES="wine64 libwine build-essential autoconf automake libtool pkgconf flex bison perl
+          libunwind-dev gcc-mingw-w64-x86-64 dpkg-dev patch xz-utils"
+LIBDIR=/usr/lib/x86_64-linux-gnu/wine
+start_time=$(date +%s)
+say() { printf '[%4ds] %s\n' $(( $(date +%s) - start_time )) "$*"; }
+summary() { echo "wine 10.0 amd64: $1 passed, $2 failed"; }
+die() { echo "test.sh: $*" >&2; summary 0 1; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "run me as root (chroot, mounts)"
+[ -f "$top/scripts/chroot.sh" ] || die "scripts/chroot.sh is missing"
+. "$top/scripts/debian-archive.sh"
+. "$top/scripts/chroot.sh"
+mkdir -p "$WORK/dl" "$WORK/in" "$WORK/lww"
+
+say "chroot $CHROOT (Debian trixie amd64 with its Wine and build tools)"
+chroot_make "$CHROOT" trixie amd64 "$(echo $PACKAGES)" || die "cannot make the trixie chroot"
+R=$(chroot_root "$CHROOT")
+V=$(chroot "$R" dpkg-query -W -f='${Version}' libwine) || die "no libwine in the chroot"
+SYSFILES="$R$LIBDIR/x86_64-unix/ntdll.so $R$LIBDIR/x86_64-windows/kernelbase.dll $R/usr/lib/wine/wine64"
+sys_hash=$(cat $SYSFILES | sha256sum)
+
+if [ ! -f "$WORK/dl/wine_${V#*:}.dsc" ]; then
+    say "fetching Debian's wine $V source (deb-src trixie, private apt configuration)"
+    archive_setup trixie/amd64/src || die "apt-get update for trixie's sources failed"
+    # shellcheck disable=SC2046
+    (cd "$WORK/dl" && apt-get -q $(archive_opts trixie/amd64/src) source --download-only "wine=$V" \
+        >"$WORK/dl/apt-source.log" 2>&1) || { tail "$WORK/dl/apt-source.log"; die "apt-get source wine=$V failed"; }
+fi
+
+# Inputs for the inside part: the patches, the bench sources, this script,
+# and libwritewatch (only the files git tracks, with their uncommitted edits).
+rm -rf "$WORK/in" && mkdir -p "$WORK/in"
+cp "$here"/*.patch "$here/../bench/wwcheck.c" "$here/../bench/wwbench.c" "$here/test.sh" "$WORK/in/"
+rm -rf "$WORK/lww/src" && mkdir -p "$WORK/lww/src"
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+    git -C "$top" ls-files -z -- . ':!wine-patch' | (cd "$top" && tar --null -T - -cf -) |
+        tar -xf - -C "$WORK/lww/src"
+else
+    tar -C "$top" --exclude=.git --exclude=wine-patch -cf - . | tar -xf - -C "$WORK/lww/src"
+fi
+
+rm -f "$WORK/result"
+status=0
+CHROOT_BIND=$WORK:/ww chroot_run "$CHROOT" env WW_JOBS="${WW_JOBS:-2}" \
+    WW_BENCH_REPEAT="${WW_BENCH_REPEAT:-3}" bash /ww/in/test.sh --inside "$V" || status=$?
+if [ -f "$WORK/result" ]; then read -r passed failed <"$WORK/result"; else passed=0 failed=1; fi
+[ $status -eq 0 ] || { echo "test.sh: the run inside the chroot failed (status $status; logs: $WORK/logs)"; failed=$((failed + 1)); }
+if [ "$(cat $SYSFILES | sha256sum)" != "$sys_hash" ]; then
+    echo "test.sh: BUG: the chroot's packaged Wine files changed during the run"
+    failed=$((failed + 1))
+fi
+echo "logs: $WORK/logs"
+say "done"
+summary "$passed" "$failed"
+[ "$failed" -eq 0 ]
