@@ -20,9 +20,16 @@
 #      and `make check-slow` in a cached Debian bookworm i386 chroot;
 #      WW_I386=0 leaves it out; skipped, loudly, only where Debian's archive
 #      cannot be reached to make the chroot)
+#   9. the Wine rig (wine-patch/test.sh all: Debian's Wine 8.0 and 10.0,
+#      stock / patched / fallback; builds cached outside the clone;
+#      WW_WINE=0 leaves it out)
+#  10. the bdwgc rig (bdwgc-patch/test.sh: Debian's libgc with and without
+#      the libwritewatch VDB, bdwgc's own `make check` in incremental mode,
+#      and the benchmark; WW_BDWGC=0 leaves it out)
 # Ends with one line "N passed, N failed": the test cases of runs 1-3
-# (automake's .trs files: one result per TAP line, one per script), of
-# every kernel of run 7 and of run 8, SKIPs counted in neither.  Exit
+# (automake's .trs files: one result per TAP line, one per script) and
+# the results of the rigs 7-10 (each ends with such a line), SKIPs counted
+# in neither.  Exit
 # status 0 only if everything passed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -146,6 +153,9 @@ if [ "${WW_KERNEL_MATRIX:-1}" != 0 ]; then
 fi
 if [ "${WW_I386:-1}" != 0 ]; then
     rig i386 '^i386: ([0-9]|SKIP|BUILD|make .* failed)|^not ok' sh scripts/i386.sh
+fi
+if [ "${WW_WINE:-1}" != 0 ]; then
+    rig wine '^wine |^wine-patch:' bash wine-patch/test.sh all
 fi
 
 [ "$failed" -eq 0 ] || status=1
