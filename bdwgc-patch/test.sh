@@ -139,7 +139,7 @@ done
 # test programs (make check with no test run).
 build_tree() {
     local dsc=$1 dir=$2 patched=$3 p
-    rm -rf "$dir"
+    rm -rf "$dir" && mkdir -p "$dir"
     dpkg-source -x "$dsc" "$dir/src"
     cd "$dir/src"
     if [ "$patched" = 1 ]; then
