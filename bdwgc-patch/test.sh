@@ -27,7 +27,7 @@ REPEAT=${WW_BENCH_REPEAT:-3}
 SUITES=${WW_BDWGC_SUITES:-"trixie bookworm"}
 PACKAGES="build-essential autoconf automake libtool pkg-config dpkg-dev patch"
 # gcbench: 2 threads, 256 MiB of long-lived trees
-GCBENCH_ARGS=${WW_GCBENCH_ARGS:-"-t 2 -m 256 -r 12"}
+GCBENCH_ARGS=${WW_GCBENCH_ARGS:-"-t 2 -m 256 -r 8"}
 # The configure options of debian/rules (its shared-library build).
 DEB_CONFIG="--enable-cplusplus --disable-dependency-tracking --with-tags=CXX
     --with-libatomic-ops=none --enable-shared --disable-static"
@@ -211,8 +211,7 @@ for suite in "${!DSC[@]}"; do
             n=$((n + 1))
         done
         rm -rf "$LOGS/check-$suite-$cfg" && mkdir -p "$LOGS/check-$suite-$cfg" && cp "$b"/*.log "$LOGS/check-$suite-$cfg/"
-        VDB[$suite-$cfg]="$([ $ww -gt 0 ] && echo "$ww ww")$([ $mp -gt 0 ] && echo "$mp mprotect")$([ $sd -gt 0 ] && echo "$sd soft-dirty")"
-        [ $((ww > 0)) -eq 0 ] || [ $mp -eq 0 ] || VDB[$suite-$cfg]="$ww ww, $mp mprotect"
+        VDB[$suite-$cfg]=$(printf '%s ww %s mprot %s soft' $ww $mp $sd | sed 's/\b0 [a-z]* *//g; s/ *$//')
         check "$suite $cfg: make check ran tests" [ "${TOTAL[$suite-$cfg]:-0}" -gt 0 ]
         check "$suite $cfg: make check, 0 failures" [ "${FAILS[$suite-$cfg]}" -eq 0 ]
         check "$suite $cfg: the collectors ran in incremental mode" [ "$n" -gt 0 ]
@@ -268,8 +267,9 @@ for rep in $(seq 1 "$REPEAT"); do
         awk '/World-stopped marking took/ { printf "%d\n", $4 * 1000 + $6 / 1000 }' \
             "$LOGS/gctest-run.log" | sort -n | awk -v ms=$(( (t1 - t0) / 1000000 )) -v st=$st '
             { v[NR] = $1 }
-            END { printf "gctest total_ms=%d pauses=%d pause_med_us=%d pause_max_us=%d status=%s\n",
-                  ms, NR, NR ? v[int((NR + 1) / 2)] : 0, NR ? v[NR] : 0, st }' \
+            END { printf "gctest total_ms=%d pauses=%d pause_med_us=%d pause_p90_us=%d pause_max_us=%d status=%s\n",
+                  ms, NR, NR ? v[int((NR + 1) / 2)] : 0, NR ? v[int((NR * 9 + 9) / 10)] : 0,
+                  NR ? v[NR] : 0, st }' \
             >>"$LOGS/bench-$cfg-gctest.log"
         grep -q 'Using libwritewatch' "$LOGS/gctest-run.log" && echo ww >>"$LOGS/bench-$cfg-vdb.log" ||
             echo other >>"$LOGS/bench-$cfg-vdb.log"
@@ -285,7 +285,7 @@ done
 
 # median CFG PROGRAM FIELD
 median() {
-    sed -n "s/^$2 .* $3=\([^ ]*\).*/\1/p" "$LOGS/bench-$1-$2.log" | sort -g |
+    sed -n "s/^$2 \(.* \)\{0,1\}$3=\([^ ]*\).*/\2/p" "$LOGS/bench-$1-$2.log" | sort -g |
         awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'
 }
 for cfg in "${BCONFIGS[@]}" base; do
@@ -300,8 +300,8 @@ check "bench: stock gctest did not" [ "$(sort -u "$LOGS/bench-stock-vdb.log")" =
 
 # --- 7. the table ---------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1fx", a / b; else print "-" }'; }
-minus() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; printf "%d", d > 0 ? d : 0 }'; }
-row() { printf '| %-40s | %18s | %18s | %18s | %9s |\n' "$@"; }
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; printf "%d", (d > 0 ? d : 0) }'; }
+row() { printf '| %-46s | %12s | %12s | %11s | %9s |\n' "$@"; }
 sdcol() { [ "$softdirty" = available ] && median softdirty "$@" || echo unavailable; }
 echo
 echo "Debian libgc: $(for s in "${!VERSION[@]}"; do printf '%s %s (tested), ' "$s" "${VERSION[$s]}"; done)$SKIPPED"
@@ -309,7 +309,7 @@ echo "Linux $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); m
 echo "soft-dirty (SOFT_VDB): $softdirty"
 echo
 row "" stock patched soft-dirty stock/pat
-row "----------------------------------------" "------------------" "------------------" "------------------" "---------"
+row "----------------------------------------------" "------------" "------------" "-----------" "---------"
 for s in "${!DSC[@]}"; do
     row "$s: dirty bits by (make check programs)" "${VDB[$s-stock]}" "${VDB[$s-patched]}" "-" ""
     row "$s: make check, incremental (tests/fail)" "${TOTAL[$s-stock]}/${FAILS[$s-stock]}" \
@@ -321,6 +321,8 @@ for prog in gctest gcbench; do
     row "$prog: total ms" "$a" "$b" "$(sdcol $prog total_ms)" "$(ratio "$a" "$b")"
     a=$(median stock $prog pause_med_us); b=$(median patched $prog pause_med_us)
     row "$prog: median world-stopped pause us" "$a" "$b" "$(sdcol $prog pause_med_us)" "$(ratio "$a" "$b")"
+    a=$(median stock $prog pause_p90_us); b=$(median patched $prog pause_p90_us)
+    row "$prog: 90th pct world-stopped pause us" "$a" "$b" "$(sdcol $prog pause_p90_us)" "$(ratio "$a" "$b")"
     a=$(median stock $prog pause_max_us); b=$(median patched $prog pause_max_us)
     row "$prog: max world-stopped pause us" "$a" "$b" "$(sdcol $prog pause_max_us)" "$(ratio "$a" "$b")"
 done

@@ -266,12 +266,13 @@ int main(int argc, char **argv)
             sum += pauses[k];
         printf("gcbench threads=%d depth=%d tree_mib=%lu heap_mib=%lu incremental=%d "
                "total_ms=%.0f mutate_ms=%.0f touch_ms=%.0f pauses=%zu pause_med_us=%.0f "
-               "pause_max_us=%.0f pause_total_ms=%.1f gc_no=%lu errors=%lu\n",
+               "pause_p90_us=%.0f pause_max_us=%.0f pause_total_ms=%.1f gc_no=%lu errors=%lu\n",
                nthreads, depth,
                (unsigned long)(nthreads * ((1UL << depth) - 1) * 32 >> 20),
                (unsigned long)(GC_get_heap_size() >> 20), GC_is_incremental_mode(),
                total * 1e3, mutate * 1e3, touch * 1e3, npauses,
                npauses ? pauses[npauses / 2] * 1e6 : 0,
+               npauses ? pauses[(npauses * 9 + 9) / 10 - 1] * 1e6 : 0,
                npauses ? pauses[npauses - 1] * 1e6 : 0, sum * 1e3,
                (unsigned long)GC_get_gc_no(), bad);
     }
