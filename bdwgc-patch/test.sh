@@ -266,10 +266,10 @@ for rep in $(seq 1 "$REPEAT"); do
         # "World-stopped marking took 1 ms 60631 ns": one line per collection
         awk '/World-stopped marking took/ { printf "%d\n", $4 * 1000 + $6 / 1000 }' \
             "$LOGS/gctest-run.log" | sort -n | awk -v ms=$(( (t1 - t0) / 1000000 )) -v st=$st '
-            { v[NR] = $1 }
-            END { printf "gctest total_ms=%d pauses=%d pause_med_us=%d pause_p90_us=%d pause_max_us=%d status=%s\n",
+            { v[NR] = $1; sum += $1 }
+            END { printf "gctest total_ms=%d pauses=%d pause_med_us=%d pause_p90_us=%d pause_max_us=%d pause_total_ms=%.1f status=%s\n",
                   ms, NR, NR ? v[int((NR + 1) / 2)] : 0, NR ? v[int((NR * 9 + 9) / 10)] : 0,
-                  NR ? v[NR] : 0, st }' \
+                  NR ? v[NR] : 0, sum / 1000, st }' \
             >>"$LOGS/bench-$cfg-gctest.log"
         grep -q 'Using libwritewatch' "$LOGS/gctest-run.log" && echo ww >>"$LOGS/bench-$cfg-vdb.log" ||
             echo other >>"$LOGS/bench-$cfg-vdb.log"
@@ -325,6 +325,8 @@ for prog in gctest gcbench; do
     row "$prog: 90th pct world-stopped pause us" "$a" "$b" "$(sdcol $prog pause_p90_us)" "$(ratio "$a" "$b")"
     a=$(median stock $prog pause_max_us); b=$(median patched $prog pause_max_us)
     row "$prog: max world-stopped pause us" "$a" "$b" "$(sdcol $prog pause_max_us)" "$(ratio "$a" "$b")"
+    a=$(median stock $prog pause_total_ms); b=$(median patched $prog pause_total_ms)
+    row "$prog: world-stopped pauses, sum ms" "$a" "$b" "$(sdcol $prog pause_total_ms)" "$(ratio "$a" "$b")"
 done
 a=$(median stock gcbench mutate_ms); b=$(median patched gcbench mutate_ms)
 row "gcbench: mutation phases ms (threads sum)" "$a" "$b" "$(sdcol gcbench mutate_ms)" "$(ratio "$a" "$b")"
