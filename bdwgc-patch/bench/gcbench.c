@@ -92,6 +92,15 @@ static struct node *build(int d)
     return n;
 }
 
+/* Is n a live node of a subtree d levels deep?  A node freed by a lost
+ * write and reused has another address in its check word, or a free-list
+ * link in its left pointer and another size. */
+static int node_ok(const struct node *n, int d)
+{
+    return n != NULL && n->check == ((uintptr_t)n ^ MAGIC)
+           && n->size == ((uintptr_t)1 << d) - 1;
+}
+
 /* The number of bad nodes (wrong check word or size) under n. */
 static unsigned long verify(const struct node *n, int d)
 {
@@ -101,7 +110,7 @@ static unsigned long verify(const struct node *n, int d)
         return n != NULL;
     if (n == NULL)
         return 1;
-    if (n->check != ((uintptr_t)n ^ MAGIC) || n->size != ((uintptr_t)1 << d) - 1)
+    if (!node_ok(n, d))
         return 1;       /* do not follow pointers of a reused object */
     bad += verify(n->left, d - 1);
     bad += verify(n->right, d - 1);
@@ -121,6 +130,7 @@ struct worker {
     int id;
     struct node *root;
     double mutate_s, touch_s;
+    unsigned long walk_bad;     /* bad nodes met on the way down */
     struct node **sample;       /* malloc'ed: not scanned, not watched */
     unsigned long bad;
 };
@@ -152,8 +162,12 @@ static void *work(void *arg)
             uint64_t path = rnd(&seed);
             int d;
 
-            for (d = depth; d > SUBTREE_DEPTH + 1; d--, path >>= 1)
+            for (d = depth; d > SUBTREE_DEPTH + 1 && node_ok(n, d); d--, path >>= 1)
                 n = (path & 1) ? n->left : n->right;
+            if (!node_ok(n, d)) {
+                w->walk_bad++;
+                continue;
+            }
             if (path & 1)
                 n->left = build(SUBTREE_DEPTH);
             else
@@ -168,8 +182,12 @@ static void *work(void *arg)
             uint64_t path = rnd(&seed);
             int d;
 
-            for (d = depth; d > 1; d--, path >>= 1)
+            for (d = depth; d > 1 && node_ok(n, d); d--, path >>= 1)
                 n = (path & 1) ? n->left : n->right;
+            if (!node_ok(n, d)) {
+                w->walk_bad++;
+                n = w->root;    /* touch something harmless instead */
+            }
             w->sample[i] = n;
         }
         t0 = now_s();
@@ -230,6 +248,7 @@ int main(int argc, char **argv)
         w[i].id = i;
         w[i].root = NULL;
         w[i].mutate_s = w[i].touch_s = 0;
+        w[i].walk_bad = 0;
         w[i].sample = malloc(TOUCHES * sizeof(*w[i].sample));
         if (w[i].sample == NULL) {
             fprintf(stderr, "gcbench: out of memory\n");
@@ -255,7 +274,7 @@ int main(int argc, char **argv)
         (void)g;
     }
     for (i = 0; i < nthreads; i++)
-        bad += verify(w[i].root, depth);
+        bad += w[i].walk_bad + verify(w[i].root, depth);
 
     qsort(pauses, npauses, sizeof(pauses[0]), cmp_double);
     {
