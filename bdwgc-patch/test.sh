@@ -38,7 +38,12 @@ start_time=$(date +%s)
 passed=0 failed=0
 
 say() { printf '[%4ds] %s\n' $(( $(date +%s) - start_time )) "$*"; }
-die() { echo "test.sh: $*" >&2; echo "bdwgc: $passed passed, $((failed + 1)) failed"; exit 1; }
+die() {
+    echo "test.sh: $*" >&2
+    echo "bdwgc: $passed passed, $((failed + 1)) failed"
+    echo "$passed passed, $((failed + 1)) failed"
+    exit 1
+}
 # run LOG CMD...: run quietly into $LOGS/LOG, show its tail if it fails
 run() {
     local log=$LOGS/$1; shift
@@ -342,4 +347,5 @@ echo
 echo "gcbench $GCBENCH_ARGS; logs: $LOGS"
 say "done: $([ $failed -eq 0 ] && echo "all checks passed" || echo "SOME CHECKS FAILED")"
 echo "bdwgc: $passed passed, $failed failed"
+echo "$passed passed, $failed failed"      # the line scripts/test.sh counts
 [ $failed -eq 0 ]

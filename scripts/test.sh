@@ -157,6 +157,9 @@ fi
 if [ "${WW_WINE:-1}" != 0 ]; then
     rig wine '^wine |^wine-patch:' bash wine-patch/test.sh all
 fi
+if [ "${WW_BDWGC:-1}" != 0 ]; then
+    rig bdwgc '^bdwgc:|^\| ' bash bdwgc-patch/test.sh
+fi
 
 [ "$failed" -eq 0 ] || status=1
 echo "$passed passed, $failed failed"
