@@ -113,7 +113,8 @@ if [ "${WW_KERNEL_MATRIX:-1}" != 0 ]; then
     t0=$(date +%s)
     sh scripts/kernels.sh >"$out/kernels.out" 2>&1
     rc=$?
-    grep -E '^(kernel |  not ok)' "$out/kernels.out" | sed 's/^/  /'
+    grep -E '^(kernel |kernels: (accel|pruned)|  not ok|  wwdemo: )' "$out/kernels.out" |
+        sed 's/^/  /'
     if [ "$rc" -eq 77 ]; then
         echo "  kernels: SKIP ($(grep -m1 'SKIP' "$out/kernels.out"))"
     else
