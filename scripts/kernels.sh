@@ -197,7 +197,7 @@ choose_accel() {   # DIR VERSION
                >"$pr/probe.gz"; }; then
         echo "kernels: accelerator tcg (cannot build the KVM probe)"; return
     fi
-    t0=$(date +%s)
+    t0=$(date +%s%N)
     : >"$pr/console.log"
     timeout $((kvm_probe_s + 5)) \
     qemu-system-x86_64 -accel kvm -cpu host -m 256M -nographic -no-reboot \
@@ -226,10 +226,12 @@ choose_accel() {   # DIR VERSION
     done
     kill "$qpid" 2>/dev/null
     wait "$qpid" 2>/dev/null
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    took="$((ms / 1000)).$((ms % 1000 / 100)) s"
     if [ "$accel" = kvm ]; then
-        echo "kernels: accelerator kvm (the KVM probe booted $2 in $(($(date +%s) - t0)) s)"
+        echo "kernels: accelerator kvm (the KVM probe booted $2 in $took)"
     else
-        echo "kernels: accelerator tcg (the KVM probe failed in $(($(date +%s) - t0)) s: $why)"
+        echo "kernels: accelerator tcg (the KVM probe failed in $took: $why)"
     fi
 }
 
