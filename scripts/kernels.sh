@@ -15,13 +15,13 @@
 #      of a normal build (scripts/kernels-guest.sh) under QEMU's TCG
 #   4. prints "kernel VERSION: backends ..., N passed, N failed, N skipped"
 #      per kernel (with what wwdemo said of the auto and uffd backends
-#      there) and "N passed, N failed" at the end; exit status 0 only if all passed,
-#      77 if QEMU cannot run at all here (skipped).
+#      there) and "N passed, N failed" at the end; exit status 0 only if
+#      all passed, 77 if QEMU cannot run at all here (skipped).
 #
 # The kernel versions come from the archive, never from this file; kernel
 # .debs the archive no longer names are pruned from the cache.  KVM is used
 # only where it boots a stock kernel: the first kernel boots a trivial
-# initramfs under KVM once (a few seconds at most; 0.1 s where QEMU fails
+# initramfs under KVM once (a few seconds at most; 0.2 s where QEMU fails
 # at once, as on a paravirtual nested KVM, kvm_pvm), and TCG runs otherwise,
 # with the reason printed.  WW_KERNEL_ACCEL=kvm or tcg skips the probe.
 # The build is in $WW_KERNEL_BUILD (default _kernels/build in the clone;
@@ -197,7 +197,7 @@ choose_accel() {   # DIR VERSION
                >"$pr/probe.gz"; }; then
         echo "kernels: accelerator tcg (cannot build the KVM probe)"; return
     fi
-    t0=$(date +%s%N)
+    pt0=$(date +%s%N)
     : >"$pr/console.log"
     timeout $((kvm_probe_s + 5)) \
     qemu-system-x86_64 -accel kvm -cpu host -m 256M -nographic -no-reboot \
@@ -226,7 +226,7 @@ choose_accel() {   # DIR VERSION
     done
     kill "$qpid" 2>/dev/null
     wait "$qpid" 2>/dev/null
-    ms=$((($(date +%s%N) - t0) / 1000000))
+    ms=$((($(date +%s%N) - pt0) / 1000000))
     took="$((ms / 1000)).$((ms % 1000 / 100)) s"
     if [ "$accel" = kvm ]; then
         echo "kernels: accelerator kvm (the KVM probe booted $2 in $took)"
