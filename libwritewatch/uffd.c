@@ -240,6 +240,9 @@ static int uffd_open(void **priv)
         r = errno == EINVAL ? -ENOTSUP : -errno;
         goto fail;
     }
+#ifdef WW_UFFD_API_HOOK
+    WW_UFFD_API_HOOK(&api);     /* tests/test_internal.c: a kernel's answer */
+#endif
     /* A kernel may answer without granting every feature asked for. */
     if ((api.features & WANTED_FEATURES) != WANTED_FEATURES) {
         r = -ENOTSUP;

@@ -19,6 +19,10 @@
 #   archive_download KEY PKG   download PKG (cached in archive_dir/debs while
 #                              the archive still serves that version); print
 #                              the path of the .deb
+#   archive_prune KEY GLOB KEEP...  remove the .debs of archive_dir/debs
+#                              named GLOB but not among the paths KEEP (what
+#                              a metapackage no longer names); print their
+#                              names
 ww_cache=${WW_CACHE:-/var/cache/libwritewatch}
 archive_keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
@@ -81,4 +85,18 @@ archive_download() {   # KEY PACKAGE
         _f=$(ls "$_d/debs/$2_"*.deb 2>/dev/null | sort -V | tail -n 1)
     fi
     [ -n "$_f" ] && echo "$_f"
+}
+
+archive_prune() {   # KEY GLOB KEEP...
+    _d=$(archive_dir "$1")/debs
+    _g=$2
+    shift 2
+    for _f in "$_d"/$_g; do
+        [ -f "$_f" ] || continue
+        _k=0
+        for _x in "$@"; do
+            [ "$_x" = "$_f" ] && _k=1
+        done
+        [ $_k = 1 ] || { rm -f "$_f" && basename "$_f"; }
+    done
 }

@@ -4,9 +4,10 @@
 # guest (the host's root, read-only, is /): runs the test programs of the
 # build in BUILD and the examples, with WW_TEST_REQUIRE=REQUIRE, and
 # prints for scripts/kernels.sh one "ww-result: NAME PASSED FAILED
-# BACKENDS SECONDS" line per program, "ww-tap: LINE" for each failed TAP line,
-# "ww-log: LINE" for the program's stderr when it failed, and
-# the kernel's version as "ww-kernel: VERSION".
+# BACKENDS SECONDS SKIPPED" line per program, "ww-tap: LINE" for each failed
+# and "ww-skip: LINE" for each skipped TAP line, "ww-log: LINE" for the
+# program's stderr when it failed, "ww-demo: LINE" for wwdemo's output,
+# and the kernel's version as "ww-kernel: VERSION".
 #
 # Every test program runs but tests/test_vma_limit (65 530 mprotect
 # faults: too slow under TCG); the stress test runs at WW_STRESS_PERCENT=5.
@@ -43,7 +44,16 @@ for p in tests/test_* "$src/tests/examples.tap"; do
     fi
     echo "$out" | awk -v name="$name" -v secs="$secs" '
         /^ok / && !/# SKIP/ { p++; if ($0 ~ /:uffd:/) u = 1; if ($0 ~ /:mprotect:/) m = 1 }
+        /^ok .*# SKIP/ { s++; print "ww-skip: " $0 }
         /^not ok / { f++; print "ww-tap: " $0 }
         END { b = (u ? "uffd" : "") (u && m ? "+" : "") (m ? "mprotect" : "")
-              print "ww-result: " name, p + 0, f + 0, (b == "" ? "-" : b), secs "s" }'
+              print "ww-result: " name, p + 0, f + 0, (b == "" ? "-" : b), secs "s", s + 0 }'
 done
+# wwdemo: what a user sees there (the backend auto picks, or why uffd is
+# refused); it passes when every backend it could open reported exactly.
+if [ -x tools/wwdemo ]; then
+    out=$(./tools/wwdemo 2>&1)
+    status=$?
+    echo "$out" | sed 's/^/ww-demo: /'
+    echo "ww-result: wwdemo $((status == 0)) $((status != 0)) - 0s 0"
+fi

@@ -149,7 +149,7 @@ rig() {
 }
 
 if [ "${WW_KERNEL_MATRIX:-1}" != 0 ]; then
-    rig kernels '^kernel ' sh scripts/kernels.sh
+    rig kernels '^(kernel |kernels: (accel|pruned)|  wwdemo: )' sh scripts/kernels.sh
 fi
 if [ "${WW_I386:-1}" != 0 ]; then
     rig i386 '^i386: ([0-9]|SKIP|BUILD|make .* failed)|^not ok' sh scripts/i386.sh

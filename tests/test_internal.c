@@ -4,18 +4,22 @@
  * ordering and lookups, the sink's merging and limits, and both ways of
  * classifying memory (PROCMAP_QUERY and the /proc/self/maps text fallback,
  * which this kernel would otherwise never run), and the protections they
- * report; every PAGEMAP_SCAN the uffd backend makes; and the merges the
- * mprotect backend makes at vm.max_map_count.
+ * report; every PAGEMAP_SCAN the uffd backend makes, and the features its
+ * UFFDIO_API must be granted; and the merges the mprotect backend makes at
+ * vm.max_map_count.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -55,6 +59,11 @@ static void record_scan(const struct pm_scan_arg *arg)
 }
 
 #define WW_UFFD_SCAN_HOOK(arg) record_scan(arg)
+
+/* The features the uffd backend's UFFDIO_API is told the kernel granted:
+ * what it did grant, less these (through the seam WW_UFFD_API_HOOK). */
+static uint64_t features_withheld;
+#define WW_UFFD_API_HOOK(api) ((api)->features &= ~features_withheld)
 
 /* The units under test, compiled in so their static functions are
  * reachable.  uffd.c brings its own ww__uffd_ops, which the tracker then
@@ -588,6 +597,131 @@ START_TEST(test_uffd_vector_growth_fails)
 }
 END_TEST
 
+/* Open file descriptors of this process. */
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* What this kernel offers the uffd backend, asked directly: 1 when
+ * userfaultfd grants WP_ASYNC and WP_UNPOPULATED and PAGEMAP_SCAN exists;
+ * 0 when the kernel answers without them; -1 when userfaultfd(2) itself is
+ * refused (a sandbox).  *features gets what UFFDIO_API granted. */
+static int kernel_offers_uffd(uint64_t *features)
+{
+    struct uffdio_api api = { .api = UFFD_API, .features = 0 };
+    struct pm_scan_arg scan = { .size = sizeof(scan) };
+    const uint64_t need = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED;
+    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+    int pm, r;
+
+    *features = 0;
+    if (fd < 0)
+        return -1;
+    ck_assert_int_eq(ioctl(fd, UFFDIO_API, &api), 0);
+    close(fd);
+    *features = api.features;
+    if ((api.features & need) != need)
+        return 0;
+    pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(pm, 0);
+    r = ioctl(pm, PAGEMAP_SCAN, &scan) == 0;
+    close(pm);
+    return r;
+}
+
+/*
+ * Where the kernel lacks what uffd needs (Debian bookworm's 6.1: its
+ * UFFDIO_API refuses the unknown WP_ASYNC bit with EINVAL), the uffd
+ * backend is refused with -ENOTSUP, leaving no descriptor behind, and
+ * WW_BACKEND_AUTO runs mprotect, which reports exactly.  Where it has it,
+ * uffd is available and AUTO picks it.  Run by scripts/kernels.sh on every
+ * kernel of the matrix.
+ */
+START_TEST(test_uffd_follows_the_kernel)
+{
+    uint64_t features;
+    int offers = kernel_offers_uffd(&features);
+    int fds = count_fds();
+    ww_tracker *t;
+    char *m;
+    size_t page2[] = { 2 };
+
+    fprintf(stderr, "uffd_follows_the_kernel: features %#llx, uffd %s\n",
+            (unsigned long long)features,
+            offers > 0 ? "offered" : offers == 0 ? "not offered" : "denied");
+    if (offers < 0) {
+        t_skip("userfaultfd(2) is denied here");
+        return;
+    }
+    if (offers) {
+        ck_assert_int_eq(ww_backend_available(WW_BACKEND_UFFD), 0);
+    } else {
+        ck_assert_int_eq(ww_backend_available(WW_BACKEND_UFFD), -ENOTSUP);
+        ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_UFFD, 0), -ENOTSUP);
+        ck_assert_int_eq(count_fds(), fds);
+    }
+    if (getenv("WW_BACKEND"))
+        return;                 /* AUTO means what the variable says */
+    ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_AUTO, 0), 0);
+    ck_assert_int_eq(ww_tracker_backend(t),
+                     offers ? WW_BACKEND_UFFD : WW_BACKEND_MPROTECT);
+    m = t_map(4);
+    ck_assert_int_eq(ww_watch(t, m, 4 * PAGE, 0), 0);
+    m[2 * PAGE + 7] = 1;
+    t_assert_written_pages(t, m, 4, page2, 1);
+    ww_tracker_close(t);
+    munmap(m, 4 * PAGE);
+}
+END_TEST
+
+/* A kernel that answers UFFDIO_API without granting every feature asked
+ * for (it may mask out what the architecture or configuration lacks)
+ * gets the uffd backend refused, not run without asynchronous
+ * write-protect: simulated here by withholding each feature in turn. */
+START_TEST(test_uffd_refused_without_granted_features)
+{
+    static const uint64_t each[] = {
+        UFFD_FEATURE_WP_ASYNC, UFFD_FEATURE_WP_UNPOPULATED,
+    };
+    uint64_t features;
+    ww_tracker *t;
+
+    if (kernel_offers_uffd(&features) <= 0) {
+        t_skip("this kernel offers no uffd backend to refuse "
+               "(test_uffd_follows_the_kernel covers it)");
+        return;
+    }
+    for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++) {
+        void *priv = NULL;
+        int fds = count_fds();
+
+        features_withheld = each[i];
+        ck_assert_msg(uffd_open(&priv) == -ENOTSUP,
+                      "uffd opened without feature %#llx granted",
+                      (unsigned long long)each[i]);
+        ck_assert_int_eq(count_fds(), fds);
+    }
+    /* Through the front: refused, and AUTO runs mprotect (the probe is
+     * cached per process, so the withheld feature stays withheld). */
+    ck_assert_int_eq(ww_backend_available(WW_BACKEND_UFFD), -ENOTSUP);
+    ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_UFFD, 0), -ENOTSUP);
+    if (!getenv("WW_BACKEND")) {
+        ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_AUTO, 0), 0);
+        ck_assert_int_eq(ww_tracker_backend(t), WW_BACKEND_MPROTECT);
+        ww_tracker_close(t);
+    }
+    features_withheld = 0;
+}
+END_TEST
+
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE 0x08
 #endif
@@ -806,6 +940,8 @@ int main(void)
     tcase_add_test(tc, test_uffd_vector_grows);
     tcase_add_test(tc, test_uffd_vector_two_threads);
     tcase_add_test(tc, test_uffd_vector_growth_fails);
+    tcase_add_test(tc, test_uffd_follows_the_kernel);
+    tcase_add_test(tc, test_uffd_refused_without_granted_features);
     tcase_add_test(tc, test_droppable_found_without_side_effects);
     tcase_add_test(tc, test_smaps_reader_long_lines);
     tcase_add_test(tc, test_merges_give_back_vmas);

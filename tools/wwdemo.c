@@ -6,13 +6,61 @@
  * Exit status: 0 when every report matched the writes, 1 otherwise.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
+#include "kernel-uapi.h"
 #include "writewatch.h"
 
 #define PAGES 64
+
+/* Why the uffd backend cannot run here, asked of the kernel step by step
+ * as the library asks it (its error code alone says only "not supported"):
+ * a kernel before 6.7, or one that masks the features out, never grants
+ * UFFD_FEATURE_WP_ASYNC. */
+static void uffd_reason(char *why, size_t size)
+{
+    struct uffdio_api api = { .api = UFFD_API, .features = 0 };
+    struct pm_scan_arg scan = { .size = sizeof(scan) };
+    struct utsname u;
+    const char *kernel = uname(&u) == 0 ? u.release : "?";
+    int fd, pm;
+
+    fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+    if (fd < 0) {
+        snprintf(why, size, "userfaultfd(2) fails with %s: denied (seccomp), "
+                 "or a kernel without it (Linux %s)", strerror(errno), kernel);
+        return;
+    }
+    if (ioctl(fd, UFFDIO_API, &api) < 0)
+        snprintf(why, size, "UFFDIO_API fails with %s (Linux %s)",
+                 strerror(errno), kernel);
+    else if (!(api.features & UFFD_FEATURE_WP_ASYNC))
+        snprintf(why, size, "Linux %s grants no UFFD_FEATURE_WP_ASYNC "
+                 "(Linux 6.7 or later with uffd-wp on this architecture)",
+                 kernel);
+    else if (!(api.features & UFFD_FEATURE_WP_UNPOPULATED))
+        snprintf(why, size, "Linux %s grants no UFFD_FEATURE_WP_UNPOPULATED",
+                 kernel);
+    else if ((pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) < 0)
+        snprintf(why, size, "/proc/self/pagemap: %s", strerror(errno));
+    else {
+        if (ioctl(pm, PAGEMAP_SCAN, &scan) < 0)
+            snprintf(why, size, "PAGEMAP_SCAN fails with %s (Linux %s)",
+                     strerror(errno), kernel);
+        else
+            snprintf(why, size, "Linux %s has what it needs; watching a page "
+                     "failed", kernel);
+        close(pm);
+    }
+    close(fd);
+}
 
 static int demo(enum ww_backend backend)
 {
@@ -26,8 +74,14 @@ static int demo(enum ww_backend backend)
 
     r = ww_tracker_open(&t, backend, 0);
     if (r < 0) {
-        printf("%-8s unavailable: %s\n", ww_backend_name(backend),
-               ww_strerror(r));
+        char why[256];
+
+        /* For uffd, what the kernel lacks says more than the error. */
+        if (backend == WW_BACKEND_UFFD)
+            uffd_reason(why, sizeof(why));
+        else
+            snprintf(why, sizeof(why), "%s", ww_strerror(r));
+        printf("%-8s unavailable: %s\n", ww_backend_name(backend), why);
         return backend == WW_BACKEND_AUTO ? 1 : 0;
     }
     r = ww_alloc(t, PAGES * page, 0, (void **)&mem);
