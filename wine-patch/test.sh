@@ -8,10 +8,11 @@
 #   10.0   Debian trixie's Wine, in a cached trixie chroot: 10.0/test.sh
 #   all    both (the default)
 #
-# Needs root.  Each version prints its table and a last line
-# "wine VERSION ARCH: N passed, M failed"; this script ends with one such line
-# per version, then "wine-patch: all passed" or "wine-patch: FAILED: ...",
-# and last the total of those lines, "N passed, N failed".
+# Needs root.  Each version prints one table per architecture it covers
+# (8.0: amd64 and i386), each followed by a line
+# "wine VERSION ARCH: N passed, M failed"; this script ends with all those
+# lines, then "wine-patch: all passed" or "wine-patch: FAILED: ...", and
+# last the total of those lines, "N passed, N failed".
 # Exit status 0 only if every version passed.
 set -uo pipefail
 
@@ -28,11 +29,12 @@ for v in $versions; do
     log=$(mktemp)
     bash "$here/$v/test.sh" 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
-    line=$(grep -E "^wine $v [a-z0-9]+: [0-9]+ passed, [0-9]+ failed$" "$log" | tail -n 1)
+    # every architecture's line, in order
+    lines=$(grep -E "^wine $v [a-z0-9]+: [0-9]+ passed, [0-9]+ failed$" "$log")
     rm -f "$log"
-    [ -n "$line" ] || line="wine $v: 0 passed, 1 failed (no summary line; exit status $status)"
-    [ "$status" -eq 0 ] || failed="$failed $v"
-    summaries="$summaries$line"$'\n'
+    [ -n "$lines" ] || lines="wine $v: 0 passed, 1 failed (no summary line; exit status $status)"
+    if [ "$status" -ne 0 ] || echo "$lines" | grep -qv ' 0 failed'; then failed="$failed $v"; fi
+    summaries="$summaries$lines"$'\n'
 done
 echo
 printf '%s' "$summaries"

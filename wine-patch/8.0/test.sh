@@ -8,6 +8,16 @@
 #   fallback  the same ntdll.so with WW_BACKEND=mprotect, so that libwritewatch
 #             does not offer its uffd backend and Wine's own code runs
 #
+# Both halves of Wine are covered, with the same code:
+#   amd64   64-bit programs, run by wine64 and the x86_64 ntdll.so: on this
+#           (bookworm) machine, with the installed Wine
+#   i386    32-bit programs, run by the i386 loader and the i386 ntdll.so,
+#           built against an i386 (gcc -m32) libwritewatch: in a cached Debian
+#           bookworm amd64+i386 chroot holding wine64 + wine32:i386, as on a
+#           user's machine (scripts/chroot.sh); this script runs itself in it
+#           with WW_WINE_ARCH=i386 and its work folder bind-mounted at /ww
+# WW_WINE_ARCHES="amd64 i386" (the default) chooses which.
+#
 # Needs root on Debian bookworm (it installs build dependencies).  The system's
 # Wine is never modified: the patched ntdll.so runs from a private copy of the
 # Wine tree (symbolic links to the system's files, real copies of the loader and
@@ -15,8 +25,9 @@
 # wineserver is stopped on exit, also on failure or Ctrl-C.
 #
 # Downloads and builds are cached in $WW_WINE_WORK (default /var/tmp/ww-wine);
-# a second run only rebuilds what changed.  Run by ../test.sh.  The last line
-# is "wine 8.0 amd64: N passed, M failed"; exit status 0 only if M is 0.
+# a second run only rebuilds what changed; the i386 half in $WORK/i386.  Run by
+# ../test.sh.  Each half ends with a table and the line
+# "wine 8.0 ARCH: N passed, M failed"; exit status 0 only if both have M = 0.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,13 +36,80 @@ WORK=${WW_WINE_WORK:-/var/tmp/ww-wine}
 MIRROR=${WW_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 JOBS=${WW_JOBS:-2}
 WINE_VERSION=8.0~repack-4
-SYS_LOADER=/usr/lib/wine/wine64
-SYS_NTDLL=/usr/lib/x86_64-linux-gnu/wine/x86_64-unix/ntdll.so
-PACKAGES="build-essential autoconf automake libtool pkg-config dpkg-dev xz-utils patch
-          flex bison libunwind-dev gcc-mingw-w64-x86-64 wine wine64 libwine-dev"
+ARCH=${WW_WINE_ARCH:-}
+PACKAGES_AMD64="build-essential autoconf automake libtool pkg-config dpkg-dev xz-utils patch
+                flex bison libunwind-dev gcc-mingw-w64-x86-64 wine wine64 libwine-dev"
+PACKAGES_I386="build-essential gcc-multilib autoconf automake libtool pkg-config dpkg-dev
+               xz-utils patch flex bison gcc-mingw-w64-i686 wine wine64 wine32:i386"
+# What differs between the halves; everything else is shared.
+case $ARCH in
+    amd64|"")
+        PE=x86_64 LOADER=wine64 MINGW=x86_64-w64-mingw32-gcc
+        WIN64=--enable-win64 LWW_CONF="" PACKAGES=$PACKAGES_AMD64 ;;
+    i386)
+        # Wine's configure on x86_64 without --enable-win64 adds -m32 itself
+        # and builds the i386 tree (gcc-multilib; no i386 -dev packages).
+        PE=i386 LOADER=wine MINGW=i686-w64-mingw32-gcc WIN64=""
+        LWW_CONF="'CC=gcc -m32' --host=i686-linux-gnu --build=x86_64-linux-gnu --without-wine-headers"
+        PACKAGES=$PACKAGES_I386 ;;
+    *) echo "test.sh: WW_WINE_ARCH=$ARCH: amd64 or i386" >&2; exit 2 ;;
+esac
+LIBDIR=/usr/lib/$PE-linux-gnu/wine         # Debian's; loader.c compiles in the paths
+SYS_LOADER=/usr/lib/wine/$LOADER
+SYS_NTDLL=$LIBDIR/$PE-unix/ntdll.so
 # Bench scenarios: threads pages order mode [rounds]
 SCENARIOS=("1 4096 seq getreset" "1 4096 rand separate" "2 4096 rand getreset"
            "2 4096 seq separate" "1 65536 seq getreset 5")
+
+# --- the driver: amd64 here, then i386 in its chroot --------------------------
+if [ -z "$ARCH" ]; then
+    [ "$(id -u)" -eq 0 ] || { echo "test.sh: run me as root" >&2; exit 1; }
+    set +e
+    status=0
+    # run_half ARCH CMD...: CMD's output, and its summary line even if it died
+    run_half() {
+        local a=$1 log; shift
+        log=$(mktemp)
+        "$@" 2>&1 | tee "$log"
+        local s=${PIPESTATUS[0]}
+        grep -qE "^wine 8.0 $a: [0-9]+ passed, [0-9]+ failed$" "$log" ||
+            echo "wine 8.0 $a: 0 passed, 1 failed"
+        rm -f "$log"
+        [ "$s" -eq 0 ] || status=1
+    }
+    for a in ${WW_WINE_ARCHES:-amd64 i386}; do
+        case $a in
+        amd64) run_half amd64 env WW_WINE_ARCH=amd64 bash "$0" ;;
+        i386)
+            host_ntdll=$(cat /usr/lib/x86_64-linux-gnu/wine/x86_64-unix/ntdll.so 2>/dev/null | sha256sum)
+            W=${WW_WINE32_WORK:-$WORK/i386}
+            run_half i386 bash -c '
+                set -e; top=$1 W=$2 WORK=$3 PACKAGES=$4; shift 4
+                . "$top/scripts/chroot.sh"
+                echo "i386: chroot wine32 (bookworm amd64+i386 with wine64 and wine32:i386)"
+                chroot_make wine32 bookworm amd64,i386 "$(echo $PACKAGES)"
+                # The clone as a clean clone sees it (mtimes kept: make and -nt work)
+                mkdir -p "$W/dl" && rm -rf "$W/clone.new" && mkdir "$W/clone.new"
+                if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+                    git -C "$top" ls-files -z | (cd "$top" && tar --null -T - -cf -)
+                else tar -C "$top" --exclude=.git -cf - .; fi | tar -xf - -C "$W/clone.new"
+                rm -rf "$W/clone" && mv "$W/clone.new" "$W/clone"
+                # the sources the amd64 half fetched, if it did
+                for f in "$WORK"/dl/*; do
+                    [ -e "$f" ] && [ ! -e "$W/dl/${f##*/}" ] && cp -p "$f" "$W/dl/"
+                done
+                mirror=$(archive_mirror) || mirror=""
+                CHROOT_BIND=$W:/ww chroot_run wine32 env WW_WINE_ARCH=i386 WW_WINE_WORK=/ww \
+                    ${mirror:+WW_DEBIAN_MIRROR=$mirror} "$@" bash /ww/clone/wine-patch/8.0/test.sh
+            ' sh "$top" "$W" "$WORK" "$(echo $PACKAGES_I386)" \
+                WW_JOBS="$JOBS" WW_BENCH_REPEAT="${WW_BENCH_REPEAT:-3}"
+            [ "$(cat /usr/lib/x86_64-linux-gnu/wine/x86_64-unix/ntdll.so 2>/dev/null | sha256sum)" = "$host_ntdll" ] ||
+                { echo "test.sh: BUG: the host's ntdll.so changed during the i386 run"; status=1; } ;;
+        *) echo "test.sh: WW_WINE_ARCHES: unknown $a"; status=1 ;;
+        esac
+    done
+    exit $status
+fi
 
 LWW=$WORK/libwritewatch     # libwritewatch source copy, build and prefix
 TREE=$WORK/wine             # the patched Wine source and build tree
@@ -68,7 +146,7 @@ cleanup() {
         fail
     fi
     [ $status -eq 0 ] || [ $failed -ne 0 ] || failed=1   # died before the checks
-    echo "wine 8.0 amd64: $passed passed, $failed failed"
+    echo "wine 8.0 $ARCH: $passed passed, $failed failed"
     exit $status
 }
 trap cleanup EXIT
@@ -104,12 +182,13 @@ else
     tar -C "$top" --exclude=.git --exclude=wine-patch -cf - . | tar -xf - -C "$LWW/src.new"
 fi
 lww_hash=$(cd "$LWW/src.new" && find . -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -d' ' -f1)
+lww_hash=$(echo "$lww_hash $LWW_CONF" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$LWW/stamp" 2>/dev/null)" != "$lww_hash" ]; then
-    say "libwritewatch: building (autoreconf, configure --disable-shared --with-pic, make)"
+    say "libwritewatch: $ARCH, building (autoreconf, configure --disable-shared --with-pic, make)"
     rm -rf "$LWW/src" "$LWW/build" "$LWW/prefix" && mv "$LWW/src.new" "$LWW/src"
     run lww-autoreconf.log sh -c "cd '$LWW/src' && autoreconf -fi"
     mkdir -p "$LWW/build"
-    run lww-configure.log sh -c "cd '$LWW/build' && ../src/configure --prefix='$LWW/prefix' \
+    run lww-configure.log sh -c "cd '$LWW/build' && ../src/configure $LWW_CONF --prefix='$LWW/prefix' \
         --disable-shared --with-pic"
     run lww-make.log make -C "$LWW/build" -j"$JOBS"
     run lww-install.log make -C "$LWW/build" install
@@ -184,8 +263,9 @@ prepare_tree() {
     cp /usr/share/misc/config.sub /usr/share/misc/config.guess tools/
     autoreconf -fi
     # Debian's paths: unix/loader.c compiles in the relative paths between them.
-    PKG_CONFIG_PATH=$LWW/prefix/lib/pkgconfig ./configure --enable-win64 --without-x \
-        --without-freetype --prefix=/usr --libdir=/usr/lib/x86_64-linux-gnu/wine \
+    # i386: no --enable-win64, Wine's configure builds the i386 tree with -m32.
+    PKG_CONFIG_PATH=$LWW/prefix/lib/pkgconfig ./configure $WIN64 --without-x \
+        --without-freetype --prefix=/usr --libdir="$LIBDIR" \
         --bindir=/usr/lib/wine --datarootdir=/usr/share/wine ||
         [ -x config.status ]    # makedep fails on the missing generated files: fill them in
     fill_placeholders
@@ -194,37 +274,42 @@ prepare_tree() {
         { echo "configure did not find libwritewatch"; return 1; }
 }
 
-tree_hash=$( (cat "$here"/*.patch "$dsc"; declare -f prepare_tree fill_placeholders; echo "$PLACEHOLDERS") |
+tree_hash=$( (cat "$here"/*.patch "$dsc"; declare -f prepare_tree fill_placeholders
+              echo "$PLACEHOLDERS $WIN64 $LIBDIR") |
             sha256sum | cut -d' ' -f1)
 if [ "$(cat "$TREE/.ww-stamp" 2>/dev/null)" != "$tree_hash" ]; then
-    say "wine: unpacking, patching and configuring a fresh tree (about 30 s)"
+    say "wine: unpacking, patching and configuring a fresh $ARCH tree (about 30 s amd64, 105 s i386)"
     # its own bash, so that -e holds inside (run's "if" would switch it off)
     export -f prepare_tree fill_placeholders
-    export TREE here dsc LWW PLACEHOLDERS
+    export TREE here dsc LWW PLACEHOLDERS WIN64 LIBDIR
     run wine-prepare.log bash -euo pipefail -c prepare_tree
     echo "$tree_hash" >"$TREE/.ww-stamp"
 fi
 cd "$TREE"
 # A new libwritewatch.a is not a make dependency of ntdll.so: relink by hand.
 if [ "$(cat .ww-lww 2>/dev/null)" != "$lww_hash" ]; then rm -f dlls/ntdll/ntdll.so; fi
-say "wine: building dlls/ntdll/ntdll.so (about 25 s when cold)"
+say "wine: building the $ARCH dlls/ntdll/ntdll.so (about 25 s amd64, 100 s i386 when cold)"
 run wine-ntdll.log make -j"$JOBS" VENDOR="Debian $WINE_VERSION" dlls/ntdll/ntdll.so
 echo "$lww_hash" >.ww-lww
-say "wine: building kernel32_test.exe (about 50 s when cold)"
+say "wine: building $PE kernel32_test.exe (about 50 s amd64, 190 s i386 when cold)"
 run wine-kernel32-tests.log make -j"$JOBS" VENDOR="Debian $WINE_VERSION" \
-    dlls/kernel32/tests/x86_64-windows/kernel32_test.exe
-KERNEL32_TEST=$TREE/dlls/kernel32/tests/x86_64-windows/kernel32_test.exe
+    dlls/kernel32/tests/$PE-windows/kernel32_test.exe
+KERNEL32_TEST=$TREE/dlls/kernel32/tests/$PE-windows/kernel32_test.exe
 nm -D --defined-only dlls/ntdll/ntdll.so | grep -q ' ww_tracker_open$' ||
     die "the rebuilt ntdll.so does not contain libwritewatch"
 ldd dlls/ntdll/ntdll.so | grep -q writewatch && die "ntdll.so links libwritewatch dynamically"
 
 BENCH=$WORK/wwbench.exe
 CHECK=$WORK/wwcheck.exe
+# keyed by the source and the compiler (an mtime test misses a source copied
+# with its mtime kept, as for the i386 half)
 for exe in "$BENCH" "$CHECK"; do
     src=$here/../bench/$(basename "$exe" .exe).c
-    if [ ! -f "$exe" ] || [ "$src" -nt "$exe" ]; then
+    key=$( (cat "$src"; echo "$MINGW -O2 -Wall") | sha256sum | cut -d' ' -f1)
+    if [ ! -f "$exe" ] || [ "$(cat "$exe.key" 2>/dev/null)" != "$key" ]; then
         say "bench: compiling $(basename "$exe")"
-        run bench-build.log x86_64-w64-mingw32-gcc -O2 -Wall -o "$exe" "$src"
+        run bench-build.log $MINGW -O2 -Wall -o "$exe" "$src"
+        echo "$key" >"$exe.key"
     fi
 done
 
@@ -232,21 +317,30 @@ done
 # Same layout as Debian's, so the relative paths compiled into the loader and
 # ntdll.so hold: the loader is a real copy (Wine finds its tree from the
 # loader's real path), ntdll.so a new file, everything else links to /usr.
+# Both halves of the installed Wine are there (i386: wine64 makes the prefix).
 say "wine: private installation in $ROOT"
 rm -rf "$ROOT"
-mkdir -p "$ROOT/usr/lib/wine" "$ROOT/usr/lib/x86_64-linux-gnu" "$ROOT/usr/share"
-cp /usr/lib/wine/wine64 /usr/lib/wine/wineserver "$ROOT/usr/lib/wine/"
-cp -as /usr/lib/x86_64-linux-gnu/wine "$ROOT/usr/lib/x86_64-linux-gnu/"
+mkdir -p "$ROOT/usr/lib/wine" "$ROOT/usr/share"
+for f in wine wine64 wineserver; do
+    [ ! -e /usr/lib/wine/$f ] || cp /usr/lib/wine/$f "$ROOT/usr/lib/wine/"
+done
+for d in /usr/lib/x86_64-linux-gnu/wine /usr/lib/i386-linux-gnu/wine; do
+    [ ! -d $d ] || { mkdir -p "$ROOT${d%/wine}" && cp -as $d "$ROOT${d%/wine}/"; }
+done
 cp -as /usr/share/wine "$ROOT/usr/share/"
-rm "$ROOT/usr/lib/x86_64-linux-gnu/wine/x86_64-unix/ntdll.so"
-install -m 644 dlls/ntdll/ntdll.so "$ROOT/usr/lib/x86_64-linux-gnu/wine/x86_64-unix/ntdll.so"
-PATCHED_LOADER=$ROOT/usr/lib/wine/wine64
+rm "$ROOT$SYS_NTDLL"
+install -m 644 dlls/ntdll/ntdll.so "$ROOT$SYS_NTDLL"
+PATCHED_LOADER=$ROOT$SYS_LOADER
 
 # --- 6. runs -------------------------------------------------------------------
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ww-wine-test.XXXXXX")
 export WINEPREFIX=$TMP/prefix WINEARCH=win64
 say "wine: creating a private WINEPREFIX in $TMP"
-run wineboot.log env WINEDEBUG=-all $SYS_LOADER wineboot -i
+run wineboot.log env WINEDEBUG=-all /usr/lib/wine/wine64 wineboot -i
+# Wine's null display driver: with no X server, CreateWindow fails and the
+# i386-only test_atl_thunk_emulation then kills kernel32_test.exe (stock too).
+run reg.log env WINEDEBUG=-all /usr/lib/wine/wine64 reg add 'HKCU\Software\Wine\Drivers' \
+    /v Graphics /d null /f
 /usr/lib/wine/wineserver -w
 
 CONFIGS=(stock patched fallback)
@@ -328,7 +422,8 @@ metric() {  # metric LABEL FIELD I
     row "$scenario" "$1" "$a" "$b" "$c" "$(ratio "$a" "$b")"
 }
 echo
-echo "Wine $WINE_VERSION, Linux $(uname -r), $(nproc) CPUs; median of $REPEAT runs."
+echo "Wine $WINE_VERSION $ARCH ($([ $ARCH = i386 ] && echo "32-bit programs, i386 ntdll.so, bookworm chroot" ||
+    echo "64-bit programs, x86_64 ntdll.so, this machine")), Linux $(uname -r), $(nproc) CPUs; median of $REPEAT runs."
 echo "fallback = the patched ntdll.so with WW_BACKEND=mprotect (libwritewatch offers no uffd backend)."
 echo "Scenarios: threads, pages, write order, get+reset (WRITE_WATCH_FLAG_RESET) or get then ResetWriteWatch."
 echo
