@@ -30,11 +30,15 @@ enum ww_backend t_backend = WW_BACKEND_UFFD;
  * installed, a test that expects death by SIGSEGV would see ASan's report
  * and exit(1) instead.  The mprotect backend chains to whatever handler
  * was there first, so without ASan's the default action applies.  (A
- * plain function in builds without ASan.) */
+ * plain function in builds without ASan.)
+ * And malloc may return NULL, as glibc's does: at the VMA limit
+ * (test_vma_limit) every allocation needing a new mapping fails, which the
+ * library takes in its stride, but ASan's allocator dies on the failed
+ * mmap ("ERROR: Failed to mmap") unless told to return NULL. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-    return "handle_segv=0";
+    return "handle_segv=0:allocator_may_return_null=1";
 }
 
 size_t t_page_size(void)
