@@ -2,6 +2,7 @@
 /* helpers.c - see helpers.h. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -622,4 +623,16 @@ int t_seccomp_fail(long nr, long long arg1, int err)
     (void)err;
     return -1;
 #endif
+}
+
+int t_count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
 }

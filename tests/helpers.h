@@ -179,6 +179,9 @@ pid_t t_fork(int raw);
  * apply). */
 int t_userfaultfd_here(void);
 
+/* The number of open file descriptors of this process (/proc/self/fd). */
+int t_count_fds(void);
+
 /* In a child about to be a sandbox: a seccomp filter under which the
  * system call nr fails with err (only when the low 32 bits of its second
  * argument are arg1, if arg1 >= 0; an ioctl's request, passed as unsigned:

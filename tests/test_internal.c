@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -597,19 +596,6 @@ START_TEST(test_uffd_vector_growth_fails)
 }
 END_TEST
 
-/* Open file descriptors of this process. */
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-
-    ck_assert_ptr_nonnull(d);
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 /* What this kernel offers the uffd backend, asked directly: 1 when
  * userfaultfd grants WP_ASYNC and WP_UNPOPULATED and PAGEMAP_SCAN exists;
  * 0 when the kernel answers without them; -1 when userfaultfd(2) itself is
@@ -649,7 +635,7 @@ START_TEST(test_uffd_follows_the_kernel)
 {
     uint64_t features;
     int offers = kernel_offers_uffd(&features);
-    int fds = count_fds();
+    int fds = t_count_fds();
     ww_tracker *t;
     char *m;
     size_t page2[] = { 2 };
@@ -666,7 +652,7 @@ START_TEST(test_uffd_follows_the_kernel)
     } else {
         ck_assert_int_eq(ww_backend_available(WW_BACKEND_UFFD), -ENOTSUP);
         ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_UFFD, 0), -ENOTSUP);
-        ck_assert_int_eq(count_fds(), fds);
+        ck_assert_int_eq(t_count_fds(), fds);
     }
     if (getenv("WW_BACKEND"))
         return;                 /* AUTO means what the variable says */
@@ -701,13 +687,13 @@ START_TEST(test_uffd_refused_without_granted_features)
     }
     for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++) {
         void *priv = NULL;
-        int fds = count_fds();
+        int fds = t_count_fds();
 
         features_withheld = each[i];
         ck_assert_msg(uffd_open(&priv) == -ENOTSUP,
                       "uffd opened without feature %#llx granted",
                       (unsigned long long)each[i]);
-        ck_assert_int_eq(count_fds(), fds);
+        ck_assert_int_eq(t_count_fds(), fds);
     }
     /* Through the front: refused, and AUTO runs mprotect (the probe is
      * cached per process, so the withheld feature stays withheld). */

@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -210,19 +209,6 @@ START_TEST(test_failed_reset_at_every_chunk_ranges)
 }
 END_TEST
 
-/* The number of open file descriptors of this process. */
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-
-    ck_assert_ptr_nonnull(d);
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 /* Issue 11, defect 10.  A sandbox that denies PAGEMAP_SCAN (a seccomp
  * filter answering ENOTTY, as some container profiles do): opening a uffd
  * tracker fails with -ENOTSUP and keeps no descriptor. */
@@ -233,10 +219,10 @@ static int pagemap_scan_denied_child(void)
 
     if (t_seccomp_fail(SYS_ioctl, (unsigned)PAGEMAP_SCAN, ENOTTY) < 0)
         return 77;
-    before = count_fds();
+    before = t_count_fds();
     t_child_expect(ww_tracker_open(&t, WW_BACKEND_UFFD, 0) == -ENOTSUP);
     t_child_expect(t == NULL);
-    t_child_expect(count_fds() == before);
+    t_child_expect(t_count_fds() == before);
     return 0;
 }
 
