@@ -258,7 +258,19 @@ BCONFIGS=(stock patched)
 libdir_of() { [ "$1" = patched ] && echo "$PATCHED/.libs" || echo "$STOCK/.libs"; }
 env_of() { [ "$1" = stock ] && echo GC_USE_GETWRITEWATCH=0 || echo GC_USE_GETWRITEWATCH=1; }
 
-rm -f "$LOGS"/bench-*.log
+# gcbench_run CFG REP CMD...: one gcbench run appended to bench-CFG-gcbench.log;
+# a failed run (exit status, or lost nodes) is shown here with its output.
+gcbench_run() {
+    local cfg=$1 rep=$2 out; shift 2
+    out=$("$@" 2>&1) || out="$out
+gcbench failed (exit $?)"
+    printf '%s\n' "$out" >>"$LOGS/bench-$cfg-gcbench.log"
+    if ! printf '%s\n' "$out" | grep -q '^gcbench .*errors=0$'; then
+        echo "gcbench $cfg run $rep failed:"
+        printf '%s\n' "$out" | tail -15 | sed 's/^/    /'
+    fi
+}
+rm -f "$LOGS"/bench-*.log "$LOGS"/gctest-failed-*.log
 for rep in $(seq 1 "$REPEAT"); do
     say "bench: gctest and gcbench (run $rep of $REPEAT: ${BCONFIGS[*]}, no-incremental baseline)"
     for cfg in "${BCONFIGS[@]}"; do
@@ -266,8 +278,14 @@ for rep in $(seq 1 "$REPEAT"); do
         t0=$(date +%s%N)
         env -u WW_BACKEND $(env_of $cfg) GC_PRINT_STATS=1 LD_LIBRARY_PATH="$(libdir_of $cfg)" \
             timeout 600 "$(dirname "$(libdir_of $cfg)")/.libs/gctest" >"$LOGS/gctest-run.log" 2>&1 &&
-            st=ok || st=failed
+            st=ok || st="failed:exit-$?"
         t1=$(date +%s%N)
+        if [ "$st" != ok ]; then
+            # keep the evidence: CI shows only this output
+            cp "$LOGS/gctest-run.log" "$LOGS/gctest-failed-$cfg-$rep.log"
+            echo "gctest $cfg run $rep: $st; its last lines ($LOGS/gctest-failed-$cfg-$rep.log):"
+            tail -15 "$LOGS/gctest-run.log" | sed 's/^/    /'
+        fi
         # "World-stopped marking took 1 ms 60631 ns": one line per collection
         awk '/World-stopped marking took/ { printf "%d\n", $4 * 1000 + $6 / 1000 }' \
             "$LOGS/gctest-run.log" | sort -n | awk -v ms=$(( (t1 - t0) / 1000000 )) -v st=$st '
@@ -280,12 +298,11 @@ for rep in $(seq 1 "$REPEAT"); do
             echo other >>"$LOGS/bench-$cfg-vdb.log"
         # gcbench
         # shellcheck disable=SC2086
-        env -u WW_BACKEND $(env_of $cfg) LD_LIBRARY_PATH="$(libdir_of $cfg)" timeout 900 "$GCBENCH" $GCBENCH_ARGS \
-            >>"$LOGS/bench-$cfg-gcbench.log" 2>&1 || echo "gcbench failed" >>"$LOGS/bench-$cfg-gcbench.log"
+        gcbench_run $cfg $rep env -u WW_BACKEND $(env_of $cfg) LD_LIBRARY_PATH="$(libdir_of $cfg)" \
+            timeout 900 "$GCBENCH" $GCBENCH_ARGS
     done
     # shellcheck disable=SC2086
-    LD_LIBRARY_PATH="$STOCK/.libs" timeout 900 "$GCBENCH" $GCBENCH_ARGS -i 0 \
-        >>"$LOGS/bench-base-gcbench.log" 2>&1 || echo "gcbench failed" >>"$LOGS/bench-base-gcbench.log"
+    gcbench_run base $rep env LD_LIBRARY_PATH="$STOCK/.libs" timeout 900 "$GCBENCH" $GCBENCH_ARGS -i 0
 done
 
 # median CFG PROGRAM FIELD

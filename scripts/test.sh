@@ -129,7 +129,7 @@ rig() {
     t0=$(date +%s)
     "$@" >"$out/$name.out" 2>&1
     rc=$?
-    grep -E "$pattern|^  not ok" "$out/$name.out" | sed 's/^/  /'
+    grep -E "$pattern|^  not ok|FAILED:|^gctest .* failed|^gcbench .* failed" "$out/$name.out" | sed 's/^/  /'
     if [ "$rc" -eq 77 ]; then
         echo "  $name: SKIP ($(grep -m1 'SKIP' "$out/$name.out"))"
         return
@@ -142,6 +142,8 @@ rig() {
     fi
     if [ "$rc" -ne 0 ] || [ $# -ne 2 ]; then
         echo "  $name: FAILED (see $out/$name.out)"
+        # what the rig said about its failures (CI keeps only this output)
+        grep -E -A15 '^(gctest|gcbench) .* failed' "$out/$name.out" | head -60
         tail -20 "$out/$name.out"
         status=1
     fi
