@@ -258,6 +258,15 @@ BCONFIGS=(stock patched)
 libdir_of() { [ "$1" = patched ] && echo "$PATCHED/.libs" || echo "$STOCK/.libs"; }
 env_of() { [ "$1" = stock ] && echo GC_USE_GETWRITEWATCH=0 || echo GC_USE_GETWRITEWATCH=1; }
 
+MAX_MAP_COUNT=$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo 65530)
+# why_failed: stdin is a failed run's output; explains what bdwgc's own
+# message does not.
+why_failed() {
+    if grep -q 'mprotect vdb failed.*errno= 12'; then
+        echo "    (ENOMEM from mprotect: the process reached vm.max_map_count = $MAX_MAP_COUNT" \
+             "mappings; the mprotect VDB splits the heap's mapping at written pages)"
+    fi
+}
 # gcbench_run CFG REP CMD...: one gcbench run appended to bench-CFG-gcbench.log;
 # a failed run (exit status, or lost nodes) is shown here with its output.
 gcbench_run() {
@@ -268,6 +277,7 @@ gcbench failed (exit $?)"
     if ! printf '%s\n' "$out" | grep -q '^gcbench .*errors=0$'; then
         echo "gcbench $cfg run $rep failed:"
         printf '%s\n' "$out" | tail -15 | sed 's/^/    /'
+        printf '%s\n' "$out" | why_failed
     fi
 }
 rm -f "$LOGS"/bench-*.log "$LOGS"/gctest-failed-*.log
@@ -285,6 +295,7 @@ for rep in $(seq 1 "$REPEAT"); do
             cp "$LOGS/gctest-run.log" "$LOGS/gctest-failed-$cfg-$rep.log"
             echo "gctest $cfg run $rep: $st; its last lines ($LOGS/gctest-failed-$cfg-$rep.log):"
             tail -15 "$LOGS/gctest-run.log" | sed 's/^/    /'
+            why_failed <"$LOGS/gctest-run.log"
         fi
         # "World-stopped marking took 1 ms 60631 ns": one line per collection
         awk '/World-stopped marking took/ { printf "%d\n", $4 * 1000 + $6 / 1000 }' \
@@ -318,6 +329,20 @@ for cfg in "${BCONFIGS[@]}" base; do
     done
 done
 check "bench: patched gctest used libwritewatch" [ "$(sort -u "$LOGS/bench-patched-vdb.log")" = ww ]
+# The mapping budget of stock bdwgc's mprotect VDB: it makes each written
+# heap page writable on its own, and every run of written pages between
+# read-only ones costs the kernel two mappings, so random writes over a heap
+# of P pages peak at about P/2 mappings.  At vm.max_map_count mprotect fails
+# and the collector aborts ("un-mprotect vdb failed ... errno= 12"), or not,
+# depending on how the writes fall.  Half the pages of the largest heap a
+# stock gcbench run reported must stay below vm.max_map_count.
+stock_heap_mib=$(sed -n 's/^gcbench .* heap_mib=\([0-9]*\) .*/\1/p' "$LOGS/bench-stock-gcbench.log" |
+    sort -n | tail -n 1)
+stock_heap_pages=$(( ${stock_heap_mib:-0} * 1048576 / $(getconf PAGESIZE) ))
+budget_ok=no
+[ "$stock_heap_pages" -gt 0 ] && [ $((stock_heap_pages / 2)) -lt "$MAX_MAP_COUNT" ] && budget_ok=yes
+check "bench stock gcbench: heap of ${stock_heap_mib:-?} MiB ($stock_heap_pages pages) within the mprotect VDB's mapping budget (pages / 2 < vm.max_map_count = $MAX_MAP_COUNT)" \
+    [ $budget_ok = yes ]
 check "bench: stock gctest did not" [ "$(sort -u "$LOGS/bench-stock-vdb.log")" = other ]
 
 # --- 7. the table ---------------------------------------------------------------
