@@ -243,6 +243,39 @@ START_TEST(test_pagemap_scan_denied_leaks_nothing)
 }
 END_TEST
 
+/* writewatch.h: ww_get "Does not allocate".  Callers rely on it: a garbage
+ * collector reads its dirty pages with every other thread stopped, and one
+ * stopped inside malloc would hold the allocator's lock forever (bdwgc
+ * never calls malloc with the world stopped).  A get of many runs, with the
+ * next allocation armed to fail: the failure must still be pending for the
+ * ww_watch that follows. */
+START_TEST(test_get_does_not_allocate)
+{
+    enum { N = 1024 };
+    static struct ww_range runs[N];
+    ww_tracker *t = t_open();
+    char *mem = t_map(N), *other = t_map(4);
+    size_t count = N;
+    int r;
+
+    ck_assert_int_eq(ww_watch(t, mem, N * PAGE, 0), 0);
+    for (size_t i = 0; i < N; i += 2)
+        mem[i * PAGE] = 1;          /* N / 2 runs: more than one scan chunk */
+    ww_debug_fail_alloc_after(0);
+    r = ww_get_ranges(t, mem, N * PAGE, WW_GET_RESET, runs, &count);
+    ck_assert_int_eq(r, 0);
+    ck_assert_uint_eq(count, N / 2);
+    r = ww_watch(t, other, 4 * PAGE, 0);
+    ww_debug_fail_alloc_after(-1);
+    ck_assert_msg(r == -ENOMEM, "ww_get_ranges allocated: the allocation "
+                  "failure armed before it was gone for the ww_watch after "
+                  "it (%s)", ww_strerror(r));
+    ww_tracker_close(t);
+    t_munmap_pages(mem, N);
+    t_munmap_pages(other, 4);
+}
+END_TEST
+
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;
@@ -254,8 +287,10 @@ static void add_tests(TCase *tc, enum ww_backend backend)
         tcase_add_test(tc, test_failed_reset_at_every_chunk_pages);
         tcase_add_test(tc, test_failed_reset_at_every_chunk_ranges);
     }
-    if (ww_debug_fail_alloc_after)
+    if (ww_debug_fail_alloc_after) {
         tcase_add_test(tc, test_every_allocation_failure);
+        tcase_add_test(tc, test_get_does_not_allocate);
+    }
 }
 
 int main(int argc, char **argv)
