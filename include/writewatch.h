@@ -221,7 +221,11 @@ WW_API int ww_free(ww_tracker *t, void *addr, size_t len);
  * With WW_GET_RESET the pages returned (and only those) are re-armed in the
  * same kernel operation as the report, so a concurrent write is either in
  * this report or in a later one.  pages[] may itself lie in watched memory.
- * Does not allocate.
+ * Never calls malloc or waits for a lock held outside the library, so it
+ * may be called while the process's other threads are stopped anywhere (a
+ * garbage collector's stop-the-world).  The uffd backend maps (mmap) a
+ * larger scan buffer for the tracker when a get finds many runs: 384 KiB
+ * at most, kept until ww_tracker_close().
  * Errors: -EINVAL (NULL tracker/pages/count, *count == 0, unaligned, len 0,
  *   overflow, unknown flags), -ENOENT (range not inside one watch),
  *   -ESTALE (the watched mapping was unmapped or replaced behind the

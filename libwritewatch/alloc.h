@@ -14,4 +14,10 @@
 void *ww__calloc(size_t n, size_t size);
 void *ww__realloc(void *p, size_t size);
 
+/* Zeroed private pages straight from mmap, for a buffer grown during a
+ * query: ww_get must never call malloc, whose lock a thread stopped by a
+ * garbage collector may hold.  ww__unmap takes the same byte count. */
+void *ww__map(size_t bytes);
+void ww__unmap(void *p, size_t bytes);
+
 #endif /* WW_ALLOC_H */

@@ -3,6 +3,8 @@
  * inject.c - the fault injection hooks a test build exports (inject.h):
  *   ww_debug_fail_alloc_after(n)      the n-th allocation from now on
  *                                     (0 = the next one) fails, once;
+ *   ww_debug_fail_map_after(n)        the n-th buffer mapped during a
+ *                                     query (ww__map) fails, once;
  *   ww_debug_fail_scan_after(n, err)  the n-th re-arming kernel call of a
  *                                     get or reset fails with err, once.
  * n < 0 disarms a hook.  Release builds have neither symbol.
@@ -17,13 +19,19 @@
 #include "inject.h"
 #include "writewatch.h"
 
-static atomic_long countdown[WW__N_SITES] = { -1, -1 };
-static atomic_int error[WW__N_SITES] = { ENOMEM, ENOMEM };
+static atomic_long countdown[WW__N_SITES] = { -1, -1, -1 };
+static atomic_int error[WW__N_SITES] = { ENOMEM, ENOMEM, ENOMEM };
 
 WW_API void ww_debug_fail_alloc_after(long n);
 WW_API void ww_debug_fail_alloc_after(long n)
 {
     atomic_store(&countdown[WW__SITE_ALLOC], n);
+}
+
+WW_API void ww_debug_fail_map_after(long n);
+WW_API void ww_debug_fail_map_after(long n)
+{
+    atomic_store(&countdown[WW__SITE_MAP], n);
 }
 
 WW_API void ww_debug_fail_scan_after(long n, int err);

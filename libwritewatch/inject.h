@@ -12,7 +12,8 @@
 #include "config.h"
 
 enum ww__site {
-    WW__SITE_ALLOC,     /* every allocation (alloc.c) */
+    WW__SITE_ALLOC,     /* every allocation from the heap (alloc.c) */
+    WW__SITE_MAP,       /* every buffer mapped during a query (alloc.c) */
     WW__SITE_SCAN,      /* every re-arming kernel call of a get or reset:
                            PAGEMAP_SCAN (uffd), mprotect (mprotect) */
     WW__N_SITES

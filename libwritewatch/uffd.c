@@ -66,7 +66,9 @@ struct uffd_tracker {
     int pagemap;                /* /proc/self/pagemap, for PAGEMAP_SCAN */
     /* The region vector of gets: grown (by doubling, to VEC_MAX at most)
      * when a scan fills it, never shrunk, so a workload's steady state
-     * makes one ioctl per get and no allocation.  Queries run
+     * makes one ioctl per get and no allocation.  Mapped, not malloc'd
+     * (ww__map): a garbage collector gets with its other threads stopped,
+     * maybe inside malloc.  Queries run
      * concurrently under the tracker's shared lock: whoever sets
      * vec_busy owns the vectors for its call, the others scan through a
      * vector on their own stack.  Entries [vec_dirty, vec_len) are zero. */
@@ -276,7 +278,7 @@ static void uffd_close(void *priv, int forked)
     (void)forked;       /* closing fds touches nothing of the parent's */
     close(u->uffd);
     close(u->pagemap);
-    free(u->vec);
+    ww__unmap(u->vec, u->vec_len * sizeof(*u->vec));
     free(u);
 }
 
@@ -534,13 +536,13 @@ static void vec_grow(struct uffd_tracker *u, struct scan_vec *s)
     }
     if (len <= s->len)
         return;
-    v = ww__calloc(len, sizeof(*v));
+    v = ww__map(len * sizeof(*v));      /* never malloc in a get */
     if (!v)
         return;
     if (s->home)
         *s->home = s->dirty;
-    s->home = NULL;             /* the old vector is freed below */
-    free(u->vec);
+    s->home = NULL;             /* the old vector is unmapped below */
+    ww__unmap(u->vec, u->vec_len * sizeof(*u->vec));
     u->vec = v;
     u->vec_len = len;
     u->vec_dirty = 0;

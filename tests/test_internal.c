@@ -318,6 +318,7 @@ END_TEST
 /* Exported only by --enable-fault-injection builds (inject.c). */
 extern void ww_debug_fail_alloc_after(long n) __attribute__((weak));
 extern void ww_debug_fail_scan_after(long n, int err) __attribute__((weak));
+extern void ww_debug_fail_map_after(long n) __attribute__((weak));
 
 /* Skip the calling test unless uffd works here. */
 static int uffd_or_skip(void)
@@ -545,7 +546,7 @@ START_TEST(test_uffd_vector_growth_fails)
 
     if (!uffd_or_skip())
         return;
-    if (!ww_debug_fail_alloc_after) {
+    if (!ww_debug_fail_map_after) {
         t_skip("needs ./configure --enable-fault-injection");
         free(pages);
         return;
@@ -555,9 +556,9 @@ START_TEST(test_uffd_vector_growth_fails)
         ck_assert_int_eq(ww_tracker_open(&t, WW_BACKEND_UFFD, 0), 0);
         mem = t_watched(t, 2 * RUNS);
         n_seen_scans = 0;
-        ww_debug_fail_alloc_after(n);
+        ww_debug_fail_map_after(n);
         r = get_every_other(t, mem, RUNS, 0, WW_GET_RESET, pages, 1);
-        ww_debug_fail_alloc_after(-1);
+        ww_debug_fail_map_after(-1);
         ck_assert_msg(r == 0, "growth %ld failing: %s", n, ww_strerror(r));
         if (n == 0)
             assert_scan_lengths("first growth failing", fell_back, 4);
@@ -572,11 +573,11 @@ START_TEST(test_uffd_vector_growth_fails)
     mem = t_watched(t, 2 * RUNS);
     for (size_t i = 0; i < 2 * RUNS; i += 2)
         mem[i * PAGE] = 1;
-    ww_debug_fail_alloc_after(0);
+    ww_debug_fail_map_after(0);
     ww_debug_fail_scan_after(2, ENOMEM);        /* the third scan */
     count = 2 * RUNS;
     r = ww_get(t, mem, 2 * RUNS * PAGE, WW_GET_RESET, pages, &count);
-    ww_debug_fail_alloc_after(-1);
+    ww_debug_fail_map_after(-1);
     ww_debug_fail_scan_after(-1, 0);
     ck_assert_int_eq(r, -ENOMEM);
     ck_assert_uint_eq(count, 2 * RUNS);
