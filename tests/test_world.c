@@ -1186,6 +1186,101 @@ START_TEST(test_fork_child_with_its_own_tracker)
 }
 END_TEST
 
+/*
+ * A child that shares the memory (clone with CLONE_VM, as vfork and
+ * posix_spawn make them) is no fork child: its calls act on the very
+ * memory the tracker watches, as another thread's would.  It may use
+ * the parent's tracker, and open, watch and close one of its own,
+ * without the parent losing its record of live watches.  (Told apart
+ * by their pids, such a child was refused the shared tracker, -ECHILD,
+ * and its first watch emptied the process-wide table as a fork child's
+ * would: the backends' own checks still refused an overlapping watch.)
+ */
+struct vm_child {
+    ww_tracker *t;
+    char *mem;
+    enum ww_backend backend;
+    int get, own_open, own_watch, own_unwatch, own_close;
+    size_t count;
+};
+
+static int vm_child_main(void *arg)
+{
+    struct vm_child *c = arg;
+    ww_tracker *mine = NULL;
+    char *fresh = c->mem + (S3_PAGES - 2) * PAGE;   /* not in the watch */
+
+    ((volatile char *)c->mem)[3 * PAGE] = 5;
+    c->count = S3_PAGES - 2;
+    c->get = ww_get(c->t, c->mem, (S3_PAGES - 2) * PAGE, WW_GET_RESET,
+                    page_buf, &c->count);
+    c->own_open = ww_tracker_open(&mine, c->backend, 0);
+    if (c->own_open != 0)
+        return 0;
+    c->own_watch = ww_watch(mine, fresh, 2 * PAGE, 0);
+    if (c->own_watch == 0)
+        c->own_unwatch = ww_unwatch(mine, fresh, 2 * PAGE);
+    c->own_close = ww_tracker_close(mine);
+    return 0;
+}
+
+START_TEST(test_clone_vm_child_is_no_fork_child)
+{
+    const size_t stack_len = 256 * 1024;
+    struct vm_child c = { NULL, NULL, t_backend, 1, 1, 1, 1, 1, 0 };
+    unsigned char want[S3_PAGES] = { 0 };
+    char *stack = mmap(NULL, stack_len, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                       0);
+    ww_tracker *other = NULL;
+    int status = 0, r;
+    pid_t pid;
+
+    ck_assert_ptr_ne(stack, MAP_FAILED);
+    set_context("[a CLONE_VM | CLONE_VFORK child]");
+    c.t = open_on(t_backend);
+    c.mem = t_map(S3_PAGES);
+    r = ww_watch(c.t, c.mem, (S3_PAGES - 2) * PAGE, 0);
+    EXPECT(r == 0, "ww_watch: %s", ww_strerror(r));
+    ((volatile char *)c.mem)[1 * PAGE] = 1;
+    note_step("cloning");
+    fflush(NULL);
+    pid = clone(vm_child_main, stack + stack_len,
+                CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+    EXPECT(pid > 0, "clone: %s", strerror(errno));
+    EXPECT(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+    EXPECT(exited_ok(status), "the child %s", status_text(status));
+    EXPECT(c.get == 0 && c.count == 2,
+           "in the child, ww_get+RESET on the tracker it shares: %s with %zu "
+           "page(s); expected success with pages 1 and 3",
+           c.get == 0 ? "success" : ww_strerror(c.get), c.count);
+    EXPECT(c.own_open == 0 && c.own_watch == 0 && c.own_unwatch == 0 &&
+           c.own_close == 0, "in the child, a tracker of its own: open %s, "
+           "watch %s, unwatch %s, close %s", ww_strerror(c.own_open),
+           ww_strerror(c.own_watch), ww_strerror(c.own_unwatch),
+           ww_strerror(c.own_close));
+    /* The child's get+RESET took pages 1 and 3: nothing is left. */
+    expect_report(c.t, c.mem, 0, S3_PAGES - 2, C_GET, want,
+                  "the parent's tracker after the child");
+    ((volatile char *)c.mem)[7 * PAGE] = 1;
+    want[7] = 1;
+    expect_report(c.t, c.mem, 0, S3_PAGES - 2, C_GET_RESET, want,
+                  "the parent's tracker after the child");
+    /* The table of live watches still knows the parent's watch. */
+    other = open_on(t_backend);
+    r = ww_watch(other, c.mem, (S3_PAGES - 2) * PAGE, 0);
+    EXPECT(r == -EEXIST, "after the child, a second tracker's ww_watch of "
+           "the watched range: %s, expected -EEXIST",
+           r == 0 ? "success" : ww_strerror(r));
+out:
+    if (other)
+        ww_tracker_close(other);
+    ww_tracker_close(c.t);
+    munmap(c.mem, S3_PAGES * PAGE);
+    munmap(stack, stack_len);
+    assert_no_failures();
+}
+END_TEST
+
 /* ==========================================================================
  * 4. Mappings put over a watch between calls: random steps of writes,
  *    queries, protection changes, mmap(MAP_FIXED) / munmap+mmap / mremap
@@ -2006,6 +2101,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_overlapping_trackers_refused);
     tcase_add_test(tc, test_fork_children_without_atfork);
     tcase_add_test(tc, test_fork_child_with_its_own_tracker);
+    tcase_add_test(tc, test_clone_vm_child_is_no_fork_child);
     tcase_add_test(tc, test_map_fixed_between_calls);
     if (ww_debug_fail_scan_after)
         tcase_add_test(tc, test_failed_scan_at_every_chunk);
