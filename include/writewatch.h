@@ -81,9 +81,12 @@
  *   - After fork(), a tracker inherited from the parent can only be closed in
  *     the child; every other call returns -ECHILD (the kernel objects behind
  *     it still describe the parent's memory), and closing it there leaves
- *     the parent's watches alone.  The child is told by its pid, so this
- *     holds for raw forks too (syscall(SYS_fork), _Fork(), clone without
- *     CLONE_VM), which run no pthread_atfork handlers.
+ *     the parent's watches alone.  The child is told by its copy of the
+ *     memory (a MADV_WIPEONFORK page of the library's), so this holds for
+ *     raw forks too (syscall(SYS_fork), _Fork(), clone without CLONE_VM),
+ *     which run no pthread_atfork handlers.  A child that shares the
+ *     parent's memory (vfork(), clone with CLONE_VM) is not a fork child:
+ *     it may use the trackers as another thread would.
  */
 #ifndef WRITEWATCH_H
 #define WRITEWATCH_H

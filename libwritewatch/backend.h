@@ -78,9 +78,10 @@ struct ww__backend_ops {
      * touch nothing of the parent's. */
     void (*disarm)(void *priv, struct ww__watch *w, int forked);
 
-    /* The front found itself in a fork child (a tracker's pid is not this
-     * process's): let go of what the parent's watches left in this
-     * process before the call fails with -ECHILD.  May be NULL. */
+    /* The front found itself in a fork child (a tracker's copy of the
+     * address space is not this one, watches.h: ww__space): let go of
+     * what the parent's watches left in this process before the call
+     * fails with -ECHILD.  May be NULL. */
     void (*in_child)(void);
 
     /* Free w->priv (after disarm; no query on w can be in flight). */

@@ -102,7 +102,7 @@ int ww__next_dormant(const struct ww__watch *w, uintptr_t *cur,
  * Where a get puts what it finds.  The backend asks how much room is left
  * before each kernel operation, so it never finds (and resets) more than
  * the caller can receive, then hands over runs with ww__sink_put() (or,
- * in page mode, ww__sink_put_pages()).  Only these functions touch the
+ * in page mode, ww__sink_page_slots()).  Only these functions touch the
  * fields.
  */
 struct ww__sink {
@@ -142,22 +142,21 @@ static inline int ww__sink_page_mode(const struct ww__sink *s)
  * for room first) that it fits; runs arrive in ascending order. */
 void ww__sink_put(struct ww__sink *s, uintptr_t start, uintptr_t end);
 
-/* Page mode's fast path, for a backend's hot loop: store every page of
- * the page-aligned run [start, end), 1 << page_shift bytes each, with one
- * room check per run instead of one per page (ww__sink_put through here
- * cost ~10% of a whole get with every other page written, wwbench
- * scenario 2).  -EIO, storing nothing, if the run does not fit. */
-static inline int ww__sink_put_pages(struct ww__sink *s, uintptr_t start,
-                                     uintptr_t end, unsigned page_shift)
+/* Page mode's fast path, for a backend's hot loop (ww__sink_put through
+ * here cost ~10% of a whole get with every other page written, wwbench
+ * scenario 2): the slot of the next page, and in *limit the end of the
+ * caller's array.  The loop stores pages from there on, never past
+ * *limit, then hands them over with ww__sink_took_pages (its next free
+ * slot); a loop that gives up instead leaves the sink as it was. */
+static inline void **ww__sink_page_slots(struct ww__sink *s, void ***limit)
 {
-    void **out = s->pages + s->n;
+    *limit = s->pages + s->cap;
+    return s->pages + s->n;
+}
 
-    if (((end - start) >> page_shift) > s->cap - s->n)
-        return -EIO;
-    for (; start < end; start += (uintptr_t)1 << page_shift)
-        *out++ = (void *)start;
-    s->n = (size_t)(out - s->pages);
-    return 0;
+static inline void ww__sink_took_pages(struct ww__sink *s, void **next)
+{
+    s->n = (size_t)(next - s->pages);
 }
 
 /* Call fn for every run stored so far, adjacent pages joined, in order. */

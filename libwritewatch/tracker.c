@@ -32,18 +32,19 @@ struct ww_tracker {
      * query. */
     pthread_rwlock_t lock;
     struct ww__registry watches;
-    /* The process that opened it.  A userfaultfd and an fd on
-     * /proc/self/pagemap opened before fork() keep describing the parent's
-     * memory in the child: an ioctl on them from the child would
-     * re-protect (and so lose) the parent's written pages.  A tracker used
-     * by another process refuses everything but close.  The pid, not a
-     * pthread_atfork generation: a raw fork runs no atfork handler. */
-    pid_t pid;
+    /* The copy of the address space that opened it (watches.h,
+     * ww__space).  A userfaultfd and an fd on /proc/self/pagemap opened
+     * before fork() keep describing the parent's memory in the child: an
+     * ioctl on them from the child would re-protect (and so lose) the
+     * parent's written pages.  A tracker used in another copy refuses
+     * everything but close.  Not a pthread_atfork generation: a raw fork
+     * runs no atfork handler. */
+    unsigned long space;
 };
 
 static int forked_since_open(const ww_tracker *t)
 {
-    return t->pid != ww__pid();
+    return t->space != ww__space();
 }
 
 /* --- backends ------------------------------------------------------------ */
@@ -206,7 +207,11 @@ int ww_tracker_open(ww_tracker **out, enum ww_backend backend, unsigned flags)
     if (!t)
         return -ENOMEM;
     t->ops = find_backend(backend);
-    t->pid = ww__pid();
+    r = ww__space_claim(&t->space);
+    if (r < 0) {
+        free(t);
+        return r;
+    }
     r = pthread_rwlock_init(&t->lock, NULL);
     if (r != 0) {
         free(t);

@@ -436,26 +436,34 @@ static int uffd_check(void *priv, struct ww__watch *w, uintptr_t start,
 }
 
 /* Page mode, the hot loop of a get: the regions of one scan into the
- * caller's array, through the sink's fast path.  The kernel reports
- * regions inside [cur, end) and at most max_pages (the room left) pages;
- * checking that first keeps the array safe should it ever not, and
- * stores nothing then (keep_rearmed() hands the regions over again). */
+ * caller's array, in one pass.  The kernel reports ascending regions
+ * inside [cur, end) and at most max_pages (the room left) pages; each is
+ * checked before it is stored, so the array stays safe should the
+ * kernel ever break that, and the sink takes nothing then: -EIO, and
+ * keep_rearmed() hands the regions over again.  (Checking every region
+ * first and storing in a second loop cost 3x the raw loop's
+ * instructions per region: wwbench scenario 2, 16 MiB every other page,
+ * counted by callgrind.) */
 static int put_pages(struct ww__sink *sink, const struct page_region *vec,
                      long n, uintptr_t cur, uintptr_t end)
 {
-    unsigned shift = (unsigned)__builtin_ctzl(ww__page_size());
-    size_t pages = 0;
+    const uintptr_t page = ww__page_size();
+    const unsigned shift = (unsigned)__builtin_ctzl(page);
+    void **last;
+    void **out = ww__sink_page_slots(sink, &last);
+    uintptr_t lo = cur;
 
     for (long i = 0; i < n; i++) {
-        if (vec[i].start < cur || vec[i].end > end ||
-            vec[i].start >= vec[i].end)
+        uintptr_t a = vec[i].start, e = vec[i].end;
+
+        /* (a > e makes e - a wrap: far too many pages.) */
+        if (a < lo || e > end || (e - a) >> shift > (size_t)(last - out))
             return -EIO;
-        pages += (size_t)((vec[i].end - vec[i].start) >> shift);
+        lo = e;
+        for (; a < e; a += page)
+            *out++ = (void *)a;
     }
-    if (pages > ww__sink_room_pages(sink))
-        return -EIO;
-    for (long i = 0; i < n; i++)
-        (void)ww__sink_put_pages(sink, vec[i].start, vec[i].end, shift);
+    ww__sink_took_pages(sink, out);
     return 0;
 }
 

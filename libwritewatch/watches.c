@@ -3,13 +3,15 @@
  * watches.c - the process-wide table of live watches (see watches.h): a
  * registry (sorted array) under one mutex.  Only watch creation and
  * removal take it -- rare calls; queries never do.
- * Owns the table, its lock and ww__pid.
+ * Owns the table, its lock and the address-space identity (ww__space).
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,34 +21,115 @@
 static struct ww__registry live;
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The pid the table belongs to; 0 before first use, and -pid while the
- * first call in a fork child forgets the parent's table. */
-static atomic_int table_pid;
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
 
-pid_t ww__pid(void)
+/*
+ * Which copy of the address space this is, without a system call: a
+ * query checks it on every call (getpid() and its system call cost ~0.1
+ * us of a 5 us get, wwbench scenario 2).  One page of the library's own,
+ * MADV_WIPEONFORK, holds a nonzero generation; the kernel hands every
+ * copy of the memory (fork, a raw fork system call, clone without
+ * CLONE_VM: no pthread_atfork handler needed) a zeroed page instead.  A
+ * process whose page reads zero takes a generation above every one
+ * handed out before its fork -- the counter is copied with the memory --
+ * so none of the generations its inherited trackers hold can come back.
+ * A child sharing the memory (vfork, clone with CLONE_VM) keeps the page:
+ * for the library it is one more thread, which it is for the memory.
+ * Without MADV_WIPEONFORK (Linux < 4.14) the pid tells, as before.
+ */
+static _Atomic(atomic_ulong *) marker;
+static atomic_int marker_unusable;      /* madvise refused: use the pid */
+static atomic_ulong generations;        /* the last one handed out */
+
+/* The marker page, made once; NULL without one (*err: why). */
+static atomic_ulong *marker_page(int *err)
 {
-    return (pid_t)syscall(SYS_getpid);
+    atomic_ulong *m = atomic_load_explicit(&marker, memory_order_acquire);
+    atomic_ulong *none = NULL;
+    void *p;
+
+    *err = 0;
+    if (m || atomic_load(&marker_unusable))
+        return m;
+    p = mmap(NULL, ww__page_size(), PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    if (madvise(p, ww__page_size(), MADV_WIPEONFORK) < 0) {
+        munmap(p, ww__page_size());
+        atomic_store(&marker_unusable, 1);
+        return NULL;
+    }
+    if (!atomic_compare_exchange_strong(&marker, &none, p)) {
+        munmap(p, ww__page_size());     /* another thread made one */
+        return none;
+    }
+    return p;
 }
+
+unsigned long ww__space(void)
+{
+    atomic_ulong *m = atomic_load_explicit(&marker, memory_order_acquire);
+
+    if (m)
+        return atomic_load_explicit(m, memory_order_relaxed);
+    return (unsigned long)syscall(SYS_getpid);
+}
+
+int ww__space_claim(unsigned long *space)
+{
+    int err;
+    atomic_ulong *m = marker_page(&err);
+    unsigned long g;
+
+    if (!m) {
+        *space = (unsigned long)syscall(SYS_getpid);
+        return err;
+    }
+    g = atomic_load(m);
+    while (g == 0) {
+        unsigned long mine = atomic_fetch_add(&generations, 1) + 1;
+
+        if (atomic_compare_exchange_strong(m, &g, mine))
+            g = mine;               /* else g is the one another took */
+    }
+    *space = g;
+    return 0;
+}
+
+/* The address space the table belongs to; 0 before first use, and
+ * ADOPTING(space) while a first call in a fork child forgets the
+ * parent's table (one inherited from a parent that forked while
+ * adopting is another space's, taken over as any other). */
+#define ADOPTING(space) ((space) | ~(~0UL >> 1))
+static atomic_ulong table_space;
 
 /* In a fork child only the forking thread survived: a lock held by any
  * other thread at the fork would never be released, and the parent's
  * watches are not the child's to compare with.  Start afresh.  (The
  * registry's array is the parent's copy: drop it without freeing, a
- * thread of the parent may have been moving it.) */
+ * thread of the parent may have been moving it.)  A watch is made
+ * through a tracker, whose open claimed the space: this claim finds it. */
 static void adopt_table(void)
 {
-    pid_t me = ww__pid();
+    unsigned long me;
 
+    (void)ww__space_claim(&me);
     for (;;) {
-        int owner = atomic_load(&table_pid);
+        unsigned long owner = atomic_load(&table_space);
 
         if (owner == me)
             return;
-        if (owner == -me) {             /* another thread adopts it */
+        if (owner == ADOPTING(me)) {    /* another thread adopts it */
             sched_yield();
             continue;
         }
-        if (atomic_compare_exchange_strong(&table_pid, &owner, -me)) {
+        if (atomic_compare_exchange_strong(&table_space, &owner,
+                                           ADOPTING(me))) {
             if (owner != 0) {
                 pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 
@@ -54,7 +137,7 @@ static void adopt_table(void)
                 live.v = NULL;
                 live.n = live.cap = 0;
             }
-            atomic_store(&table_pid, me);
+            atomic_store(&table_space, me);
             return;
         }
     }

@@ -15,7 +15,8 @@
  *
  * The table also tells a fork child from its parent: a raw fork
  * (syscall(SYS_fork), _Fork, clone without CLONE_VM) runs no
- * pthread_atfork handler, so the pid is the only witness.
+ * pthread_atfork handler, so only the memory itself can witness it
+ * (ww__space: a MADV_WIPEONFORK page).
  */
 #ifndef WW_WATCHES_H
 #define WW_WATCHES_H
@@ -42,8 +43,14 @@ int ww__watches_reserve(void);
 void ww__watches_insert(struct ww__watch *w);
 void ww__watches_remove(struct ww__watch *w);
 
-/* This process's pid, asked of the kernel (never a cached value, which a
- * raw fork would leave stale). */
-pid_t ww__pid(void);
+/* Which copy of the address space this is: what a tracker notes at open
+ * and compares on every call.  ww__space_claim (at open) gives this copy
+ * its identity if it has none yet (first use, or a fork child): 0, or
+ * -ENOMEM (*space is still set, to the pid).  ww__space (on every call)
+ * only reads it: one load, no system call.  Never the same in a fork
+ * child as in its parent, however it was forked; the same in a child
+ * that shares the memory (vfork, CLONE_VM). */
+int ww__space_claim(unsigned long *space);
+unsigned long ww__space(void);
 
 #endif /* WW_WATCHES_H */

@@ -138,6 +138,62 @@ START_TEST(test_sink_pages_and_ranges)
 }
 END_TEST
 
+/*
+ * The uffd backend's page fast path (put_pages) stores a scan's regions
+ * in one pass, checking each first: regions the kernel's contract allows
+ * are stored in order; a region out of [cur, end), out of order, ending
+ * before it starts, or more pages than the room left makes it fail with
+ * -EIO and leave the sink as it was (what the caller gets back: nothing).
+ */
+START_TEST(test_uffd_put_pages_checks_each_region)
+{
+    const uintptr_t P = PAGE, cur = 100 * P, end = 200 * P;
+    const struct page_region good[] = {
+        { 100 * P, 102 * P, PAGE_IS_WRITTEN },
+        { 102 * P, 103 * P, PAGE_IS_WRITTEN },  /* touching: fine */
+        { 150 * P, 151 * P, PAGE_IS_WRITTEN },
+    };
+    const struct {
+        const char *what;
+        struct page_region v[2];
+    } bad[] = {
+        { "below cur", { { 99 * P, 101 * P, 0 }, { 0, 0, 0 } } },
+        { "beyond end", { { 199 * P, 201 * P, 0 }, { 0, 0, 0 } } },
+        { "out of order", { { 120 * P, 122 * P, 0 }, { 110 * P, 111 * P, 0 } } },
+        { "overlapping", { { 120 * P, 122 * P, 0 }, { 121 * P, 123 * P, 0 } } },
+        { "end before start", { { 130 * P, 120 * P, 0 }, { 0, 0, 0 } } },
+        { "more than the room", { { 110 * P, 115 * P, 0 }, { 0, 0, 0 } } },
+    };
+    void *pages[6];
+    struct ww__sink sink;
+
+    ww__sink_init(&sink, pages, NULL, 6);
+    ck_assert_int_eq(put_pages(&sink, good, 3, cur, end), 0);
+    ck_assert_uint_eq(sink.n, 4);
+    ck_assert_ptr_eq(pages[0], (void *)(100 * P));
+    ck_assert_ptr_eq(pages[1], (void *)(101 * P));
+    ck_assert_ptr_eq(pages[2], (void *)(102 * P));
+    ck_assert_ptr_eq(pages[3], (void *)(150 * P));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        long n = bad[i].v[1].end ? 2 : 1;
+
+        ck_assert_msg(put_pages(&sink, bad[i].v, n, cur, end) == -EIO,
+                      "a region %s was taken", bad[i].what);
+        ck_assert_msg(sink.n == 4, "a region %s: the sink holds %zu pages, "
+                      "expected the 4 it had", bad[i].what, sink.n);
+    }
+    /* Exactly the room left (2 pages) fits. */
+    ck_assert_int_eq(put_pages(&sink, bad[0].v + 1, 0, cur, end), 0);
+    {
+        const struct page_region fits[] = { { 160 * P, 162 * P, 0 } };
+
+        ck_assert_int_eq(put_pages(&sink, fits, 1, cur, end), 0);
+        ck_assert(ww__sink_full(&sink));
+        ck_assert_ptr_eq(pages[5], (void *)(161 * P));
+    }
+}
+END_TEST
+
 /* Both walkers of the VMAs must agree on every kind of memory. */
 static void check_walkers(uintptr_t start, uintptr_t end, int expect)
 {
@@ -921,6 +977,7 @@ int main(void)
 
     tcase_add_test(tc, test_registry_order_and_lookup);
     tcase_add_test(tc, test_sink_pages_and_ranges);
+    tcase_add_test(tc, test_uffd_put_pages_checks_each_region);
     tcase_add_test(tc, test_classify_memory);
     tcase_add_test(tc, test_walk_reports_protections);
     tcase_add_test(tc, test_uffd_arms_with_vector);

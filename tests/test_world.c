@@ -3,7 +3,8 @@
  * test_world.c - the world changing under a watch (issue 11), on both
  * backends: memory unmapped and mapped again for another tracker, two
  * trackers reaching for the same memory, fork children that bypass
- * pthread_atfork (syscall(SYS_fork), _Fork), mappings put over a watch
+ * pthread_atfork (syscall(SYS_fork), _Fork, clone without CLONE_VM; also
+ * one that opens a tracker of its own first), mappings put over a watch
  * between two calls (mmap MAP_FIXED, mremap), a kernel operation failing
  * in the middle of a get (fault injection), and the caller changing
  * protections while one thread writes and another re-arms.
@@ -817,9 +818,12 @@ END_TEST
  * ========================================================================== */
 enum { S3_PAGES = 32 };
 
-enum fork_kind { BY_FORK, BY_SYSCALL, BY_UNDERSCORE_FORK, N_FORK_KINDS };
+enum fork_kind {
+    BY_FORK, BY_SYSCALL, BY_UNDERSCORE_FORK, BY_CLONE, N_FORK_KINDS
+};
 static const char *const fork_names[N_FORK_KINDS] = {
     "fork()", "syscall(SYS_fork)", "_Fork()",
+    "syscall(SYS_clone, SIGCHLD) (no CLONE_VM)",
 };
 
 #if defined(__GLIBC__) && \
@@ -848,6 +852,8 @@ static pid_t fork_by(enum fork_kind k)
 #else
         break;
 #endif
+    case BY_CLONE:
+        return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     default:
         break;
     }
@@ -1049,6 +1055,228 @@ START_TEST(test_fork_children_without_atfork)
         for (int plan = 0; plan < N_PLANS; plan++)
             fork_child_variant((enum fork_kind)k, (enum child_plan)plan);
     }
+    assert_no_failures();
+}
+END_TEST
+
+/*
+ * A fork child that opens a tracker of its own before it touches the
+ * inherited ones: the library then knows the child by its own identity
+ * (the generation its first open claimed), which must never make an
+ * inherited tracker look like the child's.  The child's own tracker
+ * works; a grandchild, forked the same way, is refused the child's
+ * tracker and the parent's alike; the parent's report is untouched.
+ */
+struct own_log {
+    int progress;                   /* how far the child got */
+    int own_get, inherited_get, inherited_close;
+    size_t own_count;
+    int gc_own, gc_inherited, gc_status;
+};
+
+static void own_child(struct inherited *in, enum fork_kind kind,
+                      struct own_log *log)
+{
+    ww_tracker *mine = NULL;
+    char *fresh = mmap(NULL, 4 * PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                       0);
+    size_t count = 4;
+    pid_t gc;
+
+    log->progress = 1;
+    if (fresh == MAP_FAILED || ww_tracker_open(&mine, in->backend, 0) != 0 ||
+        ww_watch(mine, fresh, 4 * PAGE, 0) != 0)
+        _exit(3);
+    log->progress = 2;
+    ((volatile char *)fresh)[PAGE] = 1;
+    log->own_get = ww_get(mine, fresh, 4 * PAGE, WW_GET_RESET, page_buf,
+                          &count);
+    log->own_count = count;
+    log->progress = 3;
+    count = S3_PAGES;
+    log->inherited_get = ww_get(in->t, in->mem, S3_PAGES * PAGE,
+                                WW_GET_RESET, page_buf, &count);
+    log->progress = 4;
+    gc = fork_by(kind);
+    if (gc == 0) {
+        count = 4;
+        log->gc_own = ww_get(mine, fresh, 4 * PAGE, WW_GET_RESET, page_buf,
+                             &count);
+        count = S3_PAGES;
+        log->gc_inherited = ww_get(in->t, in->mem, S3_PAGES * PAGE,
+                                   WW_GET_RESET, page_buf, &count);
+        _exit(0);
+    }
+    if (gc < 0 || waitpid(gc, &log->gc_status, 0) != gc)
+        _exit(4);
+    log->progress = 5;
+    log->inherited_close = ww_tracker_close(in->t);
+    if (ww_tracker_close(mine) != 0)
+        _exit(5);
+    log->progress = 6;
+    _exit(0);
+}
+
+static void own_tracker_variant(enum fork_kind kind)
+{
+    struct own_log *log = mmap(NULL, sizeof(*log), RW,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    struct inherited in = { NULL, NULL, t_backend };
+    unsigned char want[S3_PAGES] = { 0 };
+    int status = 0, r;
+    pid_t pid;
+
+    ck_assert_ptr_ne(log, MAP_FAILED);
+    memset(log, 0, sizeof(*log));
+    log->gc_own = log->gc_inherited = 1;
+    set_context("[%s child that opens a tracker of its own first]",
+                fork_names[kind]);
+    in.t = open_on(t_backend);
+    in.mem = t_map(S3_PAGES);
+    r = ww_watch(in.t, in.mem, S3_PAGES * PAGE, 0);
+    EXPECT(r == 0, "ww_watch: %s", ww_strerror(r));
+    for (size_t k = 0; k < sizeof(s3_before) / sizeof(s3_before[0]); k++) {
+        ((volatile char *)in.mem)[s3_before[k] * PAGE] = 1;
+        want[s3_before[k]] = 1;
+    }
+    note_step("forking");
+    pid = fork_by(kind);
+    if (pid == 0)
+        own_child(&in, kind, log);
+    EXPECT(pid > 0, "%s: %s", fork_names[kind], strerror(errno));
+    EXPECT(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+    EXPECT(exited_ok(status), "the child %s at step %d", status_text(status),
+           log->progress);
+    EXPECT(log->own_get == 0 && log->own_count == 1,
+           "the child's own tracker: ww_get+RESET returned %s with %zu "
+           "page(s), expected success with 1", ww_strerror(log->own_get),
+           log->own_count);
+    EXPECT(log->inherited_get == -ECHILD,
+           "after the child opened its own tracker, ww_get+RESET on the "
+           "inherited one: %s, expected -ECHILD",
+           log->inherited_get == 0 ? "success"
+                                   : ww_strerror(log->inherited_get));
+    EXPECT(exited_ok(log->gc_status), "the grandchild %s",
+           status_text(log->gc_status));
+    EXPECT(log->gc_own == -ECHILD && log->gc_inherited == -ECHILD,
+           "in a grandchild (%s), ww_get+RESET on the child's tracker: %s, "
+           "on the parent's: %s; expected -ECHILD for both",
+           fork_names[kind],
+           log->gc_own == 0 ? "success" : ww_strerror(log->gc_own),
+           log->gc_inherited == 0 ? "success"
+                                  : ww_strerror(log->gc_inherited));
+    EXPECT(log->inherited_close == 0, "ww_tracker_close of the inherited "
+           "tracker in the child: %s", ww_strerror(log->inherited_close));
+    expect_report(in.t, in.mem, 0, S3_PAGES, C_GET_RESET, want,
+                  "the parent's tracker after the child");
+out:
+    ww_tracker_close(in.t);
+    munmap(in.mem, S3_PAGES * PAGE);
+    munmap(log, sizeof(*log));
+}
+
+START_TEST(test_fork_child_with_its_own_tracker)
+{
+    for (int k = 0; k < N_FORK_KINDS; k++) {
+        if (k == BY_UNDERSCORE_FORK && !HAVE_UNDERSCORE_FORK)
+            continue;
+        own_tracker_variant((enum fork_kind)k);
+    }
+    assert_no_failures();
+}
+END_TEST
+
+/*
+ * A child that shares the memory (clone with CLONE_VM, as vfork and
+ * posix_spawn make them) is no fork child: its calls act on the very
+ * memory the tracker watches, as another thread's would.  It may use
+ * the parent's tracker, and open, watch and close one of its own,
+ * without the parent losing its record of live watches.  (Told apart
+ * by their pids, such a child was refused the shared tracker, -ECHILD,
+ * and its first watch emptied the process-wide table as a fork child's
+ * would: the backends' own checks still refused an overlapping watch.)
+ */
+struct vm_child {
+    ww_tracker *t;
+    char *mem;
+    enum ww_backend backend;
+    int get, own_open, own_watch, own_unwatch, own_close;
+    size_t count;
+};
+
+static int vm_child_main(void *arg)
+{
+    struct vm_child *c = arg;
+    ww_tracker *mine = NULL;
+    char *fresh = c->mem + (S3_PAGES - 2) * PAGE;   /* not in the watch */
+
+    ((volatile char *)c->mem)[3 * PAGE] = 5;
+    c->count = S3_PAGES - 2;
+    c->get = ww_get(c->t, c->mem, (S3_PAGES - 2) * PAGE, WW_GET_RESET,
+                    page_buf, &c->count);
+    c->own_open = ww_tracker_open(&mine, c->backend, 0);
+    if (c->own_open != 0)
+        return 0;
+    c->own_watch = ww_watch(mine, fresh, 2 * PAGE, 0);
+    if (c->own_watch == 0)
+        c->own_unwatch = ww_unwatch(mine, fresh, 2 * PAGE);
+    c->own_close = ww_tracker_close(mine);
+    return 0;
+}
+
+START_TEST(test_clone_vm_child_is_no_fork_child)
+{
+    const size_t stack_len = 256 * 1024;
+    struct vm_child c = { NULL, NULL, t_backend, 1, 1, 1, 1, 1, 0 };
+    unsigned char want[S3_PAGES] = { 0 };
+    char *stack = mmap(NULL, stack_len, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                       0);
+    ww_tracker *other = NULL;
+    int status = 0, r;
+    pid_t pid;
+
+    ck_assert_ptr_ne(stack, MAP_FAILED);
+    set_context("[a CLONE_VM | CLONE_VFORK child]");
+    c.t = open_on(t_backend);
+    c.mem = t_map(S3_PAGES);
+    r = ww_watch(c.t, c.mem, (S3_PAGES - 2) * PAGE, 0);
+    EXPECT(r == 0, "ww_watch: %s", ww_strerror(r));
+    ((volatile char *)c.mem)[1 * PAGE] = 1;
+    note_step("cloning");
+    fflush(NULL);
+    pid = clone(vm_child_main, stack + stack_len,
+                CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+    EXPECT(pid > 0, "clone: %s", strerror(errno));
+    EXPECT(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+    EXPECT(exited_ok(status), "the child %s", status_text(status));
+    EXPECT(c.get == 0 && c.count == 2,
+           "in the child, ww_get+RESET on the tracker it shares: %s with %zu "
+           "page(s); expected success with pages 1 and 3",
+           c.get == 0 ? "success" : ww_strerror(c.get), c.count);
+    EXPECT(c.own_open == 0 && c.own_watch == 0 && c.own_unwatch == 0 &&
+           c.own_close == 0, "in the child, a tracker of its own: open %s, "
+           "watch %s, unwatch %s, close %s", ww_strerror(c.own_open),
+           ww_strerror(c.own_watch), ww_strerror(c.own_unwatch),
+           ww_strerror(c.own_close));
+    /* The child's get+RESET took pages 1 and 3: nothing is left. */
+    expect_report(c.t, c.mem, 0, S3_PAGES - 2, C_GET, want,
+                  "the parent's tracker after the child");
+    ((volatile char *)c.mem)[7 * PAGE] = 1;
+    want[7] = 1;
+    expect_report(c.t, c.mem, 0, S3_PAGES - 2, C_GET_RESET, want,
+                  "the parent's tracker after the child");
+    /* The table of live watches still knows the parent's watch. */
+    other = open_on(t_backend);
+    r = ww_watch(other, c.mem, (S3_PAGES - 2) * PAGE, 0);
+    EXPECT(r == -EEXIST, "after the child, a second tracker's ww_watch of "
+           "the watched range: %s, expected -EEXIST",
+           r == 0 ? "success" : ww_strerror(r));
+out:
+    if (other)
+        ww_tracker_close(other);
+    ww_tracker_close(c.t);
+    munmap(c.mem, S3_PAGES * PAGE);
+    munmap(stack, stack_len);
     assert_no_failures();
 }
 END_TEST
@@ -1872,6 +2100,8 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_two_trackers_one_address);
     tcase_add_test(tc, test_overlapping_trackers_refused);
     tcase_add_test(tc, test_fork_children_without_atfork);
+    tcase_add_test(tc, test_fork_child_with_its_own_tracker);
+    tcase_add_test(tc, test_clone_vm_child_is_no_fork_child);
     tcase_add_test(tc, test_map_fixed_between_calls);
     if (ww_debug_fail_scan_after)
         tcase_add_test(tc, test_failed_scan_at_every_chunk);
