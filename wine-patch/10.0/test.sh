@@ -85,7 +85,7 @@ mkdir -p "$LOGS"
 lww_hash=$(cd "$LWW/src" && find . -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-32)
 [ -z "$LWW_CONF" ] || lww_hash=$(echo "$lww_hash $LWW_CONF" | sha256sum | cut -c1-32)
 if [ "$(cat "$LWW/stamp" 2>/dev/null)" != "$lww_hash" ]; then
-    say "libwritewatch: $ARCH, building (configure $LWW_CONF --disable-shared --with-pic)"
+    say "libwritewatch: $ARCH, building (configure ${LWW_CONF:+$LWW_CONF }--disable-shared --with-pic)"
     rm -rf "$LWW/build" "$LWW/prefix" && mkdir -p "$LWW/build"
     run lww-autoreconf.log sh -c "cd '$LWW/src' && autoreconf -fi"
     run lww-configure.log sh -c "cd '$LWW/build' && ../src/configure $LWW_CONF --prefix='$LWW/prefix' \
