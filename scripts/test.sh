@@ -21,7 +21,8 @@
 #      WW_I386=0 leaves it out; skipped, loudly, only where Debian's archive
 #      cannot be reached to make the chroot)
 #   9. the Wine rig (wine-patch/test.sh all: Debian's Wine 8.0 and 10.0,
-#      stock / patched / fallback; builds cached outside the clone;
+#      64-bit and 32-bit, stock / patched / fallback; builds cached outside
+#      the clone;
 #      WW_WINE=0 leaves it out)
 #  10. the bdwgc rig (bdwgc-patch/test.sh: Debian's libgc with and without
 #      the libwritewatch VDB, bdwgc's own `make check` in incremental mode,

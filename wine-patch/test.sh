@@ -9,7 +9,7 @@
 #   all    both (the default)
 #
 # Needs root.  Each version prints one table per architecture it covers
-# (8.0: amd64 and i386), each followed by a line
+# (amd64 and i386; WW_WINE_ARCHES="amd64 i386" chooses), each followed by a line
 # "wine VERSION ARCH: N passed, M failed"; this script ends with all those
 # lines, then "wine-patch: all passed" or "wine-patch: FAILED: ...", and
 # last the total of those lines, "N passed, N failed".

@@ -5,6 +5,15 @@
 # machine's own libraries are too old for trixie's Wine; the kernel is the
 # host's, so the uffd backend runs).  Run by ../test.sh; see ../README.md.
 #
+# Both halves of Wine, with the same code (WW_WINE_ARCH picks what differs):
+#   amd64   64-bit programs: wine64 and the x86_64 ntdll.so, in the trixie
+#           amd64 chroot wine10-trixie-amd64
+#   i386    32-bit programs: the i386 loader and the i386 ntdll.so, built
+#           against an i386 (gcc -m32) libwritewatch, in the trixie amd64+i386
+#           chroot wine10-trixie-i386 holding wine64 + wine32:i386, as on a
+#           user's machine
+# WW_WINE_ARCHES="amd64 i386" (the default) chooses which.
+#
 #   stock     the chroot's packaged Wine, untouched
 #   patched   the rebuilt ntdll.so (kernel write watches through libwritewatch)
 #   fallback  the same ntdll.so with WW_BACKEND=mprotect (Wine's own path)
@@ -16,23 +25,35 @@
 # one Debian patch (0 failures required).  Then bench/wwcheck.c and
 # bench/wwbench.c.
 #
-# The chroot is cached by scripts/chroot.sh; sources, builds and logs in
-# $WW_WINE10_WORK (default /var/cache/libwritewatch/wine10), keyed by the hash
-# of their inputs.  The chroot's Wine files are hash-checked at exit.  The last
-# line is "wine 10.0 amd64: N passed, M failed"; exit status 0 only if M is 0.
+# The chroots are cached by scripts/chroot.sh; sources, builds and logs in
+# $WW_WINE10_WORK (default /var/cache/libwritewatch/wine10; the i386 half's in
+# its i386/ folder), keyed by the hash of their inputs.  The chroot's Wine
+# files are hash-checked at exit.  Each half ends with the line
+# "wine 10.0 ARCH: N passed, M failed"; exit status 0 only if every M is 0.
 set -euo pipefail
 
 # --- inside the chroot (the host part is below) -------------------------------
 if [ "${1:-}" = --inside ]; then
-W=/ww
 V=$2                          # Debian version of the chroot's Wine
+ARCH=$3
+W=$4                          # this half's work folder (the whole one is /ww)
+DL=/ww/dl                     # Debian's source package, shared by the halves
 JOBS=${WW_JOBS:-2}
 LOGS=$W/logs
 TREE=$W/tree
 LWW=$W/lww
-LIBDIR=/usr/lib/x86_64-linux-gnu/wine
-SYS_LOADER=/usr/lib/wine/wine64
+case $ARCH in
+    amd64) PE=x86_64 LOADER=wine64 MINGW=x86_64-w64-mingw32-gcc WIN64=--enable-win64 LWW_CONF="" ;;
+    # Wine's configure on x86_64 without --enable-win64 adds -m32 itself and
+    # builds the i386 tree (gcc-multilib; no i386 -dev packages needed).
+    i386) PE=i386 LOADER=wine MINGW=i686-w64-mingw32-gcc WIN64=""
+          LWW_CONF="'CC=gcc -m32' --host=i686-linux-gnu --build=x86_64-linux-gnu --without-wine-headers" ;;
+    *) echo "test.sh: unknown architecture $ARCH" >&2; exit 2 ;;
+esac
+LIBDIR=/usr/lib/$PE-linux-gnu/wine   # Debian's; loader.c compiles in the paths
+SYS_LOADER=/usr/lib/wine/$LOADER
 SYS_SERVER=/usr/lib/wine/wineserver
+WINE64=/usr/lib/wine/wine64          # makes the (64-bit) WINEPREFIX for both
 SCENARIOS=("1 4096 seq getreset" "1 4096 rand separate" "2 4096 rand getreset"
            "2 4096 seq separate" "1 65536 seq getreset 5")
 # Generated files the repack tarball lacks and makedep opens (never compiled
@@ -62,11 +83,12 @@ mkdir -p "$LOGS"
 
 # 1. libwritewatch, static and position-independent, with trixie's compiler
 lww_hash=$(cd "$LWW/src" && find . -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-32)
+[ -z "$LWW_CONF" ] || lww_hash=$(echo "$lww_hash $LWW_CONF" | sha256sum | cut -c1-32)
 if [ "$(cat "$LWW/stamp" 2>/dev/null)" != "$lww_hash" ]; then
-    say "libwritewatch: building (configure --disable-shared --with-pic)"
+    say "libwritewatch: $ARCH, building (configure ${LWW_CONF:+$LWW_CONF }--disable-shared --with-pic)"
     rm -rf "$LWW/build" "$LWW/prefix" && mkdir -p "$LWW/build"
     run lww-autoreconf.log sh -c "cd '$LWW/src' && autoreconf -fi"
-    run lww-configure.log sh -c "cd '$LWW/build' && ../src/configure --prefix='$LWW/prefix' \
+    run lww-configure.log sh -c "cd '$LWW/build' && ../src/configure $LWW_CONF --prefix='$LWW/prefix' \
         --disable-shared --with-pic"
     run lww-make.log nice -n 10 make -C "$LWW/build" -j"$JOBS"
     run lww-install.log make -C "$LWW/build" install
@@ -94,7 +116,7 @@ fill_placeholders() {
 }
 prepare_tree() {
     rm -rf "$TREE"
-    dpkg-source -x "$W/dl/wine_${V#*:}.dsc" "$TREE"
+    dpkg-source -x "$DL/wine_${V#*:}.dsc" "$TREE"
     cd "$TREE"
     local p
     for p in "$W"/in/*.patch; do
@@ -117,7 +139,8 @@ prepare_tree() {
     cp /usr/share/misc/config.sub /usr/share/misc/config.guess tools/
     autoreconf -fi
     # Debian's paths: unix/loader.c compiles in the relative paths between them.
-    PKG_CONFIG_PATH=$LWW/prefix/lib/pkgconfig ./configure --enable-win64 --without-x \
+    # i386: no --enable-win64, Wine's configure builds the i386 tree with -m32.
+    PKG_CONFIG_PATH=$LWW/prefix/lib/pkgconfig ./configure $WIN64 --without-x \
         --without-freetype --without-wayland --prefix=/usr --libdir=$LIBDIR \
         --bindir=/usr/lib/wine --datarootdir=/usr/share/wine ||
         [ -x config.status ]    # makedep fails on the missing generated files: fill them in
@@ -126,59 +149,65 @@ prepare_tree() {
     grep -q '^#define HAVE_LIBWRITEWATCH 1' include/config.h ||
         { echo "configure did not find libwritewatch"; return 1; }
 }
-tree_hash=$( (cat "$W"/in/*.patch "$W/dl/wine_${V#*:}.dsc"; declare -f prepare_tree fill_placeholders
-              echo "$PLACEHOLDERS") | sha256sum | cut -c1-32)
+tree_hash=$( (cat "$W"/in/*.patch "$DL/wine_${V#*:}.dsc"; declare -f prepare_tree fill_placeholders
+              echo "$PLACEHOLDERS $WIN64 $LIBDIR") | sha256sum | cut -c1-32)
 if [ "$(cat "$TREE/.ww-stamp" 2>/dev/null)" != "$tree_hash" ]; then
-    say "wine $V: unpacking, patching and configuring a fresh tree (about 1 min)"
+    say "wine $V: unpacking, patching and configuring a fresh $ARCH tree (about 1-2 min)"
     export -f prepare_tree fill_placeholders
-    export TREE W V LWW LIBDIR PLACEHOLDERS
+    export TREE W DL V LWW LIBDIR PLACEHOLDERS WIN64
     run wine-prepare.log bash -euo pipefail -c prepare_tree
     echo "$tree_hash" >"$TREE/.ww-stamp"
 fi
 cd "$TREE"
 if [ "$(cat .ww-lww 2>/dev/null)" != "$lww_hash" ]; then rm -f dlls/ntdll/ntdll.so; fi
-say "wine: building dlls/ntdll/ntdll.so (about 2 min when cold)"
+say "wine: building the $ARCH dlls/ntdll/ntdll.so (about 2 min when cold)"
 run wine-ntdll.log nice -n 10 make -j"$JOBS" VENDOR="Debian $V" dlls/ntdll/ntdll.so
 echo "$lww_hash" >.ww-lww
-say "wine: building kernel32_test.exe and kernelbase.dll (about 3 min when cold)"
+say "wine: building $PE kernel32_test.exe and kernelbase.dll (about 3-6 min when cold)"
 # kernelbase.rgs (time zones for the registry, made by tools/make_unicode from
 # CLDR data) is not in the repack: used only when wineboot registers
 # kernelbase, and the WINEPREFIX is made by the packaged Wine; leave it empty.
 [ -e dlls/kernelbase/kernelbase.rgs ] || : >dlls/kernelbase/kernelbase.rgs
 run wine-kernel32-tests.log nice -n 10 make -j"$JOBS" VENDOR="Debian $V" \
-    dlls/kernel32/tests/x86_64-windows/kernel32_test.exe dlls/kernelbase/x86_64-windows/kernelbase.dll
-KERNEL32_TEST=$TREE/dlls/kernel32/tests/x86_64-windows/kernel32_test.exe
+    dlls/kernel32/tests/$PE-windows/kernel32_test.exe dlls/kernelbase/$PE-windows/kernelbase.dll
+KERNEL32_TEST=$TREE/dlls/kernel32/tests/$PE-windows/kernel32_test.exe
 nm -D --defined-only dlls/ntdll/ntdll.so | grep -q ' ww_tracker_open$' ||
     die "the rebuilt ntdll.so does not contain libwritewatch"
+! ldd dlls/ntdll/ntdll.so | grep -q writewatch || die "ntdll.so links libwritewatch dynamically"
 for exe in wwbench wwcheck; do
     if [ ! -f "$W/$exe.exe" ] || ! cmp -s "$W/in/$exe.c" "$W/$exe.c.built"; then
         say "bench: compiling $exe.exe"
-        run bench-build.log x86_64-w64-mingw32-gcc -O2 -Wall -o "$W/$exe.exe" "$W/in/$exe.c"
+        run bench-build.log $MINGW -O2 -Wall -o "$W/$exe.exe" "$W/in/$exe.c"
         cp "$W/in/$exe.c" "$W/$exe.c.built"
     fi
 done
 
-# 3. private installations: the loader and ntdll.so are real copies (Wine
+# 3. private installations: the loaders and ntdll.so are real copies (Wine
 # finds its tree from their real paths), the replaced DLLs new files, all else
-# links.
+# links.  Every half of the chroot's Wine is there (i386: wine64 makes the
+# prefix, the i386 loader runs the programs).
 make_root() {   # NAME NTDLL KERNELBASE (empty: the packaged one)
-    local r=$W/roots/$1
+    local r=$W/roots/$1 f d
     rm -rf "$r"
-    mkdir -p "$r/usr/lib/wine" "$r/usr/lib/x86_64-linux-gnu" "$r/usr/share"
-    cp $SYS_LOADER $SYS_SERVER "$r/usr/lib/wine/"
-    cp -as $LIBDIR "$r/usr/lib/x86_64-linux-gnu/"
+    mkdir -p "$r/usr/lib/wine" "$r/usr/share"
+    for f in wine wine64 wineserver; do
+        [ ! -e /usr/lib/wine/$f ] || cp /usr/lib/wine/$f "$r/usr/lib/wine/"
+    done
+    for d in /usr/lib/x86_64-linux-gnu/wine /usr/lib/i386-linux-gnu/wine; do
+        [ ! -d $d ] || { mkdir -p "$r${d%/wine}" && cp -as $d "$r${d%/wine}/"; }
+    done
     cp -as /usr/share/wine "$r/usr/share/"
     if [ -n "$2" ]; then
-        rm "$r$LIBDIR/x86_64-unix/ntdll.so" && install -m 644 "$2" "$r$LIBDIR/x86_64-unix/ntdll.so"
+        rm "$r$LIBDIR/$PE-unix/ntdll.so" && install -m 644 "$2" "$r$LIBDIR/$PE-unix/ntdll.so"
     fi
     if [ -n "$3" ]; then
-        rm "$r$LIBDIR/x86_64-windows/kernelbase.dll" &&
-            install -m 644 "$3" "$r$LIBDIR/x86_64-windows/kernelbase.dll"
+        rm "$r$LIBDIR/$PE-windows/kernelbase.dll" &&
+            install -m 644 "$3" "$r$LIBDIR/$PE-windows/kernelbase.dll"
     fi
 }
 say "wine: private installations in $W/roots"
-UKB=$TREE/dlls/kernelbase/x86_64-windows/kernelbase.dll
-make_root stock-ukb $LIBDIR/x86_64-unix/ntdll.so "$UKB"   # the packaged ntdll.so, copied
+UKB=$TREE/dlls/kernelbase/$PE-windows/kernelbase.dll
+make_root stock-ukb $LIBDIR/$PE-unix/ntdll.so "$UKB"   # the packaged ntdll.so, copied
 make_root patched "$TREE/dlls/ntdll/ntdll.so" ""
 make_root patched-ukb "$TREE/dlls/ntdll/ntdll.so" "$UKB"
 
@@ -193,7 +222,14 @@ trap cleanup EXIT
 trap 'echo "test.sh: interrupted" >&2; exit 130' INT TERM
 export WINEPREFIX=$TMP/prefix WINEARCH=win64
 say "wine: creating a private WINEPREFIX"
-run wineboot.log env WINEDEBUG=-all $SYS_LOADER wineboot -i
+run wineboot.log env WINEDEBUG=-all $WINE64 wineboot -i
+if [ "$ARCH" = i386 ]; then
+    # Wine's null display driver: with no X server, CreateWindow fails and
+    # the i386-only test_atl_thunk_emulation then kills kernel32_test.exe
+    # (stock too; as in 8.0/test.sh).
+    run reg.log env WINEDEBUG=-all $WINE64 reg add 'HKCU\Software\Wine\Drivers' \
+        /v Graphics /d null /f
+fi
 $SYS_SERVER -w
 
 CONFIGS=(stock patched fallback)
@@ -282,7 +318,8 @@ metric() {
     row "$scenario" "$1" "$a" "$b" "$c" "$(ratio "$a" "$b")"
 }
 echo
-echo "Wine $V (Debian trixie chroot), amd64, Linux $(uname -r), $(nproc) CPUs; median of $REPEAT runs."
+echo "Wine $V (Debian trixie chroot), $ARCH ($([ $ARCH = i386 ] && echo "32-bit programs, i386 ntdll.so" ||
+    echo "64-bit programs, x86_64 ntdll.so")), Linux $(uname -r), $(nproc) CPUs; median of $REPEAT runs."
 echo "fallback = the patched ntdll.so with WW_BACKEND=mprotect (libwritewatch offers no uffd backend)."
 echo "kernelbase: 'upstream' = built from the same source without Debian's fixes/virtual-protect.patch."
 echo
@@ -311,26 +348,62 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 WORK=${WW_WINE10_WORK:-${WW_CACHE:-/var/cache/libwritewatch}/wine10}
-CHROOT=wine10-trixie-amd64
-PACKAGES="wine64 libwine build-essential autoconf automake libtool pkgconf flex bison perl
-          libunwind-dev gcc-mingw-w64-x86-64 dpkg-dev patch xz-utils"
-LIBDIR=/usr/lib/x86_64-linux-gnu/wine
+ARCH=${WW_WINE_ARCH:-}
+BUILD_PACKAGES="build-essential autoconf automake libtool pkgconf flex bison perl dpkg-dev
+                patch xz-utils"
+# What differs between the halves: the chroot, its packages, Debian's libdir
+# and loader, and the half's work folder (bound at /ww/SUB inside).
+case $ARCH in
+    amd64|"")
+        CHROOT=wine10-trixie-amd64 CHROOT_ARCHES=amd64 PE=x86_64 LOADER=wine64 SUB=""
+        PACKAGES="wine64 libwine $BUILD_PACKAGES libunwind-dev gcc-mingw-w64-x86-64" ;;
+    i386)
+        # wine64 too: it makes the WINEPREFIX, as on a user's machine
+        CHROOT=wine10-trixie-i386 CHROOT_ARCHES=amd64,i386 PE=i386 LOADER=wine SUB=i386
+        PACKAGES="wine64 libwine wine32:i386 libwine:i386 $BUILD_PACKAGES gcc-multilib
+                  gcc-mingw-w64-i686" ;;
+    *) echo "test.sh: WW_WINE_ARCH=$ARCH: amd64 or i386" >&2; exit 2 ;;
+esac
+LIBDIR=/usr/lib/$PE-linux-gnu/wine
 start_time=$(date +%s)
 say() { printf '[%4ds] %s\n' $(( $(date +%s) - start_time )) "$*"; }
-summary() { echo "wine 10.0 amd64: $1 passed, $2 failed"; }
+
+# --- the driver: one run of this script per half -----------------------------
+if [ -z "$ARCH" ]; then
+    [ "$(id -u)" -eq 0 ] || { echo "test.sh: run me as root (chroot, mounts)" >&2; exit 1; }
+    status=0
+    for a in ${WW_WINE_ARCHES:-amd64 i386}; do
+        case $a in amd64|i386) ;; *)
+            echo "test.sh: WW_WINE_ARCHES: unknown $a"; echo "wine 10.0 $a: 0 passed, 1 failed"
+            status=1; continue ;;
+        esac
+        log=$(mktemp)
+        s=0
+        WW_WINE_ARCH=$a bash "$0" 2>&1 | tee "$log" || s=$?
+        # its summary line even if it died before printing it
+        grep -qE "^wine 10.0 $a: [0-9]+ passed, [0-9]+ failed$" "$log" ||
+            echo "wine 10.0 $a: 0 passed, 1 failed"
+        rm -f "$log"
+        [ "$s" -eq 0 ] || status=1
+    done
+    exit $status
+fi
+
+summary() { echo "wine 10.0 $ARCH: $1 passed, $2 failed"; }
 die() { echo "test.sh: $*" >&2; summary 0 1; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run me as root (chroot, mounts)"
 [ -f "$top/scripts/chroot.sh" ] || die "scripts/chroot.sh is missing"
 . "$top/scripts/debian-archive.sh"
 . "$top/scripts/chroot.sh"
-mkdir -p "$WORK/dl" "$WORK/in" "$WORK/lww"
+W=$WORK${SUB:+/$SUB}
+mkdir -p "$WORK/dl" "$W/in" "$W/lww"
 
-say "chroot $CHROOT (Debian trixie amd64 with its Wine and build tools)"
-chroot_make "$CHROOT" trixie amd64 "$(echo $PACKAGES)" || die "cannot make the trixie chroot"
+say "chroot $CHROOT (Debian trixie $CHROOT_ARCHES with its Wine and build tools)"
+chroot_make "$CHROOT" trixie "$CHROOT_ARCHES" "$(echo $PACKAGES)" || die "cannot make the trixie chroot"
 R=$(chroot_root "$CHROOT")
-V=$(chroot "$R" dpkg-query -W -f='${Version}' libwine) || die "no libwine in the chroot"
-SYSFILES="$R$LIBDIR/x86_64-unix/ntdll.so $R$LIBDIR/x86_64-windows/kernelbase.dll $R/usr/lib/wine/wine64"
+V=$(chroot "$R" dpkg-query -W -f='${Version}' "libwine:$ARCH") || die "no libwine:$ARCH in the chroot"
+SYSFILES="$R$LIBDIR/$PE-unix/ntdll.so $R$LIBDIR/$PE-windows/kernelbase.dll $R/usr/lib/wine/$LOADER"
 sys_hash=$(cat $SYSFILES | sha256sum)
 
 if [ ! -f "$WORK/dl/wine_${V#*:}.dsc" ]; then
@@ -343,27 +416,28 @@ fi
 
 # Inputs for the inside part: the patches, the bench sources, this script,
 # and libwritewatch (only the files git tracks, with their uncommitted edits).
-rm -rf "$WORK/in" && mkdir -p "$WORK/in"
-cp "$here"/*.patch "$here/../bench/wwcheck.c" "$here/../bench/wwbench.c" "$here/test.sh" "$WORK/in/"
-rm -rf "$WORK/lww/src" && mkdir -p "$WORK/lww/src"
+rm -rf "$W/in" && mkdir -p "$W/in"
+cp "$here"/*.patch "$here/../bench/wwcheck.c" "$here/../bench/wwbench.c" "$here/test.sh" "$W/in/"
+rm -rf "$W/lww/src" && mkdir -p "$W/lww/src"
 if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
     git -C "$top" ls-files -z -- . ':!wine-patch' | (cd "$top" && tar --null -T - -cf -) |
-        tar -xf - -C "$WORK/lww/src"
+        tar -xf - -C "$W/lww/src"
 else
-    tar -C "$top" --exclude=.git --exclude=wine-patch -cf - . | tar -xf - -C "$WORK/lww/src"
+    tar -C "$top" --exclude=.git --exclude=wine-patch -cf - . | tar -xf - -C "$W/lww/src"
 fi
 
-rm -f "$WORK/result"
+rm -f "$W/result"
 status=0
 CHROOT_BIND=$WORK:/ww chroot_run "$CHROOT" env WW_JOBS="${WW_JOBS:-2}" \
-    WW_BENCH_REPEAT="${WW_BENCH_REPEAT:-3}" bash /ww/in/test.sh --inside "$V" || status=$?
-if [ -f "$WORK/result" ]; then read -r passed failed <"$WORK/result"; else passed=0 failed=1; fi
-[ $status -eq 0 ] || { echo "test.sh: the run inside the chroot failed (status $status; logs: $WORK/logs)"; failed=$((failed + 1)); }
+    WW_BENCH_REPEAT="${WW_BENCH_REPEAT:-3}" bash "/ww${SUB:+/$SUB}/in/test.sh" --inside "$V" \
+    "$ARCH" "/ww${SUB:+/$SUB}" || status=$?
+if [ -f "$W/result" ]; then read -r passed failed <"$W/result"; else passed=0 failed=1; fi
+[ $status -eq 0 ] || { echo "test.sh: the run inside the chroot failed (status $status; logs: $W/logs)"; failed=$((failed + 1)); }
 if [ "$(cat $SYSFILES | sha256sum)" != "$sys_hash" ]; then
     echo "test.sh: BUG: the chroot's packaged Wine files changed during the run"
     failed=$((failed + 1))
 fi
-echo "logs: $WORK/logs"
+echo "logs: $W/logs"
 say "done"
 summary "$passed" "$failed"
 [ "$failed" -eq 0 ]
