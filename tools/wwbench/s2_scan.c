@@ -156,12 +156,12 @@ static void run_size(size_t len, uint64_t *rng)
     size_t npages = len / page_size();
     /* Small watches get more repeats: their calls take microseconds, where
      * one preemption moves a median, and they cost nothing to repeat.  The
-     * uffd methods get more rounds than the mprotect backend from 256 MiB
-     * on, where one call of the same walk varies by 20-40 % on this VM
-     * (the paired ratios of the bar need the rounds; mprotect is shown for
-     * scale, and its writes cost 6x theirs). */
+     * uffd methods get more rounds than the mprotect backend: one call of
+     * the same walk varies by 20-40 % on this VM, and the paired ratios of
+     * the bar need the rounds; mprotect is shown for scale, and its writes
+     * cost 6x theirs. */
     int repeats = opt.repeats ? opt.repeats
-                : len <= 64 * MIB ? 31 : len <= 256 * MIB ? 25
+                : len <= 64 * MIB ? 101 : len <= 256 * MIB ? 25
                 : len <= GIB ? 15 : 9;
     int mp_repeats = opt.repeats ? opt.repeats
                    : len <= 64 * MIB ? 31 : len <= 256 * MIB ? 15
@@ -385,7 +385,7 @@ void scenario_scan(void)
     printf("\nScenario 2: get+RESET of the whole watch, us per call (median of "
            "%s repeats; only the call is timed)\n",
            opt.repeats ? "--repeats"
-           : "31 (<= 64 MiB), 25, 15 (1 GiB), 9 (4 GiB); lib mprotect: "
+           : "101 (<= 64 MiB), 25, 15 (1 GiB), 9 (4 GiB); lib mprotect: "
              "31, 15, 7, 5");
     print_table(ran, run);
     for (size_t i = run; i < n; i++)
