@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # run.sh [WWBENCH-ARGS...] - install dependencies, build, and run the
 # project's main job: the demo (wwdemo: watch, write, report, on every
-# backend) and then the benchmark (wwbench: every scenario, ~2 minutes),
+# backend) and then the benchmark (wwbench: every scenario, ~5 minutes),
 # which also writes _build/wwbench.{csv,json,png}.  Pass --quick for a
 # short run, --help for wwbench's options.
 set -eu
