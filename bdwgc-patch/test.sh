@@ -66,16 +66,9 @@ hash_of() { sha256sum | cut -d' ' -f1; }
 mkdir -p "$WORK" "$LOGS"
 
 # --- 1. packages -------------------------------------------------------------
-missing=""
-for p in $PACKAGES; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    say "installing:$missing"
-    run apt-update.log apt-get update -q
-    run apt-install.log env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends $missing
-fi
+say "packages: installing what is missing of $(echo $PACKAGES | wc -w)"
+# shellcheck disable=SC2086
+run apt-install.log sh "$top/scripts/install-deps.sh" --only $PACKAGES
 
 # --- 2. libwritewatch, static and position-independent ----------------------
 # Only the files git tracks (plus their uncommitted edits): a clean clone's view.

@@ -3,12 +3,20 @@
 # install-deps.sh - install what building and testing libwritewatch needs on
 # Debian bookworm.  Runs apt-get only when something is missing (then
 # `apt-get update` once first).  Needs root (or sudo) in that case.
+#   sh scripts/install-deps.sh                 the library's own packages
+#   sh scripts/install-deps.sh --only P...     just packages P... (the test
+#                                              rigs: bdwgc-patch, wine-patch)
 set -eu
 
-PACKAGES="build-essential autoconf automake libtool pkg-config check \
+if [ "${1:-}" = --only ]; then
+    shift
+    PACKAGES="$*"
+else
+    PACKAGES="build-essential autoconf automake libtool pkg-config check \
 libsubunit-dev clang libwine-dev mandoc"
-# Extra packages a caller may ask for (e.g. the benchmark's gnuplot-nox).
-PACKAGES="$PACKAGES ${WW_EXTRA_PACKAGES:-}"
+    # Extra packages a caller may ask for (e.g. the benchmark's gnuplot-nox).
+    PACKAGES="$PACKAGES ${WW_EXTRA_PACKAGES:-}"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -156,16 +156,9 @@ trap 'echo "test.sh: interrupted" >&2; exit 130' INT TERM
 mkdir -p "$WORK" "$LOGS"
 
 # --- 1. packages -------------------------------------------------------------
-missing=""
-for p in $PACKAGES; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    say "installing:$missing"
-    run apt-update.log apt-get update -q
-    run apt-install.log env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends $missing
-fi
+say "packages: installing what is missing of $(echo $PACKAGES | wc -w)"
+# shellcheck disable=SC2086
+run apt-install.log sh "$top/scripts/install-deps.sh" --only $PACKAGES
 installed=$(dpkg-query -W -f='${Version}' wine64)
 [ "$installed" = "$WINE_VERSION" ] ||
     die "the installed wine64 is $installed; this patch and its ntdll.so are for $WINE_VERSION"
