@@ -287,7 +287,12 @@ static void releaser_lock(void)
 /* Release every inherited watch and empty the table.  Only the thread
  * that forked existed at the fork, and every path into the backend comes
  * through here first: nobody in this process holds the writer lock, a
- * watch's lock or a reader's count, whatever the copies say. */
+ * watch's lock or a reader's count, whatever the copies say.
+ * The arrays are the parent's copies, dropped without reuse or free: a
+ * raw fork may have caught a writer between publishing and taking the
+ * old array as its spare (then spare is current), or after freeing the
+ * old pair on growth (then spare was freed).  The published array itself
+ * is whole: a writer never changes one. */
 static void release(int eager)
 {
     struct table *cur = atomic_load(&current);
@@ -298,11 +303,8 @@ static void release(int eager)
         atomic_store(&cur->v[k]->lock, 0);
         ww__mp_release(cur->v[k], eager);
     }
-    if (cur) {
-        spare->n = 0;
-        atomic_store(&current, spare);
-        spare = cur;
-    }
+    atomic_store(&current, NULL);
+    spare = NULL;
     ww__mp_adopt();
     atomic_fetch_add(&generation, 1);
 }

@@ -792,13 +792,16 @@ static void *rf_watcher(void *arg)
     return NULL;
 }
 
-/* In the child: the inherited trackers closed, a new one watching hi,
- * then lo, each written once and reported. */
+/* In the child: the range the watcher thread watches written, the
+ * inherited trackers closed, a new one watching hi, then lo, each
+ * written once and reported. */
 static int rf_child_watches(char *hi, char *lo)
 {
     ww_tracker *t;
 
     alarm(10);                  /* a hang is a failure, not a timeout */
+    for (size_t k = 0; k < 4; k++)     /* inherited, maybe watched */
+        rf_other[k * PAGE] = 2;
     if (ww_tracker_close(rf_tracker) != 0 ||
         ww_tracker_close(rf_tracker2) != 0 ||
         ww_tracker_open(&t, t_backend, 0) != 0 ||
