@@ -798,7 +798,10 @@ static int rf_child_watches(char *hi, char *lo)
 {
     ww_tracker *t;
 
-    alarm(10);                  /* a hang is a failure, not a timeout */
+    /* A hang ends the child, not the test: the test runner's SIGALRM
+     * handler, inherited, would kill the whole process group. */
+    signal(SIGALRM, SIG_DFL);
+    alarm(3);
     if (ww_tracker_close(rf_tracker) != 0 ||
         ww_tracker_close(rf_tracker2) != 0 ||
         ww_tracker_open(&t, t_backend, 0) != 0 ||
@@ -823,18 +826,6 @@ START_TEST(test_raw_fork_under_table_changes)
     pthread_t writer, getter, watcher;
     char *hi, *lo;
     int bad = 0, killed = 0, hung = 0;
-    const char *slow = getenv("WW_TEST_SLOW");
-
-    /* Open defect: in about 1 run of test_mprotect in 10 (full suite,
-     * both cases), the test process itself dies of SIGKILL in this loop,
-     * cause not found yet; only when the children open and watch (closing
-     * the inherited trackers alone never did it, 0 of 20).  make
-     * check-slow runs it. */
-    if (!slow || strcmp(slow, "1") != 0) {
-        t_skip("the parent is killed by SIGKILL in ~1 run of 10 (open "
-               "defect): WW_TEST_SLOW=1 runs it");
-        return;
-    }
     rf_tracker = t_open();
     rf_tracker2 = t_open();
     rf_mem = t_watched(rf_tracker, RF_PAGES);
@@ -870,10 +861,18 @@ START_TEST(test_raw_fork_under_table_changes)
     pthread_join(writer, NULL);
     pthread_join(getter, NULL);
     pthread_join(watcher, NULL);
-    ck_assert_msg(bad == 0 && killed == 0 && hung == 0, "of %d raw-fork "
-                  "children, %d were killed (first write to their own new "
-                  "watch), %d hung and %d failed", RF_FORKS, killed, hung,
-                  bad);
+    /* A raw-fork child of a threaded process may only call
+     * async-signal-safe functions, and ww_watch is none: it may hang on a
+     * lock that a thread of the parent held at the fork (glibc's stdio
+     * list lock in fopen, seen in ~1 child of 900; malloc's would do the
+     * same).  That is the child's risk, not the defect tested here. */
+    if (hung)
+        fprintf(stderr, "raw fork under table changes: %d of %d children "
+                "hung on a lock inherited from a parent thread\n", hung,
+                RF_FORKS);
+    ck_assert_msg(bad == 0 && killed == 0, "of %d raw-fork children, %d "
+                  "were killed (first write to their own new watch) and %d "
+                  "failed", RF_FORKS, killed, bad);
     ww_tracker_close(rf_tracker2);
     ww_tracker_close(rf_tracker);
 }
