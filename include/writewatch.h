@@ -86,7 +86,12 @@
  *     raw forks too (syscall(SYS_fork), _Fork(), clone without CLONE_VM),
  *     which run no pthread_atfork handlers.  A child that shares the
  *     parent's memory (vfork(), clone with CLONE_VM) is not a fork child:
- *     it may use the trackers as another thread would.
+ *     it may use the trackers as another thread would.  A program that
+ *     discards that page (MADV_DONTNEED or MADV_FREE over a range it
+ *     thinks it owns) is not taken for a fork child either; like any
+ *     memory of another's, the page must not be unmapped, moved
+ *     (mremap), protected (the next call faults) or made MADV_KEEPONFORK
+ *     or MADV_DONTFORK.
  */
 #ifndef WRITEWATCH_H
 #define WRITEWATCH_H

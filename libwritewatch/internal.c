@@ -4,8 +4,11 @@
  * (internal.h): the page size, the result sink and the growable sorted
  * arrays.  Every other file uses these; none has its own.
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -21,6 +24,22 @@ size_t ww__page_size(void)
         atomic_store_explicit(&page, p, memory_order_relaxed);
     }
     return p;
+}
+
+void ww__process_self(struct ww__process *p)
+{
+    struct stat st;
+    int saved = errno;          /* a fault handler may be the caller */
+
+    p->pid = syscall(SYS_getpid);
+    p->pid_ns = stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
+    errno = saved;
+}
+
+int ww__process_same(const struct ww__process *a,
+                     const struct ww__process *b)
+{
+    return a->pid == b->pid && a->pid_ns == b->pid_ns;
 }
 
 /* --- the result sink ----------------------------------------------------- */

@@ -28,6 +28,23 @@
 /* The page size, read once.  Async-signal-safe. */
 size_t ww__page_size(void);
 
+/* --- which process this is ------------------------------------------------
+ * For a fork marker that reads zero (a MADV_WIPEONFORK page: watches.c,
+ * mprotect-mark.c): a fork child, or a program that discarded the page
+ * (MADV_DONTNEED or MADV_FREE over memory it does not own)?  The pid
+ * alone cannot tell a child that is pid 1 of a new pid namespace from a
+ * parent that is pid 1 of its own: the namespace's inode tells (0 without
+ * /proc).  Two system calls: only where a marker reads zero.
+ * Async-signal-safe. */
+struct ww__process {
+    long pid;
+    unsigned long long pid_ns;
+};
+
+void ww__process_self(struct ww__process *p);
+int ww__process_same(const struct ww__process *a,
+                     const struct ww__process *b);
+
 /* --- a watch ------------------------------------------------------------- */
 
 /* One run of pages [start, end). */

@@ -47,7 +47,9 @@
  *
  * The canary pages are also MADV_WIPEONFORK: they read as zero in any
  * fork child, raw system call or not, which tells one with a single load
- * where getpid() would cost a system call on every fault.
+ * where getpid() would cost a system call on every fault.  A zero is
+ * checked against the owner (pid and pid namespace, internal.h) before
+ * the watches are let go: a program may have discarded the page itself.
  */
 #include "config.h"
 
@@ -81,7 +83,17 @@ static atomic_int opening;              /* a spin lock for open_sentinel() */
  * byte 0 of the first is 1 here and 0 in a fork child. */
 static volatile unsigned char *canary;
 static int canary_wipes;                /* MADV_WIPEONFORK worked */
-static _Atomic pid_t owner;             /* without it: the process's pid */
+static _Atomic pid_t owner;             /* the process's pid, set last */
+static atomic_ullong owner_ns;          /* and its pid namespace */
+
+static void set_owner(void)
+{
+    struct ww__process self;
+
+    ww__process_self(&self);
+    atomic_store(&owner_ns, self.pid_ns);
+    atomic_store(&owner, (pid_t)self.pid);
+}
 
 void ww__mp_mark_init(void)
 {
@@ -89,7 +101,7 @@ void ww__mp_mark_init(void)
     void *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-    atomic_store(&owner, getpid());
+    set_owner();
     if (p == MAP_FAILED) {
         atomic_store(&unusable, 1);
         return;
@@ -99,12 +111,28 @@ void ww__mp_mark_init(void)
     canary[0] = 1;
 }
 
+/* The canary reads zero in this same process: the program discarded it
+ * (MADV_DONTNEED over memory it does not own), no fork.  Then it reads 1
+ * again, and the watches are kept. */
+static int canary_discarded(void)
+{
+    struct ww__process self, set;
+
+    set.pid = atomic_load(&owner);
+    set.pid_ns = atomic_load(&owner_ns);
+    ww__process_self(&self);
+    if (!ww__process_same(&self, &set))
+        return 0;
+    canary[0] = 1;
+    return 1;
+}
+
 int ww__mp_forked(void)
 {
     pid_t o;
 
     if (canary_wipes)
-        return canary[0] == 0;
+        return canary[0] == 0 && !canary_discarded();
     o = atomic_load(&owner);
     return o != 0 && getpid() != o;
 }
@@ -451,7 +479,7 @@ void ww__mp_adopt(void)
     atomic_store(&sentinel_w, -1);
     atomic_store(&unusable, canary == NULL);
     atomic_store(&opening, 0);
-    atomic_store(&owner, getpid());
+    set_owner();
     if (canary)
         canary[0] = 1;
 }

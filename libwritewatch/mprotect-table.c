@@ -287,8 +287,15 @@ static void releaser_lock(void)
 /* Release every inherited watch and empty the table.  Only the thread
  * that forked existed at the fork, and every path into the backend comes
  * through here first: nobody in this process holds the writer lock, a
- * watch's lock or a reader's count, whatever the copies say. */
-static void release(int eager)
+ * watch's lock or a reader's count, whatever the copies say.
+ * torn: a raw fork caught a writer in the middle of a change (it held the
+ * writer lock).  Then the arrays are dropped, neither reused nor freed:
+ * the writer may have published the new array and not yet taken the old
+ * one as its spare (spare is current: the next insert would shift
+ * entries in place under the handlers' feet and lose a watch), or freed
+ * the old pair on growth (spare is freed).  The published array itself
+ * is whole: a writer never changes one. */
+static void release(int eager, int torn)
 {
     struct table *cur = atomic_load(&current);
 
@@ -298,7 +305,10 @@ static void release(int eager)
         atomic_store(&cur->v[k]->lock, 0);
         ww__mp_release(cur->v[k], eager);
     }
-    if (cur) {
+    if (torn) {
+        atomic_store(&current, NULL);
+        spare = NULL;
+    } else if (cur) {
         spare->n = 0;
         atomic_store(&current, spare);
         spare = cur;
@@ -312,7 +322,7 @@ void ww__mp_table_fork_child(void)
 {
     atomic_store(&releaser, 0);
     if (ww__mp_forked())
-        release(1);
+        release(1, 0);          /* the prepare handler held the lock */
     atomic_store(&writer, 0);
 }
 
@@ -328,8 +338,9 @@ int ww__mp_fork_check(void)
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     releaser_lock();
     if (ww__mp_forked()) {
-        atomic_store(&writer, 0);
-        release(0);
+        int torn = atomic_exchange(&writer, 0) != 0;
+
+        release(0, torn);
         released = 1;
     }
     atomic_store(&releaser, 0);

@@ -44,7 +44,7 @@ struct ww_tracker {
 
 static int forked_since_open(const ww_tracker *t)
 {
-    return t->space != ww__space();
+    return t->space != ww__space() && t->space != ww__space_confirm();
 }
 
 /* --- backends ------------------------------------------------------------ */

@@ -38,10 +38,24 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
  * A child sharing the memory (vfork, clone with CLONE_VM) keeps the page:
  * for the library it is one more thread, which it is for the memory.
  * Without MADV_WIPEONFORK (Linux < 4.14) the pid tells, as before.
+ *
+ * A page that reads zero may also be one the program discarded itself
+ * (MADV_DONTNEED or MADV_FREE over a range it thinks it owns): that is no
+ * fork, and taking a new generation would make every tracker answer
+ * -ECHILD for good.  So a zero is checked, on that slow path only,
+ * against who set the generation (the witness: the process, by pid and
+ * pid namespace); the same process puts its generation back.  A page
+ * unmapped or made inaccessible cannot be saved: the next call faults, as
+ * with any other memory of the library's (writewatch.h says so).
  */
 static _Atomic(atomic_ulong *) marker;
 static atomic_int marker_unusable;      /* madvise refused: use the pid */
 static atomic_ulong generations;        /* the last one handed out */
+/* The witness, stored generation first and read pid first: whoever sees
+ * a pid sees the generation its process set. */
+static atomic_ulong witness_gen;
+static atomic_ullong witness_ns;
+static atomic_long witness_pid;
 
 /* The marker page, made once; NULL without one (*err: why). */
 static atomic_ulong *marker_page(int *err)
@@ -80,6 +94,31 @@ unsigned long ww__space(void)
     return (unsigned long)syscall(SYS_getpid);
 }
 
+/* m reads zero: if this process set its generation (the program
+ * discarded the page, no fork), put that generation back. */
+static void rescue(atomic_ulong *m)
+{
+    struct ww__process self, set;
+    unsigned long zero = 0;
+
+    set.pid = atomic_load(&witness_pid);
+    set.pid_ns = atomic_load(&witness_ns);
+    if (set.pid == 0)
+        return;
+    ww__process_self(&self);
+    if (ww__process_same(&self, &set))
+        atomic_compare_exchange_strong(m, &zero, atomic_load(&witness_gen));
+}
+
+unsigned long ww__space_confirm(void)
+{
+    atomic_ulong *m = atomic_load_explicit(&marker, memory_order_acquire);
+
+    if (m && atomic_load(m) == 0)
+        rescue(m);
+    return ww__space();
+}
+
 int ww__space_claim(unsigned long *space)
 {
     int err;
@@ -91,11 +130,22 @@ int ww__space_claim(unsigned long *space)
         return err;
     }
     g = atomic_load(m);
+    if (g == 0) {
+        rescue(m);
+        g = atomic_load(m);
+    }
     while (g == 0) {
         unsigned long mine = atomic_fetch_add(&generations, 1) + 1;
 
-        if (atomic_compare_exchange_strong(m, &g, mine))
-            g = mine;               /* else g is the one another took */
+        if (atomic_compare_exchange_strong(m, &g, mine)) {
+            struct ww__process self;
+
+            ww__process_self(&self);
+            atomic_store(&witness_gen, mine);
+            atomic_store(&witness_ns, self.pid_ns);
+            atomic_store(&witness_pid, self.pid);
+            g = mine;
+        }                           /* else g is the one another took */
     }
     *space = g;
     return 0;

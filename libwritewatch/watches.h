@@ -53,4 +53,10 @@ void ww__watches_remove(struct ww__watch *w);
 int ww__space_claim(unsigned long *space);
 unsigned long ww__space(void);
 
+/* ww__space for a caller it did not match: a marker the program
+ * discarded in this same process (MADV_DONTNEED) is no fork, and gets its
+ * generation back first (watches.c).  Two system calls where the marker
+ * reads zero, none otherwise. */
+unsigned long ww__space_confirm(void);
+
 #endif /* WW_WATCHES_H */

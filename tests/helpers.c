@@ -625,6 +625,37 @@ int t_seccomp_fail(long nr, long long arg1, int err)
 #endif
 }
 
+int t_madvise_wipeonfork_at(const char *file, int line, int advice)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    uintptr_t lo[16], hi[16], start = 0, end = 0;
+    char text[512];
+    int n = 0;
+
+    expect_at(f != NULL, "/proc/self/smaps: %s", strerror(errno));
+    while (fgets(text, sizeof(text), f)) {
+        unsigned long a, b;
+        char c;
+
+        /* A mapping's first line: "start-end perms ..." */
+        if (sscanf(text, "%lx-%lx %c", &a, &b, &c) == 3) {
+            start = a;
+            end = b;
+        } else if (strncmp(text, "VmFlags:", 8) == 0 &&
+                   strstr(text, " wf") && n < 16) {
+            lo[n] = start;
+            hi[n++] = end;
+        }
+    }
+    fclose(f);
+    /* Not while reading: smaps must not change under fgets. */
+    for (int i = 0; i < n; i++)
+        expect_at(madvise((void *)lo[i], hi[i] - lo[i], advice) == 0,
+                  "madvise(%#lx, %#lx, %d): %s", (unsigned long)lo[i],
+                  (unsigned long)(hi[i] - lo[i]), advice, strerror(errno));
+    return n;
+}
+
 int t_count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");

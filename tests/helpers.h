@@ -182,6 +182,13 @@ int t_userfaultfd_here(void);
 /* The number of open file descriptors of this process (/proc/self/fd). */
 int t_count_fds(void);
 
+/* madvise(advice) over every mapping of this process that is
+ * MADV_WIPEONFORK (VmFlags "wf" in /proc/self/smaps): the library's fork
+ * markers among them -- what a program does that frees memory it does
+ * not own.  Returns how many mappings (asserts the madvise calls). */
+#define t_madvise_wipeonfork(advice) t_madvise_wipeonfork_at(T_AT, advice)
+int t_madvise_wipeonfork_at(const char *file, int line, int advice);
+
 /* In a child about to be a sandbox: a seccomp filter under which the
  * system call nr fails with err (only when the low 32 bits of its second
  * argument are arg1, if arg1 >= 0; an ioctl's request, passed as unsigned:

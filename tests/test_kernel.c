@@ -390,6 +390,47 @@ START_TEST(test_raw_fork_child_refuses)
 }
 END_TEST
 
+/* A program that frees memory it does not own -- madvise(MADV_DONTNEED)
+ * over every MADV_WIPEONFORK page, the library's fork markers among them
+ * -- is no fork child: its trackers keep working, writes before and after
+ * are reported, the range stays taken, and a fork child afterwards (which
+ * discards the markers again) is still refused.  Before the fix: -ECHILD
+ * from every tracker, and (mprotect) the watches were let go and a second
+ * tracker could watch the same range. */
+START_TEST(test_discarded_fork_marker)
+{
+    ww_tracker *t = t_open(), *t2 = t_open();
+    char *mem = t_watched(t, 8);
+    void *pages[8];
+    size_t count = 8, expect[] = { 1, 6 };
+    int status;
+    pid_t pid;
+
+    mem[PAGE] = 1;
+    ck_assert_int_gt(t_madvise_wipeonfork(MADV_DONTNEED), 0);
+    mem[6 * PAGE] = 1;
+    ck_assert_int_eq(ww_get(t, mem, 8 * PAGE, WW_GET_RESET, pages, &count), 0);
+    t_assert_pages(pages, count, mem, expect, 2);
+    ck_assert_int_eq(ww_watch(t2, mem, 8 * PAGE, 0), -EEXIST);
+    pid = t_fork(1);
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        size_t n = 8;
+
+        t_madvise_wipeonfork(MADV_DONTNEED);
+        t_child_expect(ww_get(t, mem, 8 * PAGE, 0, pages, &n) == -ECHILD);
+        t_child_expect(ww_tracker_close(t) == 0);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    t_assert_child_ok(status, "raw fork child after a discarded marker");
+    mem[3 * PAGE] = 1;
+    ck_assert_uint_eq(t_count_written_reset(t, mem, 8), 1);
+    ww_tracker_close(t2);
+    ww_tracker_close(t);
+}
+END_TEST
+
 /* Issue 11, defect 1.  The watched memory is unmapped and new memory is
  * mapped at the same address and watched by another tracker: the first
  * watch is stale, and neither its queries nor its unwatch may touch the
@@ -628,6 +669,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_unmapped_under_watch);
     tcase_add_test(tc, test_fork_child_refuses);
     tcase_add_test(tc, test_raw_fork_child_refuses);
+    tcase_add_test(tc, test_discarded_fork_marker);
     tcase_add_test(tc, test_stale_watch_cannot_steal);
     tcase_add_test(tc, test_stale_watch_same_tracker);
     tcase_add_test(tc, test_overlap_across_backends);
