@@ -92,6 +92,15 @@
  *     memory of another's, the page must not be unmapped, moved
  *     (mremap), protected (the next call faults) or made MADV_KEEPONFORK
  *     or MADV_DONTFORK.
+ *   - A child of a raw fork of a multi-threaded process may, as POSIX says,
+ *     call only async-signal-safe functions until it execs, and no function
+ *     of this library is one: they may allocate or free memory, and
+ *     ww_tracker_open() and ww_watch() read /proc through stdio.  Such a
+ *     child's ww_watch() was seen to wait forever on glibc's stdio lock,
+ *     held by a parent thread at the fork (about 1 child in 900 in
+ *     tests/test_mprotect.c, test_raw_fork_under_table_changes).  After
+ *     fork(), whose atfork handlers make malloc and stdio usable in the
+ *     child, or in a single-threaded process, every call is fine.
  */
 #ifndef WRITEWATCH_H
 #define WRITEWATCH_H
