@@ -111,7 +111,7 @@ static double time_msync(char *base, size_t len, int repeats)
  * made up to a whole round apart, and this shared VM's memory bandwidth
  * drifts between rounds: raw/256 and raw make the very same walk of a
  * clean 256 MiB or 1 GiB watch, and their medians differed by 1.21-1.25x
- * in a full run (README).
+ * in a scenario-2 run (README, "Benchmark").
  */
 static void add_paired(const char *where, double *const all[N_S2],
                        const enum status st[N_S2], int repeats)
