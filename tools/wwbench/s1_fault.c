@@ -98,12 +98,14 @@ void scenario_fault(void)
         }
     progress_done();
 
-    /* Paired ratios, before res_add sorts the samples: lib uffd over raw
-     * uffd (neighbours in the order), the mprotect reference over lib
-     * uffd (lib mprotect is its neighbour; the naive one is not). */
+    /* The mprotect reference: the library's backend once it works, else
+     * the bench's own.  Paired ratios, before res_add sorts the samples:
+     * lib uffd over raw uffd (neighbours in the order), the reference
+     * over lib uffd (lib mprotect is its neighbour; the naive one is not). */
     size_t i_raw = 1, i_lib = 2,
            i_mp = method_available(M_LIB_MPROTECT, NULL) == 0 &&
                   st[3] == ST_OK ? 3 : 4;
+    const char *ref = method_get(s1_methods[i_mp])->key;
     double *q_lib = calloc((size_t)repeats, sizeof(double));
     double *q_mp = calloc((size_t)repeats, sizeof(double));
     int n_lib = 0, n_mp = 0;
@@ -135,10 +137,6 @@ void scenario_fault(void)
         free(samples[k]);
     }
 
-    /* The mprotect reference: the library's backend once it exists, else
-     * the bench's own. */
-    const char *ref = res_value(1, where, "lib-mprotect", "ns/page") > 0
-                          ? "lib-mprotect" : "naive-mprotect";
     double raw = res_value(1, where, "raw-uffd", "ns/page");
     double lib = res_value(1, where, "lib-uffd", "ns/page");
     double mp = res_value(1, where, ref, "ns/page");
