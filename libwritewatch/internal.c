@@ -26,20 +26,29 @@ size_t ww__page_size(void)
     return p;
 }
 
-void ww__process_self(struct ww__process *p)
+/* --- who set a fork marker ---------------------------------------------- */
+static unsigned long long pid_ns_self(void)
 {
     struct stat st;
     int saved = errno;          /* a fault handler may be the caller */
+    unsigned long long ns = stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
 
-    p->pid = syscall(SYS_getpid);
-    p->pid_ns = stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
     errno = saved;
+    return ns;
 }
 
-int ww__process_same(const struct ww__process *a,
-                     const struct ww__process *b)
+void ww__witness_set(struct ww__witness *w)
 {
-    return a->pid == b->pid && a->pid_ns == b->pid_ns;
+    atomic_store(&w->pid_ns, pid_ns_self());
+    atomic_store(&w->pid, syscall(SYS_getpid));
+}
+
+int ww__witness_is_self(const struct ww__witness *w)
+{
+    long pid = atomic_load(&w->pid);
+
+    return pid != 0 && atomic_load(&w->pid_ns) == pid_ns_self() &&
+           pid == syscall(SYS_getpid);
 }
 
 /* --- the result sink ----------------------------------------------------- */

@@ -28,22 +28,28 @@
 /* The page size, read once.  Async-signal-safe. */
 size_t ww__page_size(void);
 
-/* --- which process this is ------------------------------------------------
- * For a fork marker that reads zero (a MADV_WIPEONFORK page: watches.c,
- * mprotect-mark.c): a fork child, or a program that discarded the page
- * (MADV_DONTNEED or MADV_FREE over memory it does not own)?  The pid
- * alone cannot tell a child that is pid 1 of a new pid namespace from a
- * parent that is pid 1 of its own: the namespace's inode tells (0 without
- * /proc).  Two system calls: only where a marker reads zero.
- * Async-signal-safe. */
-struct ww__process {
-    long pid;
-    unsigned long long pid_ns;
+/* --- who set a fork marker -------------------------------------------------
+ * A fork marker (a MADV_WIPEONFORK page: watches.c, mprotect-mark.c) that
+ * reads zero means a fork child -- or a program that discarded the page
+ * (MADV_DONTNEED or MADV_FREE over memory it does not own).  The witness
+ * tells them apart: the process that set the marker, by pid and pid
+ * namespace (the pid alone cannot tell a child that is pid 1 of a new pid
+ * namespace from a parent that is pid 1 of its own; the namespace's inode
+ * is 0 without /proc).  Each costs two system calls: only where a marker
+ * reads zero, or where one is set.  Async-signal-safe.
+ */
+struct ww__witness {
+    atomic_long pid;            /* 0: never set; stored last, read first */
+    atomic_ullong pid_ns;
 };
 
-void ww__process_self(struct ww__process *p);
-int ww__process_same(const struct ww__process *a,
-                     const struct ww__process *b);
+/* This process set the marker.  Whatever the caller stored before it
+ * (watches.c: the generation) is seen by whoever sees this pid. */
+void ww__witness_set(struct ww__witness *w);
+
+/* 1 if this process set the marker last (a zero there is no fork), 0 if
+ * another one did, or none. */
+int ww__witness_is_self(const struct ww__witness *w);
 
 /* --- a watch ------------------------------------------------------------- */
 

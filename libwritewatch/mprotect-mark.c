@@ -48,7 +48,7 @@
  * The canary pages are also MADV_WIPEONFORK: they read as zero in any
  * fork child, raw system call or not, which tells one with a single load
  * where getpid() would cost a system call on every fault.  A zero is
- * checked against the owner (pid and pid namespace, internal.h) before
+ * checked against the owner (its witness, internal.h) before
  * the watches are let go: a program may have discarded the page itself.
  */
 #include "config.h"
@@ -83,17 +83,7 @@ static atomic_int opening;              /* a spin lock for open_sentinel() */
  * byte 0 of the first is 1 here and 0 in a fork child. */
 static volatile unsigned char *canary;
 static int canary_wipes;                /* MADV_WIPEONFORK worked */
-static _Atomic pid_t owner;             /* the process's pid, set last */
-static atomic_ullong owner_ns;          /* and its pid namespace */
-
-static void set_owner(void)
-{
-    struct ww__process self;
-
-    ww__process_self(&self);
-    atomic_store(&owner_ns, self.pid_ns);
-    atomic_store(&owner, (pid_t)self.pid);
-}
+static struct ww__witness owner;        /* who set canary[0] */
 
 void ww__mp_mark_init(void)
 {
@@ -101,7 +91,7 @@ void ww__mp_mark_init(void)
     void *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-    set_owner();
+    ww__witness_set(&owner);
     if (p == MAP_FAILED) {
         atomic_store(&unusable, 1);
         return;
@@ -116,12 +106,7 @@ void ww__mp_mark_init(void)
  * again, and the watches are kept. */
 static int canary_discarded(void)
 {
-    struct ww__process self, set;
-
-    set.pid = atomic_load(&owner);
-    set.pid_ns = atomic_load(&owner_ns);
-    ww__process_self(&self);
-    if (!ww__process_same(&self, &set))
+    if (!ww__witness_is_self(&owner))
         return 0;
     canary[0] = 1;
     return 1;
@@ -129,12 +114,12 @@ static int canary_discarded(void)
 
 int ww__mp_forked(void)
 {
-    pid_t o;
+    long o;
 
     if (canary_wipes)
         return canary[0] == 0 && !canary_discarded();
-    o = atomic_load(&owner);
-    return o != 0 && getpid() != o;
+    o = atomic_load(&owner.pid);
+    return o != 0 && syscall(SYS_getpid) != o;
 }
 
 /* 1 if [start, end) lies inside one VMA registered with a userfaultfd, 0
@@ -479,7 +464,7 @@ void ww__mp_adopt(void)
     atomic_store(&sentinel_w, -1);
     atomic_store(&unusable, canary == NULL);
     atomic_store(&opening, 0);
-    set_owner();
+    ww__witness_set(&owner);
     if (canary)
         canary[0] = 1;
 }

@@ -51,11 +51,10 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(atomic_ulong *) marker;
 static atomic_int marker_unusable;      /* madvise refused: use the pid */
 static atomic_ulong generations;        /* the last one handed out */
-/* The witness, stored generation first and read pid first: whoever sees
- * a pid sees the generation its process set. */
+/* The generation this process set, stored before its witness: whoever
+ * the witness says set the marker finds the generation it set. */
 static atomic_ulong witness_gen;
-static atomic_ullong witness_ns;
-static atomic_long witness_pid;
+static struct ww__witness witness;
 
 /* The marker page, made once; NULL without one (*err: why). */
 static atomic_ulong *marker_page(int *err)
@@ -98,15 +97,9 @@ unsigned long ww__space(void)
  * discarded the page, no fork), put that generation back. */
 static void rescue(atomic_ulong *m)
 {
-    struct ww__process self, set;
     unsigned long zero = 0;
 
-    set.pid = atomic_load(&witness_pid);
-    set.pid_ns = atomic_load(&witness_ns);
-    if (set.pid == 0)
-        return;
-    ww__process_self(&self);
-    if (ww__process_same(&self, &set))
+    if (ww__witness_is_self(&witness))
         atomic_compare_exchange_strong(m, &zero, atomic_load(&witness_gen));
 }
 
@@ -138,12 +131,8 @@ int ww__space_claim(unsigned long *space)
         unsigned long mine = atomic_fetch_add(&generations, 1) + 1;
 
         if (atomic_compare_exchange_strong(m, &g, mine)) {
-            struct ww__process self;
-
-            ww__process_self(&self);
             atomic_store(&witness_gen, mine);
-            atomic_store(&witness_ns, self.pid_ns);
-            atomic_store(&witness_pid, self.pid);
+            ww__witness_set(&witness);
             g = mine;
         }                           /* else g is the one another took */
     }
