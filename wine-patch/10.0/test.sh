@@ -57,8 +57,8 @@ WINE64=/usr/lib/wine/wine64          # makes the (64-bit) WINEPREFIX for both
 SCENARIOS=("1 4096 seq getreset" "1 4096 rand separate" "2 4096 rand getreset"
            "2 4096 seq separate" "1 65536 seq getreset 5")
 # Generated files the repack tarball lacks and makedep opens (never compiled
-# for ntdll.so); fill_placeholders finds any others, one configure run each.
-PLACEHOLDERS="include/wine/vulkan.h include/wine/wgl.h include/wine/wgl_driver.h
+# for ntdll.so); wine_tree_fill_placeholders finds any others, one configure run each.
+WT_PLACEHOLDERS="include/wine/vulkan.h include/wine/wgl.h include/wine/wgl_driver.h
     dlls/dwrite/bracket.c dlls/dwrite/direction.c dlls/dwrite/linebreak.c dlls/dwrite/mirror.c
     dlls/dwrite/scripts.c dlls/dwrite/shapers/arabic_table.c dlls/gdi32/uniscribe/bracket.c
     dlls/gdi32/uniscribe/direction.c dlls/gdi32/uniscribe/indicsyllable.c
@@ -96,66 +96,23 @@ if [ "$(cat "$LWW/stamp" 2>/dev/null)" != "$lww_hash" ]; then
 fi
 
 # 2. the patched tree
-fill_placeholders() {
-    local f m d i
-    for f in $PLACEHOLDERS; do [ -e "$f" ] || { mkdir -p "$(dirname "$f")" && touch "$f"; }; done
-    for i in $(seq 1 100); do
-        f=$( (./config.status 2>&1 || true) | sed -n 's/^makedep: error: open \(.*\) : No such file.*/\1/p')
-        f=${f%%$'\n'*}
-        [ -z "$f" ] && return 0
-        echo "placeholder (not in the list yet): $f"
-        case $f in wine/*) touch "include/$f"; continue ;; esac
-        for m in $(grep -lF -- "$f" $(find . -name Makefile.in) || true); do
-            d=$(dirname "$m")
-            [ -e "$d/$f" ] && continue
-            mkdir -p "$(dirname "$d/$f")" && touch "$d/$f" && continue 2
-        done
-        echo "cannot place $f"; return 1
-    done
-    return 1
-}
-prepare_tree() {
-    rm -rf "$TREE"
-    dpkg-source -x "$DL/wine_${V#*:}.dsc" "$TREE"
-    cd "$TREE"
-    local p
-    for p in "$W"/in/*.patch; do
-        echo "applying $(basename "$p")"
-        patch -p1 --no-backup-if-mismatch <"$p"
-    done
-    # Test harness only, not part of the patch: kernel32's tests (Debian
-    # drops them: their generated.c is stripped), and kernelbase's memory.c
-    # without Debian's fixes/virtual-protect.patch for the second kernelbase.dll
-    sed -i 's|^WINE_CONFIG_MAKEFILE(dlls/kernel32)$|&\nWINE_CONFIG_MAKEFILE(dlls/kernel32/tests)|' configure.ac
-    sed -i '/^\tgenerated.c \\$/d' dlls/kernel32/tests/Makefile.in
+WT_DSC=$DL/wine_${V#*:}.dsc WT_TREE=$TREE WT_PATCHES=$W/in WT_LWW_PREFIX=$LWW/prefix
+WT_LIBDIR=$LIBDIR WT_CONFIGURE="$WIN64 --without-wayland"
+# shellcheck source=wine-patch/tree.sh
+. "$W/in/tree.sh"
+# What debian/rules does before configure, minus the parts needing data
+# packages (Vulkan's XML, Unicode tables); and, test harness only, not part
+# of the patch: kernelbase's memory.c without Debian's
+# fixes/virtual-protect.patch, for the second kernelbase.dll.
+wine_tree_generate() {
     patch -R -p1 --no-backup-if-mismatch <debian/patches/fixes/virtual-protect.patch
-    # What debian/rules does before configure, minus the parts needing data
-    # packages (Vulkan's XML, Unicode tables).
     ./tools/make_requests
     ./tools/make_specfiles    # dlls/ntdll/ntsyscalls.h and win32u's
-    sed -n 's/^\tln -sf \(\.\.\/.*svg\) \(.*svg\)$/\1 \2/p' debian/rules |
-        while read -r target name; do ln -sf "$target" "$name"; done
-    mkdir -p nls && cp /usr/share/wine/nls/*.nls nls/
-    cp /usr/share/misc/config.sub /usr/share/misc/config.guess tools/
-    autoreconf -fi
-    # Debian's paths: unix/loader.c compiles in the relative paths between them.
-    # i386: no --enable-win64, Wine's configure builds the i386 tree with -m32.
-    PKG_CONFIG_PATH=$LWW/prefix/lib/pkgconfig ./configure $WIN64 --without-x \
-        --without-freetype --without-wayland --prefix=/usr --libdir=$LIBDIR \
-        --bindir=/usr/lib/wine --datarootdir=/usr/share/wine ||
-        [ -x config.status ]    # makedep fails on the missing generated files: fill them in
-    fill_placeholders
-    [ -f Makefile ]
-    grep -q '^#define HAVE_LIBWRITEWATCH 1' include/config.h ||
-        { echo "configure did not find libwritewatch"; return 1; }
 }
-tree_hash=$( (cat "$W"/in/*.patch "$DL/wine_${V#*:}.dsc"; declare -f prepare_tree fill_placeholders
-              echo "$PLACEHOLDERS $WIN64 $LIBDIR") | sha256sum | cut -c1-32)
+tree_hash=$(wine_tree_key | sha256sum | cut -c1-32)
 if [ "$(cat "$TREE/.ww-stamp" 2>/dev/null)" != "$tree_hash" ]; then
     say "wine $V: unpacking, patching and configuring a fresh $ARCH tree (about 1-2 min)"
-    export -f prepare_tree fill_placeholders
-    export TREE W DL V LWW LIBDIR PLACEHOLDERS WIN64
-    run wine-prepare.log bash -euo pipefail -c prepare_tree
+    wine_tree_make wine-prepare.log
     echo "$tree_hash" >"$TREE/.ww-stamp"
 fi
 cd "$TREE"
@@ -417,7 +374,8 @@ fi
 # Inputs for the inside part: the patches, the bench sources, this script,
 # and libwritewatch (only the files git tracks, with their uncommitted edits).
 rm -rf "$W/in" && mkdir -p "$W/in"
-cp "$here"/*.patch "$here/../bench/wwcheck.c" "$here/../bench/wwbench.c" "$here/test.sh" "$W/in/"
+cp "$here"/*.patch "$here/../bench/wwcheck.c" "$here/../bench/wwbench.c" "$here/test.sh" \
+    "$here/../tree.sh" "$W/in/"
 rm -rf "$W/lww/src" && mkdir -p "$W/lww/src"
 if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
     git -C "$top" ls-files -z -- . ':!wine-patch' | (cd "$top" && tar --null -T - -cf -) |

@@ -204,10 +204,9 @@ if [ ! -f "$dsc" ]; then
 fi
 
 # --- 4. the patched tree: ntdll.so and kernel32_test.exe -------------------
-# Placeholders for generated files that the repack tarball lacks: makedep opens
-# every source named in every Makefile.in, even ones never built here.  The
-# known ones first, then one config.status run per file makedep still misses.
-PLACEHOLDERS="include/wine/vulkan.h include/wine/vulkan_driver.h include/wine/wgl.h
+# Generated files the repack tarball lacks and makedep opens (never compiled
+# for ntdll.so); wine_tree_fill_placeholders finds any others.
+WT_PLACEHOLDERS="include/wine/vulkan.h include/wine/vulkan_driver.h include/wine/wgl.h
     include/wine/wgl_driver.h dlls/opengl32/thunks.c dlls/opengl32/unix_thunks.c
     dlls/winevulkan/loader_thunks.c dlls/winevulkan/vulkan_thunks.c dlls/win32u/vertical.c
     dlls/wineps.drv/vertical.c dlls/dwrite/shapers/arabic_table.c
@@ -215,67 +214,20 @@ PLACEHOLDERS="include/wine/vulkan.h include/wine/vulkan_driver.h include/wine/wg
     dlls/dwrite/scripts.c dlls/gdi32/uniscribe/bracket.c dlls/gdi32/uniscribe/direction.c
     dlls/gdi32/uniscribe/indicsyllable.c dlls/gdi32/uniscribe/linebreak.c
     dlls/gdi32/uniscribe/mirror.c dlls/gdi32/uniscribe/shaping.c"
-fill_placeholders() {
-    local f m d i
-    for f in $PLACEHOLDERS; do [ -e "$f" ] || touch "$f"; done
-    for i in $(seq 1 200); do
-        f=$( (./config.status 2>&1 || true) | sed -n 's/^makedep: error: open \(.*\) : No such file.*/\1/p')
-        f=${f%%$'\n'*}
-        [ -z "$f" ] && return 0
-        case $f in wine/*) touch "include/$f"; continue ;; esac
-        for m in $(grep -lF -- "$f" $(find . -name Makefile.in) || true); do
-            d=$(dirname "$m")
-            [ -e "$d/$f" ] && continue
-            mkdir -p "$(dirname "$d/$f")" && touch "$d/$f" && continue 2
-        done
-        echo "cannot place $f"; return 1
-    done
-    return 1
-}
-
-prepare_tree() {
-    rm -rf "$TREE"
-    dpkg-source -x "$dsc" "$TREE"
-    cd "$TREE"
-    local p
-    for p in "$here"/*.patch; do
-        echo "applying $(basename "$p")"
-        patch -p1 --no-backup-if-mismatch <"$p"
-    done
-    # Test harness only, not part of the patch: Debian drops kernel32's tests
-    # (their generated.c is stripped); build them without it.
-    sed -i 's|^WINE_CONFIG_MAKEFILE(dlls/kernel32)$|&\nWINE_CONFIG_MAKEFILE(dlls/kernel32/tests)|' configure.ac
-    sed -i '/^\tgenerated.c \\$/d' dlls/kernel32/tests/Makefile.in
-    # What debian/rules does before configure, minus the parts needing Vulkan's XML.
+WT_DSC=$dsc WT_TREE=$TREE WT_PATCHES=$here WT_LWW_PREFIX=$LWW/prefix WT_LIBDIR=$LIBDIR
+WT_CONFIGURE=$WIN64
+# shellcheck source=wine-patch/tree.sh
+. "$here/../tree.sh"
+# What debian/rules does before configure, minus the parts needing Vulkan's XML.
+wine_tree_generate() {
     ./debian/scripts/generate server/trace.generated make_requests
     ./debian/scripts/generate server/request.generated make_requests
     ./tools/make_requests
-    sed -n 's/^\tln -sf \(\.\.\/.*svg\) \(.*svg\)$/\1 \2/p' debian/rules |
-        while read -r target name; do ln -sf "$target" "$name"; done
-    mkdir -p nls && cp /usr/share/wine/nls/*.nls nls/
-    cp /usr/share/misc/config.sub /usr/share/misc/config.guess tools/
-    autoreconf -fi
-    # Debian's paths: unix/loader.c compiles in the relative paths between them.
-    # i386: no --enable-win64, Wine's configure builds the i386 tree with -m32.
-    PKG_CONFIG_PATH=$LWW/prefix/lib/pkgconfig ./configure $WIN64 --without-x \
-        --without-freetype --prefix=/usr --libdir="$LIBDIR" \
-        --bindir=/usr/lib/wine --datarootdir=/usr/share/wine ||
-        [ -x config.status ]    # makedep fails on the missing generated files: fill them in
-    fill_placeholders
-    [ -f Makefile ]
-    grep -q '^#define HAVE_LIBWRITEWATCH 1' include/config.h ||
-        { echo "configure did not find libwritewatch"; return 1; }
 }
-
-tree_hash=$( (cat "$here"/*.patch "$dsc"; declare -f prepare_tree fill_placeholders
-              echo "$PLACEHOLDERS $WIN64 $LIBDIR") |
-            sha256sum | cut -d' ' -f1)
+tree_hash=$(wine_tree_key | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$TREE/.ww-stamp" 2>/dev/null)" != "$tree_hash" ]; then
     say "wine: unpacking, patching and configuring a fresh $ARCH tree (about 30 s amd64, 105 s i386)"
-    # its own bash, so that -e holds inside (run's "if" would switch it off)
-    export -f prepare_tree fill_placeholders
-    export TREE here dsc LWW PLACEHOLDERS WIN64 LIBDIR
-    run wine-prepare.log bash -euo pipefail -c prepare_tree
+    wine_tree_make wine-prepare.log
     echo "$tree_hash" >"$TREE/.ww-stamp"
 fi
 cd "$TREE"
