@@ -54,8 +54,8 @@ LIBDIR=/usr/lib/$PE-linux-gnu/wine   # Debian's; loader.c compiles in the paths
 SYS_LOADER=/usr/lib/wine/$LOADER
 SYS_SERVER=/usr/lib/wine/wineserver
 WINE64=/usr/lib/wine/wine64          # makes the (64-bit) WINEPREFIX for both
-SCENARIOS=("1 4096 seq getreset" "1 4096 rand separate" "2 4096 rand getreset"
-           "2 4096 seq separate" "1 65536 seq getreset 5")
+# shellcheck source=wine-patch/bench.sh
+. "$W/in/bench.sh"
 # Generated files the repack tarball lacks and makedep opens (never compiled
 # for ntdll.so); wine_tree_fill_placeholders finds any others, one configure run each.
 WT_PLACEHOLDERS="include/wine/vulkan.h include/wine/wgl.h include/wine/wgl_driver.h
@@ -242,60 +242,26 @@ done
 [ "${IMPL[fallback]}" = "Wine (fallback)" ] && pass || fail "WW_BACKEND=mprotect did not force Wine's path"
 
 REPEAT=${WW_BENCH_REPEAT:-3}
-rm -f "$LOGS"/bench-*.log
-for rep in $(seq 1 "$REPEAT"); do
-    for i in "${!SCENARIOS[@]}"; do
-        say "wwbench ${SCENARIOS[$i]} (run $rep of $REPEAT: stock, patched, fallback)"
-        for cfg in "${CONFIGS[@]}"; do
-            env $(env_of $cfg) WINEDEBUG=-all timeout 900 "$(loader_of $cfg pkg)" "$W/wwbench.exe" \
-                ${SCENARIOS[$i]} 2>&1 | tr -d '\r' >>"$LOGS/bench-$cfg-$i.log" || true
-        done
-    done
-done
+bench_loader() { loader_of "$1" pkg; }
+bench_run "$W/wwbench.exe" "$REPEAT"
 $SYS_SERVER -k >/dev/null 2>&1 || true
-median() {
-    sed -n "s/^wwbench .* $1=\([^ ]*\).*/\1/p" "$LOGS/bench-$2-$3.log" | sort -g |
-        awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'
-}
-for cfg in "${CONFIGS[@]}"; do
-    for i in "${!SCENARIOS[@]}"; do
-        runs=$(grep -c '^wwbench' "$LOGS/bench-$cfg-$i.log" || true)
-        good=$(grep -c '^wwbench .* errors=0$' "$LOGS/bench-$cfg-$i.log" || true)
-        if [ "$runs" -ne "$REPEAT" ] || [ "$good" -ne "$REPEAT" ]; then
-            fail "$cfg: wwbench ${SCENARIOS[$i]}: $runs runs, $((runs - good)) with errors"
-        else pass; fi
-    done
-done
+bench_check "$REPEAT"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1fx", a / b; else print "-" }'; }
-row() { printf '| %-31s | %-20s | %15s | %15s | %15s | %8s |\n' "$@"; }
-metric() {
-    local a b c
-    a=$(median "$2" stock "$3"); b=$(median "$2" patched "$3"); c=$(median "$2" fallback "$3")
-    row "$scenario" "$1" "$a" "$b" "$c" "$(ratio "$a" "$b")"
-}
 echo
 echo "Wine $V (Debian trixie chroot), $ARCH ($([ $ARCH = i386 ] && echo "32-bit programs, i386 ntdll.so" ||
     echo "64-bit programs, x86_64 ntdll.so")), Linux $(uname -r), $(nproc) CPUs; median of $REPEAT runs."
 echo "fallback = the patched ntdll.so with WW_BACKEND=mprotect (libwritewatch offers no uffd backend)."
 echo "kernelbase: 'upstream' = built from the same source without Debian's fixes/virtual-protect.patch."
 echo
-row "" "" stock patched fallback stock/pat
-row "-------------------------------" "--------------------" "---------------" "---------------" "---------------" "--------"
-row "write watches by" "" "${IMPL[stock]}" "${IMPL[patched]}" "${IMPL[fallback]}" ""
-row "kernel32_test virtual" "upstream kernelbase" "${TESTS[stock-ukb]} / ${FAILS[stock-ukb]}" \
+bench_row "" "" stock patched fallback stock/pat
+bench_row "-------------------------------" "--------------------" "---------------" "---------------" "---------------" "--------"
+bench_row "write watches by" "" "${IMPL[stock]}" "${IMPL[patched]}" "${IMPL[fallback]}" ""
+bench_row "kernel32_test virtual" "upstream kernelbase" "${TESTS[stock-ukb]} / ${FAILS[stock-ukb]}" \
     "${TESTS[patched-ukb]} / ${FAILS[patched-ukb]}" "${TESTS[fallback-ukb]} / ${FAILS[fallback-ukb]}" ""
-row "kernel32_test virtual" "Debian's kernelbase" "${TESTS[stock-pkg]} / ${FAILS[stock-pkg]}" \
+bench_row "kernel32_test virtual" "Debian's kernelbase" "${TESTS[stock-pkg]} / ${FAILS[stock-pkg]}" \
     "${TESTS[patched-pkg]} / ${FAILS[patched-pkg]}" "${TESTS[fallback-pkg]} / ${FAILS[fallback-pkg]}" ""
-row "wwcheck (bench/wwcheck.c)" "checks / failures" "${CHECKS[stock]}" "${CHECKS[patched]}" "${CHECKS[fallback]}" ""
-for i in "${!SCENARIOS[@]}"; do
-    set -- ${SCENARIOS[$i]}
-    scenario="$1 thr, $2 pg, $3, $([ "$4" = getreset ] && echo get+reset || echo get/reset)"
-    metric "ns / first write" write_ns "$i"
-    if [ "$1" -gt 1 ]; then metric "wall ns / page" wall_ns "$i"; fi
-    metric "us / GetWriteWatch" get_us "$i"
-    if [ "$4" = separate ]; then metric "us / ResetWriteWatch" reset_us "$i"; fi
-done
+bench_row "wwcheck (bench/wwcheck.c)" "checks / failures" "${CHECKS[stock]}" "${CHECKS[patched]}" "${CHECKS[fallback]}" ""
+bench_rows
 echo "(kernel32_test cells: tests / failures)"
 echo "$passed $failed" >"$W/result"
 exit 0
@@ -375,7 +341,7 @@ fi
 # and libwritewatch (only the files git tracks, with their uncommitted edits).
 rm -rf "$W/in" && mkdir -p "$W/in"
 cp "$here"/*.patch "$here/../bench/wwcheck.c" "$here/../bench/wwbench.c" "$here/test.sh" \
-    "$here/../tree.sh" "$W/in/"
+    "$here/../tree.sh" "$here/../bench.sh" "$W/in/"
 rm -rf "$W/lww/src" && mkdir -p "$W/lww/src"
 if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
     git -C "$top" ls-files -z -- . ':!wine-patch' | (cd "$top" && tar --null -T - -cf -) |

@@ -57,9 +57,8 @@ esac
 LIBDIR=/usr/lib/$PE-linux-gnu/wine         # Debian's; loader.c compiles in the paths
 SYS_LOADER=/usr/lib/wine/$LOADER
 SYS_NTDLL=$LIBDIR/$PE-unix/ntdll.so
-# Bench scenarios: threads pages order mode [rounds]
-SCENARIOS=("1 4096 seq getreset" "1 4096 rand separate" "2 4096 rand getreset"
-           "2 4096 seq separate" "1 65536 seq getreset 5")
+# shellcheck source=wine-patch/bench.sh
+. "$here/../bench.sh"
 
 # --- the driver: amd64 here, then i386 in its chroot --------------------------
 if [ -z "$ARCH" ]; then
@@ -121,7 +120,7 @@ say() { printf '[%4ds] %s\n' $(( $(date +%s) - start_time )) "$*"; }
 die() { echo "test.sh: $*" >&2; exit 1; }
 passed=0 failed=0   # checks, for the summary line
 pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); status=1; }
+fail() { failed=$((failed + 1)); status=1; [ $# -eq 0 ] || echo "FAILED: $*"; }
 # run LOG CMD...: run quietly into $LOGS/LOG, show its tail if it fails
 run() {
     local log=$LOGS/$1; shift
@@ -327,65 +326,27 @@ done
 if [ "${IMPL[patched]}" = "kernel (uffd)" ]; then pass; else echo "the patched ntdll.so did not use the kernel"; fail; fi
 if [ "${IMPL[fallback]}" = "Wine (fallback)" ]; then pass; else echo "WW_BACKEND=mprotect did not force Wine's path"; fail; fi
 
-# Benchmarks: the three configurations take turns, REPEAT times, and the
-# median of each figure is kept (the machine may be shared).
+# Benchmarks (bench.sh): the three configurations take turns, REPEAT times.
 REPEAT=${WW_BENCH_REPEAT:-3}
-rm -f "$LOGS"/bench-*.log
-for rep in $(seq 1 "$REPEAT"); do
-    for i in "${!SCENARIOS[@]}"; do
-        say "wwbench ${SCENARIOS[$i]} (run $rep of $REPEAT: stock, patched, fallback)"
-        for cfg in "${CONFIGS[@]}"; do
-            env $(env_of $cfg) WINEDEBUG=-all timeout 900 "$(loader_of $cfg)" "$BENCH" ${SCENARIOS[$i]} \
-                2>&1 | tr -d '\r' >>"$LOGS/bench-$cfg-$i.log" || true
-        done
-    done
-done
+bench_loader() { loader_of "$1"; }
+bench_run "$BENCH" "$REPEAT"
 /usr/lib/wine/wineserver -k >/dev/null 2>&1 || true
-
-# median FIELD CFG I: the median of FIELD over the runs of scenario I
-median() {
-    sed -n "s/^wwbench .* $1=\([^ ]*\).*/\1/p" "$LOGS/bench-$2-$3.log" | sort -g |
-        awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'
-}
-for cfg in "${CONFIGS[@]}"; do
-    for i in "${!SCENARIOS[@]}"; do
-        runs=$(grep -c '^wwbench' "$LOGS/bench-$cfg-$i.log" || true)
-        good=$(grep -c '^wwbench .* errors=0$' "$LOGS/bench-$cfg-$i.log" || true)
-        if [ "$runs" -ne "$REPEAT" ] || [ "$good" -ne "$REPEAT" ]; then
-            echo "$cfg: wwbench ${SCENARIOS[$i]}: $runs runs, $((runs - good)) with errors (see $LOGS)"
-            fail
-        else pass; fi
-    done
-done
+bench_check "$REPEAT"
 
 # --- 7. the table ---------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1fx", a / b; else print "-" }'; }
-row() { printf '| %-31s | %-20s | %15s | %15s | %15s | %8s |\n' "$@"; }
-metric() {  # metric LABEL FIELD I
-    local a b c
-    a=$(median "$2" stock "$3"); b=$(median "$2" patched "$3"); c=$(median "$2" fallback "$3")
-    row "$scenario" "$1" "$a" "$b" "$c" "$(ratio "$a" "$b")"
-}
 echo
 echo "Wine $WINE_VERSION $ARCH ($([ $ARCH = i386 ] && echo "32-bit programs, i386 ntdll.so, bookworm chroot" ||
     echo "64-bit programs, x86_64 ntdll.so, this machine")), Linux $(uname -r), $(nproc) CPUs; median of $REPEAT runs."
 echo "fallback = the patched ntdll.so with WW_BACKEND=mprotect (libwritewatch offers no uffd backend)."
 echo "Scenarios: threads, pages, write order, get+reset (WRITE_WATCH_FLAG_RESET) or get then ResetWriteWatch."
 echo
-row "" "" stock patched fallback stock/pat
-row "-------------------------------" "--------------------" "---------------" "---------------" "---------------" "--------"
-row "write watches by" "" "${IMPL[stock]}" "${IMPL[patched]}" "${IMPL[fallback]}" ""
-row "kernel32_test virtual" "tests / failures" "${TESTS[stock]} / ${FAILS[stock]}" \
+bench_row "" "" stock patched fallback stock/pat
+bench_row "-------------------------------" "--------------------" "---------------" "---------------" "---------------" "--------"
+bench_row "write watches by" "" "${IMPL[stock]}" "${IMPL[patched]}" "${IMPL[fallback]}" ""
+bench_row "kernel32_test virtual" "tests / failures" "${TESTS[stock]} / ${FAILS[stock]}" \
     "${TESTS[patched]} / ${FAILS[patched]}" "${TESTS[fallback]} / ${FAILS[fallback]}" ""
-row "wwcheck (bench/wwcheck.c)" "checks / failures" "${CHECKS[stock]}" "${CHECKS[patched]}" "${CHECKS[fallback]}" ""
-for i in "${!SCENARIOS[@]}"; do
-    set -- ${SCENARIOS[$i]}
-    scenario="$1 thr, $2 pg, $3, $([ "$4" = getreset ] && echo get+reset || echo get/reset)"
-    metric "ns / first write" write_ns "$i"
-    if [ "$1" -gt 1 ]; then metric "wall ns / page" wall_ns "$i"; fi
-    metric "us / GetWriteWatch" get_us "$i"
-    if [ "$4" = separate ]; then metric "us / ResetWriteWatch" reset_us "$i"; fi
-done
+bench_row "wwcheck (bench/wwcheck.c)" "checks / failures" "${CHECKS[stock]}" "${CHECKS[patched]}" "${CHECKS[fallback]}" ""
+bench_rows
 echo
 echo "logs: $LOGS"
 say "done: $([ $status -eq 0 ] && echo "all checks passed" || echo "SOME CHECKS FAILED")"
