@@ -258,11 +258,45 @@ static int set_protection(const struct region *r, uintptr_t start,
     return mprotect((void *)start, end - start, prot) == 0 ? 0 : -errno;
 }
 
+/* After a failed change of protection of [start, end) of r: give each
+ * page back the protection its state records.  mprotect(2) changes a
+ * range VMA by VMA and can fail (ENOMEM at vm.max_map_count) at a split
+ * of the last one after it changed the first ones; a failed Windows call
+ * changes nothing.  Best effort: putting back what was changed needs no
+ * more VMAs than the failed call left. */
+static void restore_protection(struct region *r, uintptr_t start,
+                               uintptr_t end)
+{
+    uintptr_t page = ww__page_size();
+
+    while (start < end) {
+        unsigned char state = r->state[page_index(r, start)];
+        uintptr_t run = start + page;
+
+        while (run < end && r->state[page_index(r, run)] == state)
+            run += page;
+        (void)set_protection(r, start, run, unix_protection(state));
+        start = run;
+    }
+}
+
+/* Give pages [start, end) of r the protection prot, and on failure the
+ * ones their state records. */
+static int change_protection(struct region *r, uintptr_t start, uintptr_t end,
+                             int prot)
+{
+    int err = set_protection(r, start, end, prot);
+
+    if (err < 0)
+        restore_protection(r, start, end);
+    return err;
+}
+
 /* Give committed pages [start, end) of r the Windows protection protect. */
 static int apply_protection(struct region *r, uintptr_t start, uintptr_t end,
                             ULONG protect)
 {
-    int err = set_protection(r, start, end, unix_protection(protect));
+    int err = change_protection(r, start, end, unix_protection(protect));
 
     if (err == 0)
         set_state(r, start, end, (unsigned char)protect);
@@ -438,7 +472,7 @@ static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)
     /* No access first: a write racing with the decommit faults, as on
      * Windows, instead of slipping in between finding the written pages
      * and freeing them. */
-    err = set_protection(r, start, end, PROT_NONE);
+    err = change_protection(r, start, end, PROT_NONE);
     if (err < 0)
         return ww__status_from_errno(err);
     set_state(r, start, end, 0);
