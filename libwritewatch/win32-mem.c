@@ -54,6 +54,11 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+/* Linux 5.18 (9457056ac426): MADV_DONTNEED for locked memory too. */
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
+
 /* Windows reserves address space in 64 KiB units, and programs rely on
  * allocation bases being aligned to it. */
 #define GRANULARITY ((uintptr_t)0x10000)
@@ -305,6 +310,22 @@ static int apply_protection(struct region *r, uintptr_t start, uintptr_t end,
 
 /* --- reserve, decommit, release ------------------------------------------ */
 
+/* Free the contents of [start, end): the pages read as zero afterwards.
+ * The kernel refuses MADV_DONTNEED (EINVAL) on memory the program locked
+ * (mlock(2), or everything with mlockall(MCL_FUTURE)); Windows frees
+ * what it decommits all the same, and so does MADV_DONTNEED_LOCKED, which
+ * keeps the pages locked (the same zap: freed pages read as written to
+ * the kernel there too).  0 or -errno. */
+static int free_pages(uintptr_t start, uintptr_t end)
+{
+    void *p = (void *)start;
+
+    if (madvise(p, end - start, MADV_DONTNEED) == 0 ||
+        (errno == EINVAL && madvise(p, end - start, MADV_DONTNEED_LOCKED) == 0))
+        return 0;
+    return -errno;
+}
+
 /* mmap len bytes PROT_NONE at exactly `at`, or, for at == 0, anywhere
  * GRANULARITY-aligned (over-map, then trim). */
 static int map_reserved(uintptr_t at, size_t len, uintptr_t *out)
@@ -429,8 +450,9 @@ static int drop_watched(uintptr_t start, uintptr_t end, int dormant)
         seg_end = n == DROP_RUNS ? (uintptr_t)runs[n - 1].addr +
                                        runs[n - 1].len
                                  : end;
-        if (madvise((void *)cur, seg_end - cur, MADV_DONTNEED) < 0)
-            return -errno;
+        err = free_pages(cur, seg_end);
+        if (err < 0)
+            return err;
         /* A whole freed page table reads as clean on kernels without
          * 40de8160ca7f (README, "What the kernel cannot see"): the written
          * runs are marked again. */
@@ -460,9 +482,9 @@ static NTSTATUS drop_contents(struct region *r, uintptr_t start,
 {
     int err = r->watched ? drop_watched(start, end, dormant) : -ENOENT;
 
-    if (err < 0 && madvise((void *)start, end - start, MADV_DONTNEED) < 0)
-        return ww__status_from_errno(-errno);
-    return STATUS_SUCCESS;
+    if (err < 0)
+        err = free_pages(start, end);
+    return err < 0 ? ww__status_from_errno(err) : STATUS_SUCCESS;
 }
 
 static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -624,6 +625,58 @@ START_TEST(test_failure_at_vma_limit_changes_nothing)
 }
 END_TEST
 
+/*
+ * Memory the program locked (mlock(2), or everything with
+ * mlockall(MCL_FUTURE)): the kernel refuses MADV_DONTNEED on it, but
+ * decommit and MEM_RESET must still free the pages, as on Windows
+ * (decommitted pages read as zero when committed again), and keep their
+ * write states.
+ */
+START_TEST(test_locked_memory_is_freed)
+{
+    char *base = ww_VirtualAlloc(NULL, 16 * PAGE,
+                                 MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+    void *out[16];
+    ULONG_PTR n;
+
+    ck_assert_ptr_nonnull(base);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 8 * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base);
+    if (mlock(base, 8 * PAGE) != 0) {
+        t_skip("mlock: %s", strerror(errno));
+        ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+        return;
+    }
+    base[PAGE] = 5;
+    base[5 * PAGE] = 6;
+    ck_assert_msg(ww_VirtualFree(base, 4 * PAGE, MEM_DECOMMIT),
+                  "decommit of locked pages failed: error %u",
+                  (unsigned)ww_GetLastError());
+    ck_assert(!readable(base + PAGE));
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 8 * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base);
+    ck_assert_msg(base[PAGE] == 0, "a decommitted locked page reads %d "
+                  "when committed again", base[PAGE]);
+    ck_assert_msg(ww_VirtualAlloc(base + 4 * PAGE, 4 * PAGE, MEM_RESET,
+                                  PAGE_READWRITE) == base + 4 * PAGE,
+                  "MEM_RESET of locked pages failed: error %u",
+                  (unsigned)ww_GetLastError());
+    /* Written before, reported still (locking may report more pages). */
+    n = t_get_watch(0, base, 16 * PAGE, out, 16);
+    ck_assert_uint_ge(n, 2);
+    {
+        int one = 0, five = 0;
+
+        for (ULONG_PTR i = 0; i < n; i++) {
+            one |= out[i] == base + PAGE;
+            five |= out[i] == base + 5 * PAGE;
+        }
+        ck_assert_msg(one && five, "written pages 1 and 5 not reported");
+    }
+    ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+}
+END_TEST
+
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;
@@ -637,6 +690,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_bad_types_and_protections);
     tcase_add_test(tc, test_huge_and_wrapping_sizes);
     tcase_add_test(tc, test_failure_at_vma_limit_changes_nothing);
+    tcase_add_test(tc, test_locked_memory_is_freed);
     tcase_add_test(tc, test_last_error_is_per_thread);
     tcase_add_test(tc, test_concurrent_table_use);
     tcase_add_test(tc, test_fork_child);
