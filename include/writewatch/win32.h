@@ -59,6 +59,12 @@
  *     system calls fail with EFAULT unless the buffer is first passed to
  *     ww_mark_written(ww_win32_tracker(), ...); Windows' ReadFile does the
  *     equivalent itself, and this layer has no ReadFile.
+ *   - Memory the program locked (mlock(2), mlockall(MCL_FUTURE)) is
+ *     decommitted and reset as any other.  With the uffd backend, though,
+ *     giving locked pages write access (committing them read-write, or
+ *     VirtualProtect from read-only to writable) makes the kernel fault
+ *     them all in as writes: they are reported written until reset (never
+ *     fewer pages than were written; the mprotect backend is exact).
  *   - Protections hold on watched pages as on any other, on every
  *     backend: a write to a PAGE_READONLY, PAGE_EXECUTE_READ or
  *     PAGE_NOACCESS page (committed or not) is an access violation
