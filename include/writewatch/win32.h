@@ -310,8 +310,11 @@ WW_API BOOL WW_WINAPI ww_VirtualProtect(LPVOID address, SIZE_T size,
  *     *count == 0;
  *   ERROR_NOACCESS: count or granularity NULL, addresses NULL with
  *     *count > 0;
- *   ERROR_NOT_SUPPORTED: in a fork child.
- * On failure *count and *granularity are unchanged.
+ *   ERROR_NOT_SUPPORTED: in a fork child;
+ *   ERROR_NOT_ENOUGH_MEMORY: re-arming failed (the kernel or the library
+ *     ran out of memory).
+ * On failure *count and *granularity are unchanged and, with
+ * WRITE_WATCH_FLAG_RESET too, every page's write state is as it was.
  */
 WW_API UINT WW_WINAPI ww_GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size,
                                        LPVOID *addresses, ULONG_PTR *count,
@@ -321,7 +324,9 @@ WW_API UINT WW_WINAPI ww_GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size,
  * ww_ResetWriteWatch - mark every page of [base, base+size) (widened to
  * whole pages, inside one MEM_WRITE_WATCH allocation) unwritten.
  * Returns 0, or ~0u with the last error set: ERROR_INVALID_PARAMETER (size
- * 0, range not inside one write-watch allocation), ERROR_NOT_SUPPORTED.
+ * 0, range not inside one write-watch allocation), ERROR_NOT_SUPPORTED,
+ * ERROR_NOT_ENOUGH_MEMORY (as for ww_GetWriteWatch; then only part of the
+ * range may have been reset: call it again).
  */
 WW_API UINT WW_WINAPI ww_ResetWriteWatch(LPVOID base, SIZE_T size);
 
