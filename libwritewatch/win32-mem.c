@@ -428,28 +428,38 @@ static int activate(const struct region *r, uintptr_t start, uintptr_t end)
  * each page's write state: the kernel reads freed pages as written, so
  * the pages that were clean are made dormant (decommit: dormant != 0) or
  * re-armed (MEM_RESET: still committed), and the written ones marked
- * again.  In bounded steps: each finds up to DROP_RUNS written runs, then
- * frees up to the end of the last one.  0 or -errno (then the caller
- * frees what is left without a watch to keep). */
+ * again.  In bounded steps: each finds up to DROP_RUNS written runs in a
+ * window, then frees up to the end of the last one (or of the window).
+ * A query costs what its range covers, not what it finds (the mprotect
+ * backend checks all of it), so the window is twice what the step before
+ * got through: asking about the whole rest each time made a decommit of
+ * many written runs quadratic.  0 or -errno (then the caller frees what
+ * is left without a watch to keep). */
 #define DROP_RUNS 64
 
 static int drop_watched(uintptr_t start, uintptr_t end, int dormant)
 {
     struct ww_range runs[DROP_RUNS];
-    uintptr_t cur = start;
+    uintptr_t cur = start, min_window = 2 * DROP_RUNS * ww__page_size();
+    uintptr_t window = min_window;
     ww_tracker *t;
     int err = get_tracker(&t);
 
     while (err == 0 && cur < end) {
         size_t n = DROP_RUNS;
         uintptr_t seg_end, gap = cur;
+        uintptr_t query_end = end - cur > window ? cur + window : end;
 
-        err = ww_get_ranges(t, (void *)cur, end - cur, 0, runs, &n);
+        err = ww_get_ranges(t, (void *)cur, query_end - cur, 0, runs, &n);
         if (err < 0)
             break;
         seg_end = n == DROP_RUNS ? (uintptr_t)runs[n - 1].addr +
                                        runs[n - 1].len
-                                 : end;
+                                 : query_end;
+        window = seg_end - cur > UINTPTR_MAX / 4 ? seg_end - cur
+                                                 : 2 * (seg_end - cur);
+        if (window < min_window)
+            window = min_window;
         err = free_pages(cur, seg_end);
         if (err < 0)
             return err;
