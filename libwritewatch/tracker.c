@@ -644,56 +644,56 @@ static int reserve_run(struct ww__watch *w)
 }
 
 /* Take [start, end) out of w's active runs (room for one more reserved:
- * a run may split in two). */
+ * a run may split in two).  The runs inside go in one move: a decommit
+ * of a range of many runs stays linear. */
 static void remove_runs(struct ww__watch *w, uintptr_t start, uintptr_t end)
 {
-    size_t i = first_active(w, start);
+    struct ww__run *a = w->active;
+    size_t i = first_active(w, start), j;
 
-    while (i < w->n_active && w->active[i].start < end) {
-        struct ww__run *a = &w->active[i];
-
-        if (a->start < start && a->end > end) {         /* split */
-            ww__array_open_gap(w->active, w->n_active, i + 1, sizeof(*a));
-            w->n_active++;
-            w->active[i + 1].start = end;
-            w->active[i + 1].end = w->active[i].end;
-            w->active[i].end = start;
-            return;
-        }
-        if (a->start < start) {
-            a->end = start;
-            i++;
-        } else if (a->end > end) {
-            a->start = end;
-            return;
-        } else {
-            ww__array_close_gap(w->active, w->n_active, i, sizeof(*a));
-            w->n_active--;
-        }
+    if (i == w->n_active || a[i].start >= end)
+        return;
+    if (a[i].start < start && a[i].end > end) {         /* split */
+        ww__array_open_gap(a, w->n_active, i + 1, sizeof(*a));
+        w->n_active++;
+        a[i + 1].start = end;
+        a[i + 1].end = a[i].end;
+        a[i].end = start;
+        return;
     }
+    if (a[i].start < start)
+        a[i++].end = start;
+    for (j = i; j < w->n_active && a[j].end <= end; j++)
+        ;
+    if (j < w->n_active && a[j].start < end)
+        a[j].start = end;
+    memmove(a + i, a + j, (w->n_active - j) * sizeof(*a));
+    w->n_active -= j - i;
 }
 
 /* Add [start, end) to w's active runs, joined with those it overlaps or
- * touches (room for one more reserved). */
+ * touches (room for one more reserved), in one move: a commit over many
+ * runs stays linear. */
 static void add_run(struct ww__watch *w, uintptr_t start, uintptr_t end)
 {
-    size_t i = first_active(w, start ? start - 1 : 0);
+    struct ww__run *a = w->active;
+    size_t i = first_active(w, start ? start - 1 : 0), j;
 
-    if (i < w->n_active && w->active[i].start <= end) {
-        if (w->active[i].start < start)
-            start = w->active[i].start;
-        while (i < w->n_active && w->active[i].start <= end) {
-            if (w->active[i].end > end)
-                end = w->active[i].end;
-            ww__array_close_gap(w->active, w->n_active, i,
-                                sizeof(w->active[0]));
-            w->n_active--;
-        }
+    for (j = i; j < w->n_active && a[j].start <= end; j++)
+        ;
+    if (j == i) {
+        ww__array_open_gap(a, w->n_active, i, sizeof(*a));
+        w->n_active++;
+    } else {
+        if (a[i].start < start)
+            start = a[i].start;
+        if (a[j - 1].end > end)
+            end = a[j - 1].end;
+        memmove(a + i + 1, a + j, (w->n_active - j) * sizeof(*a));
+        w->n_active -= j - i - 1;
     }
-    ww__array_open_gap(w->active, w->n_active, i, sizeof(w->active[0]));
-    w->n_active++;
-    w->active[i].start = start;
-    w->active[i].end = end;
+    a[i].start = start;
+    a[i].end = end;
 }
 
 /* Arm the dormant pages of [start, end) of w, clean: the gaps between

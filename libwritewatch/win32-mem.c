@@ -54,6 +54,11 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+/* Linux 5.18 (9457056ac426): MADV_DONTNEED for locked memory too. */
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
+
 /* Windows reserves address space in 64 KiB units, and programs rely on
  * allocation bases being aligned to it. */
 #define GRANULARITY ((uintptr_t)0x10000)
@@ -258,11 +263,45 @@ static int set_protection(const struct region *r, uintptr_t start,
     return mprotect((void *)start, end - start, prot) == 0 ? 0 : -errno;
 }
 
+/* After a failed change of protection of [start, end) of r: give each
+ * page back the protection its state records.  mprotect(2) changes a
+ * range VMA by VMA and can fail (ENOMEM at vm.max_map_count) at a split
+ * of the last one after it changed the first ones; a failed Windows call
+ * changes nothing.  Best effort: putting back what was changed needs no
+ * more VMAs than the failed call left. */
+static void restore_protection(struct region *r, uintptr_t start,
+                               uintptr_t end)
+{
+    uintptr_t page = ww__page_size();
+
+    while (start < end) {
+        unsigned char state = r->state[page_index(r, start)];
+        uintptr_t run = start + page;
+
+        while (run < end && r->state[page_index(r, run)] == state)
+            run += page;
+        (void)set_protection(r, start, run, unix_protection(state));
+        start = run;
+    }
+}
+
+/* Give pages [start, end) of r the protection prot, and on failure the
+ * ones their state records. */
+static int change_protection(struct region *r, uintptr_t start, uintptr_t end,
+                             int prot)
+{
+    int err = set_protection(r, start, end, prot);
+
+    if (err < 0)
+        restore_protection(r, start, end);
+    return err;
+}
+
 /* Give committed pages [start, end) of r the Windows protection protect. */
 static int apply_protection(struct region *r, uintptr_t start, uintptr_t end,
                             ULONG protect)
 {
-    int err = set_protection(r, start, end, unix_protection(protect));
+    int err = change_protection(r, start, end, unix_protection(protect));
 
     if (err == 0)
         set_state(r, start, end, (unsigned char)protect);
@@ -270,6 +309,22 @@ static int apply_protection(struct region *r, uintptr_t start, uintptr_t end,
 }
 
 /* --- reserve, decommit, release ------------------------------------------ */
+
+/* Free the contents of [start, end): the pages read as zero afterwards.
+ * The kernel refuses MADV_DONTNEED (EINVAL) on memory the program locked
+ * (mlock(2), or everything with mlockall(MCL_FUTURE)); Windows frees
+ * what it decommits all the same, and so does MADV_DONTNEED_LOCKED, which
+ * keeps the pages locked (the same zap: freed pages read as written to
+ * the kernel there too).  0 or -errno. */
+static int free_pages(uintptr_t start, uintptr_t end)
+{
+    void *p = (void *)start;
+
+    if (madvise(p, end - start, MADV_DONTNEED) == 0 ||
+        (errno == EINVAL && madvise(p, end - start, MADV_DONTNEED_LOCKED) == 0))
+        return 0;
+    return -errno;
+}
 
 /* mmap len bytes PROT_NONE at exactly `at`, or, for at == 0, anywhere
  * GRANULARITY-aligned (over-map, then trim). */
@@ -373,30 +428,41 @@ static int activate(const struct region *r, uintptr_t start, uintptr_t end)
  * each page's write state: the kernel reads freed pages as written, so
  * the pages that were clean are made dormant (decommit: dormant != 0) or
  * re-armed (MEM_RESET: still committed), and the written ones marked
- * again.  In bounded steps: each finds up to DROP_RUNS written runs, then
- * frees up to the end of the last one.  0 or -errno (then the caller
- * frees what is left without a watch to keep). */
+ * again.  In bounded steps: each finds up to DROP_RUNS written runs in a
+ * window, then frees up to the end of the last one (or of the window).
+ * A query costs what its range covers, not what it finds (the mprotect
+ * backend checks all of it), so the window is twice what the step before
+ * got through: asking about the whole rest each time made a decommit of
+ * many written runs quadratic.  0 or -errno (then the caller frees what
+ * is left without a watch to keep). */
 #define DROP_RUNS 64
 
 static int drop_watched(uintptr_t start, uintptr_t end, int dormant)
 {
     struct ww_range runs[DROP_RUNS];
-    uintptr_t cur = start;
+    uintptr_t cur = start, min_window = 2 * DROP_RUNS * ww__page_size();
+    uintptr_t window = min_window;
     ww_tracker *t;
     int err = get_tracker(&t);
 
     while (err == 0 && cur < end) {
         size_t n = DROP_RUNS;
         uintptr_t seg_end, gap = cur;
+        uintptr_t query_end = end - cur > window ? cur + window : end;
 
-        err = ww_get_ranges(t, (void *)cur, end - cur, 0, runs, &n);
+        err = ww_get_ranges(t, (void *)cur, query_end - cur, 0, runs, &n);
         if (err < 0)
             break;
         seg_end = n == DROP_RUNS ? (uintptr_t)runs[n - 1].addr +
                                        runs[n - 1].len
-                                 : end;
-        if (madvise((void *)cur, seg_end - cur, MADV_DONTNEED) < 0)
-            return -errno;
+                                 : query_end;
+        window = seg_end - cur > UINTPTR_MAX / 4 ? seg_end - cur
+                                                 : 2 * (seg_end - cur);
+        if (window < min_window)
+            window = min_window;
+        err = free_pages(cur, seg_end);
+        if (err < 0)
+            return err;
         /* A whole freed page table reads as clean on kernels without
          * 40de8160ca7f (README, "What the kernel cannot see"): the written
          * runs are marked again. */
@@ -426,9 +492,9 @@ static NTSTATUS drop_contents(struct region *r, uintptr_t start,
 {
     int err = r->watched ? drop_watched(start, end, dormant) : -ENOENT;
 
-    if (err < 0 && madvise((void *)start, end - start, MADV_DONTNEED) < 0)
-        return ww__status_from_errno(-errno);
-    return STATUS_SUCCESS;
+    if (err < 0)
+        err = free_pages(start, end);
+    return err < 0 ? ww__status_from_errno(err) : STATUS_SUCCESS;
 }
 
 static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)
@@ -438,7 +504,7 @@ static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)
     /* No access first: a write racing with the decommit faults, as on
      * Windows, instead of slipping in between finding the written pages
      * and freeing them. */
-    err = set_protection(r, start, end, PROT_NONE);
+    err = change_protection(r, start, end, PROT_NONE);
     if (err < 0)
         return ww__status_from_errno(err);
     set_state(r, start, end, 0);

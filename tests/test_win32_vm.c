@@ -14,8 +14,10 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -534,6 +536,147 @@ START_TEST(test_raw_fork_child_protection_holds)
 }
 END_TEST
 
+/*
+ * At vm.max_map_count, mprotect(2) changes a range VMA by VMA and can run
+ * out of VMAs at the last one's split after it changed the first ones.  A
+ * commit, decommit or protection change that fails so (with
+ * ERROR_NOT_ENOUGH_MEMORY) must leave every page as it was, as on
+ * Windows.  Pages: 1 read-write and written (its VMA is accounted, so it
+ * merges with no never-written neighbour), 2 reserved (or, for
+ * VirtualProtect, committed read-only), 3-4 read-write and written; the
+ * call covers [1, 4); isolated commits after them fill the VMA table.
+ */
+enum { LIMIT_COMMIT, LIMIT_DECOMMIT, LIMIT_PROTECT };
+
+static int fail_at_vma_limit(int op, size_t max_maps)
+{
+    static const char *const name[] = { "commit", "decommit", "protect" };
+    size_t n = 2 * max_maps + 64, k, two[] = { 1, 3, 4 };
+    char *base = ww_VirtualAlloc(NULL, n * PAGE, MEM_RESERVE | MEM_WRITE_WATCH,
+                                 PAGE_NOACCESS);
+    DWORD old;
+    int ok;
+
+    ck_assert_ptr_nonnull(base);
+    ck_assert_ptr_nonnull(ww_VirtualAlloc(base + PAGE, PAGE, MEM_COMMIT,
+                                          PAGE_READWRITE));
+    ck_assert_ptr_nonnull(ww_VirtualAlloc(base + 3 * PAGE, 2 * PAGE,
+                                          MEM_COMMIT, PAGE_READWRITE));
+    if (op == LIMIT_PROTECT)
+        ck_assert_ptr_nonnull(ww_VirtualAlloc(base + 2 * PAGE, PAGE,
+                                              MEM_COMMIT, PAGE_READONLY));
+    base[PAGE] = base[3 * PAGE] = base[4 * PAGE] = 1;
+    for (k = 7; k < n; k += 2)
+        if (!ww_VirtualAlloc(base + k * PAGE, PAGE, MEM_COMMIT,
+                             PAGE_READWRITE))
+            break;
+    ck_assert_msg(k < n, "%zu isolated commits did not reach the limit of "
+                  "%zu VMAs", n / 2, max_maps);
+    ck_assert_uint_eq(ww_GetLastError(), ERROR_NOT_ENOUGH_MEMORY);
+
+    t_expect_failure_begin();
+    if (op == LIMIT_COMMIT)
+        ok = ww_VirtualAlloc(base + PAGE, 3 * PAGE, MEM_COMMIT,
+                             PAGE_READONLY) != NULL;
+    else if (op == LIMIT_DECOMMIT)
+        ok = ww_VirtualFree(base + PAGE, 3 * PAGE, MEM_DECOMMIT);
+    else
+        ok = ww_VirtualProtect(base + PAGE, 3 * PAGE, PAGE_READONLY, &old);
+    if (ok) {                           /* the kernel found room */
+        ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+        return 0;
+    }
+    t_assert_failed(ok, ERROR_NOT_ENOUGH_MEMORY);
+    ck_assert_msg(writable(base + PAGE), "%s failed at the VMA limit but "
+                  "left committed read-write page 1 without write access",
+                  name[op]);
+    ck_assert_msg(readable(base + 2 * PAGE) == (op == LIMIT_PROTECT) &&
+                  !writable(base + 2 * PAGE), "%s failed at the VMA limit "
+                  "but changed page 2's access", name[op]);
+    ck_assert_msg(writable(base + 3 * PAGE) && writable(base + 4 * PAGE),
+                  "%s failed at the VMA limit but changed pages 3-4",
+                  name[op]);
+    base[PAGE + 1] = 2;
+    t_assert_written(base, 5, two, 3);
+    ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+    return 1;
+}
+
+START_TEST(test_failure_at_vma_limit_changes_nothing)
+{
+    size_t max_maps = 0;
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    int failed = 0;
+
+    if (f) {
+        if (fscanf(f, "%zu", &max_maps) != 1)
+            max_maps = 0;
+        fclose(f);
+    }
+    if (max_maps == 0 || max_maps > 1000000) {
+        t_skip("vm.max_map_count is %zu: too many commits to reach it",
+               max_maps);
+        return;
+    }
+    for (int op = LIMIT_COMMIT; op <= LIMIT_PROTECT; op++)
+        failed += fail_at_vma_limit(op, max_maps);
+    /* The layout makes at least the commit and decommit fail. */
+    ck_assert_int_ge(failed, 2);
+}
+END_TEST
+
+/*
+ * Memory the program locked (mlock(2), or everything with
+ * mlockall(MCL_FUTURE)): the kernel refuses MADV_DONTNEED on it, but
+ * decommit and MEM_RESET must still free the pages, as on Windows
+ * (decommitted pages read as zero when committed again), and keep their
+ * write states.
+ */
+START_TEST(test_locked_memory_is_freed)
+{
+    char *base = ww_VirtualAlloc(NULL, 16 * PAGE,
+                                 MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+    void *out[16];
+    ULONG_PTR n;
+
+    ck_assert_ptr_nonnull(base);
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 8 * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base);
+    if (mlock(base, 8 * PAGE) != 0) {
+        t_skip("mlock: %s", strerror(errno));
+        ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+        return;
+    }
+    base[PAGE] = 5;
+    base[5 * PAGE] = 6;
+    ck_assert_msg(ww_VirtualFree(base, 4 * PAGE, MEM_DECOMMIT),
+                  "decommit of locked pages failed: error %u",
+                  (unsigned)ww_GetLastError());
+    ck_assert(!readable(base + PAGE));
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 8 * PAGE, MEM_COMMIT,
+                                     PAGE_READWRITE), base);
+    ck_assert_msg(base[PAGE] == 0, "a decommitted locked page reads %d "
+                  "when committed again", base[PAGE]);
+    ck_assert_msg(ww_VirtualAlloc(base + 4 * PAGE, 4 * PAGE, MEM_RESET,
+                                  PAGE_READWRITE) == base + 4 * PAGE,
+                  "MEM_RESET of locked pages failed: error %u",
+                  (unsigned)ww_GetLastError());
+    /* Written before, reported still (locking may report more pages). */
+    n = t_get_watch(0, base, 16 * PAGE, out, 16);
+    ck_assert_uint_ge(n, 2);
+    {
+        int one = 0, five = 0;
+
+        for (ULONG_PTR i = 0; i < n; i++) {
+            one |= out[i] == base + PAGE;
+            five |= out[i] == base + 5 * PAGE;
+        }
+        ck_assert_msg(one && five, "written pages 1 and 5 not reported");
+    }
+    ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+}
+END_TEST
+
 static void add_tests(TCase *tc, enum ww_backend backend)
 {
     (void)backend;
@@ -546,6 +689,8 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_free_rules);
     tcase_add_test(tc, test_bad_types_and_protections);
     tcase_add_test(tc, test_huge_and_wrapping_sizes);
+    tcase_add_test(tc, test_failure_at_vma_limit_changes_nothing);
+    tcase_add_test(tc, test_locked_memory_is_freed);
     tcase_add_test(tc, test_last_error_is_per_thread);
     tcase_add_test(tc, test_concurrent_table_use);
     tcase_add_test(tc, test_fork_child);

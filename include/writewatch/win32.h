@@ -59,6 +59,12 @@
  *     system calls fail with EFAULT unless the buffer is first passed to
  *     ww_mark_written(ww_win32_tracker(), ...); Windows' ReadFile does the
  *     equivalent itself, and this layer has no ReadFile.
+ *   - Memory the program locked (mlock(2), mlockall(MCL_FUTURE)) is
+ *     decommitted and reset as any other.  With the uffd backend, though,
+ *     giving locked pages write access (committing them read-write, or
+ *     VirtualProtect from read-only to writable) makes the kernel fault
+ *     them all in as writes: they are reported written until reset (never
+ *     fewer pages than were written; the mprotect backend is exact).
  *   - Protections hold on watched pages as on any other, on every
  *     backend: a write to a PAGE_READONLY, PAGE_EXECUTE_READ or
  *     PAGE_NOACCESS page (committed or not) is an access violation
@@ -304,8 +310,11 @@ WW_API BOOL WW_WINAPI ww_VirtualProtect(LPVOID address, SIZE_T size,
  *     *count == 0;
  *   ERROR_NOACCESS: count or granularity NULL, addresses NULL with
  *     *count > 0;
- *   ERROR_NOT_SUPPORTED: in a fork child.
- * On failure *count and *granularity are unchanged.
+ *   ERROR_NOT_SUPPORTED: in a fork child;
+ *   ERROR_NOT_ENOUGH_MEMORY: re-arming failed (the kernel or the library
+ *     ran out of memory).
+ * On failure *count and *granularity are unchanged and, with
+ * WRITE_WATCH_FLAG_RESET too, every page's write state is as it was.
  */
 WW_API UINT WW_WINAPI ww_GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size,
                                        LPVOID *addresses, ULONG_PTR *count,
@@ -315,7 +324,9 @@ WW_API UINT WW_WINAPI ww_GetWriteWatch(DWORD flags, LPVOID base, SIZE_T size,
  * ww_ResetWriteWatch - mark every page of [base, base+size) (widened to
  * whole pages, inside one MEM_WRITE_WATCH allocation) unwritten.
  * Returns 0, or ~0u with the last error set: ERROR_INVALID_PARAMETER (size
- * 0, range not inside one write-watch allocation), ERROR_NOT_SUPPORTED.
+ * 0, range not inside one write-watch allocation), ERROR_NOT_SUPPORTED,
+ * ERROR_NOT_ENOUGH_MEMORY (as for ww_GetWriteWatch; then only part of the
+ * range may have been reset: call it again).
  */
 WW_API UINT WW_WINAPI ww_ResetWriteWatch(LPVOID base, SIZE_T size);
 
