@@ -656,6 +656,37 @@ int t_madvise_wipeonfork_at(const char *file, int line, int advice)
     return n;
 }
 
+size_t t_read_sysctl(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    unsigned long v = 0;
+
+    if (f) {
+        if (fscanf(f, "%lu", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    return v;
+}
+
+int t_mlock(void *addr, size_t len)
+{
+    return (int)syscall(SYS_mlock, addr, len);
+}
+
+int t_munlock(void *addr, size_t len)
+{
+    return (int)syscall(SYS_munlock, addr, len);
+}
+
+int t_lock_refused(int r)
+{
+    if (r == 0)
+        return 0;
+    ck_assert(errno == ENOMEM || errno == EPERM || errno == EAGAIN);
+    return 1;
+}
+
 int t_count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");

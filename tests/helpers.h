@@ -182,6 +182,19 @@ int t_userfaultfd_here(void);
 /* The number of open file descriptors of this process (/proc/self/fd). */
 int t_count_fds(void);
 
+/* The number in a /proc/sys file (e.g. /proc/sys/vm/max_map_count); 0 if
+ * it cannot be read. */
+size_t t_read_sysctl(const char *path);
+
+/* mlock(2) and munlock(2), the system calls themselves: AddressSanitizer
+ * replaces mlock() and munlock() with functions that do nothing. */
+int t_mlock(void *addr, size_t len);
+int t_munlock(void *addr, size_t len);
+
+/* Whether RLIMIT_MEMLOCK or policy refused a lock (r and errno of the
+ * call): then the test says SKIP.  Any other failure fails the test. */
+int t_lock_refused(int r);
+
 /* madvise(advice) over every mapping of this process that is
  * MADV_WIPEONFORK (VmFlags "wf" in /proc/self/smaps): the library's fork
  * markers among them -- what a program does that frees memory it does

@@ -317,28 +317,6 @@ out:
 }
 END_TEST
 
-/* The system calls themselves: AddressSanitizer replaces mlock() and
- * munlock() with functions that do nothing. */
-static int sys_mlock(void *addr, size_t len)
-{
-    return (int)syscall(SYS_mlock, addr, len);
-}
-
-static int sys_munlock(void *addr, size_t len)
-{
-    return (int)syscall(SYS_munlock, addr, len);
-}
-
-/* Whether RLIMIT_MEMLOCK or policy refused a lock (r and errno of the
- * call): then the test says SKIP. */
-static int lock_refused(int r)
-{
-    if (r == 0)
-        return 0;
-    ck_assert(errno == ENOMEM || errno == EPERM || errno == EAGAIN);
-    return 1;
-}
-
 /* Row "mlock(2) / mlockall(2) of watched memory": on uffd every page it
  * populates reads as written (population is a write fault); a RESET makes
  * reports exact again, and MLOCK_ONFAULT does not over-report.  On
@@ -350,7 +328,7 @@ START_TEST(test_mlock)
     size_t one[] = { 1 }, locked[] = { 1, 2, 3, 4, 5 }, seven[] = { 7 };
 
     mem[PAGE] = 1;
-    if (lock_refused(sys_mlock(mem + 2 * PAGE, 4 * PAGE))) {
+    if (t_lock_refused(t_mlock(mem + 2 * PAGE, 4 * PAGE))) {
         t_skip("mlock refused here (%s)", strerror(errno));
         goto out;
     }
@@ -363,28 +341,28 @@ START_TEST(test_mlock)
     }
     mem[7 * PAGE] = 1;
     t_assert_written_pages(t, mem, 8, seven, 1);
-    ck_assert_int_eq(sys_munlock(mem, 8 * PAGE), 0);
+    ck_assert_int_eq(t_munlock(mem, 8 * PAGE), 0);
 
     /* Memory never touched: uffd reports every page it populated. */
     lazy = t_map(8);
     ck_assert_int_eq(ww_watch(t, lazy, 8 * PAGE, 0), 0);
-    if (lock_refused(sys_mlock(lazy, 8 * PAGE))) {
+    if (t_lock_refused(t_mlock(lazy, 8 * PAGE))) {
         t_skip("mlock refused here (%s)", strerror(errno));
         goto out;
     }
     ck_assert_uint_eq(t_count_written(t, lazy, 8), uffd() ? 8 : 0);
-    ck_assert_int_eq(sys_munlock(lazy, 8 * PAGE), 0);
+    ck_assert_int_eq(t_munlock(lazy, 8 * PAGE), 0);
 
     /* The mitigation: lock on fault, populate nothing. */
     ck_assert_uint_eq(t_count_written_reset(t, mem, 8), 1);
-    if (lock_refused((int)syscall(SYS_mlock2, mem, 8 * PAGE, MLOCK_ONFAULT))) {
+    if (t_lock_refused((int)syscall(SYS_mlock2, mem, 8 * PAGE, MLOCK_ONFAULT))) {
         t_skip("mlock2(MLOCK_ONFAULT) refused here (%s)", strerror(errno));
         goto out;
     }
     ck_assert_uint_eq(t_count_written(t, mem, 8), 0);
     mem[7 * PAGE] = 2;
     t_assert_written_pages(t, mem, 8, seven, 1);
-    ck_assert_int_eq(sys_munlock(mem, 8 * PAGE), 0);
+    ck_assert_int_eq(t_munlock(mem, 8 * PAGE), 0);
 out:
     ww_tracker_close(t);
 }

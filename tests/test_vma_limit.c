@@ -23,19 +23,6 @@
 
 #include "helpers.h"
 
-static size_t read_sysctl(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    unsigned long v = 0;
-
-    if (f) {
-        if (fscanf(f, "%lu", &v) != 1)
-            v = 0;
-        fclose(f);
-    }
-    return v;
-}
-
 static size_t count_maps_lines(void)
 {
     FILE *f = fopen("/proc/self/maps", "r");
@@ -59,7 +46,7 @@ static size_t count_maps_lines(void)
 START_TEST(test_vma_limit_every_other_page)
 {
     enum { N = 300000 };
-    size_t limit = read_sysctl("/proc/sys/vm/max_map_count");
+    size_t limit = t_read_sysctl("/proc/sys/vm/max_map_count");
     ww_tracker *t = t_open();
     /* Allocated before the writes: at the VMA limit mmap fails. */
     void **pages = calloc(N, sizeof(*pages));

@@ -14,10 +14,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -604,15 +602,9 @@ static int fail_at_vma_limit(int op, size_t max_maps)
 
 START_TEST(test_failure_at_vma_limit_changes_nothing)
 {
-    size_t max_maps = 0;
-    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    size_t max_maps = t_read_sysctl("/proc/sys/vm/max_map_count");
     int failed = 0;
 
-    if (f) {
-        if (fscanf(f, "%zu", &max_maps) != 1)
-            max_maps = 0;
-        fclose(f);
-    }
     if (max_maps == 0 || max_maps > 1000000) {
         t_skip("vm.max_map_count is %zu: too many commits to reach it",
                max_maps);
@@ -642,8 +634,8 @@ START_TEST(test_locked_memory_is_freed)
     ck_assert_ptr_nonnull(base);
     ck_assert_ptr_eq(ww_VirtualAlloc(base, 8 * PAGE, MEM_COMMIT,
                                      PAGE_READWRITE), base);
-    if (mlock(base, 8 * PAGE) != 0) {
-        t_skip("mlock: %s", strerror(errno));
+    if (t_lock_refused(t_mlock(base, 8 * PAGE))) {
+        t_skip("mlock refused here (%s)", strerror(errno));
         ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
         return;
     }
