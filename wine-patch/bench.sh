@@ -14,11 +14,24 @@ BENCH_SCENARIOS=("1 4096 seq getreset" "1 4096 rand separate" "2 4096 rand getre
                  "2 4096 seq separate" "1 65536 seq getreset 5")
 BENCH_CONFIGS=(stock patched fallback)
 
-# bench_run EXE REPEAT: the three configurations take turns, REPEAT times
-# (each figure's median is kept: the machine may be shared).
+# bench_run EXE REPEAT SERVER: the three configurations take turns, REPEAT
+# times (each figure's median is kept: the machine may be shared), all with
+# one wineserver (SERVER), made persistent and given its system processes
+# before the first run.  Why: with Wine's default persistence a run's output
+# pipe stayed open until the wineserver and the services it had started
+# exited, 3 s after the run; the next run then started just as that server
+# went away, and once in some thousand runs connected to it on its way out
+# ("wine client error:0: recvmsg: Connection reset by peer", no result).
+# Those started here write to bench-server.log, so no run's pipe waits for
+# them; SERVER -k (the caller's) ends them all.
 bench_run() {
-    local exe=$1 repeat=$2 rep i cfg
+    local exe=$1 repeat=$2 server=$3 rep i cfg
     rm -f "$LOGS"/bench-*.log
+    "$server" -k >/dev/null 2>&1 || true
+    "$server" -w || true
+    "$server" -p </dev/null >"$LOGS/bench-server.log" 2>&1
+    env WINEDEBUG=-all timeout 300 "$(bench_loader stock)" "$exe" 1 64 seq getreset \
+        </dev/null >>"$LOGS/bench-server.log" 2>&1 || true
     for rep in $(seq 1 "$repeat"); do
         for i in "${!BENCH_SCENARIOS[@]}"; do
             say "wwbench ${BENCH_SCENARIOS[$i]} (run $rep of $repeat: stock, patched, fallback)"

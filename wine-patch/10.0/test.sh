@@ -243,7 +243,7 @@ done
 
 REPEAT=${WW_BENCH_REPEAT:-3}
 bench_loader() { loader_of "$1" pkg; }
-bench_run "$W/wwbench.exe" "$REPEAT"
+bench_run "$W/wwbench.exe" "$REPEAT" $SYS_SERVER
 $SYS_SERVER -k >/dev/null 2>&1 || true
 bench_check "$REPEAT"
 

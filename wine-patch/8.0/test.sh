@@ -329,7 +329,7 @@ if [ "${IMPL[fallback]}" = "Wine (fallback)" ]; then pass; else echo "WW_BACKEND
 # Benchmarks (bench.sh): the three configurations take turns, REPEAT times.
 REPEAT=${WW_BENCH_REPEAT:-3}
 bench_loader() { loader_of "$1"; }
-bench_run "$BENCH" "$REPEAT"
+bench_run "$BENCH" "$REPEAT" /usr/lib/wine/wineserver
 /usr/lib/wine/wineserver -k >/dev/null 2>&1 || true
 bench_check "$REPEAT"
 
