@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "win32_helpers.h"
@@ -709,6 +711,14 @@ static void cw_write(struct cw *c, size_t p, unsigned long seq)
     atomic_store(&c->writing[p], 0);
 }
 
+static int cw_any_pending(struct cw *c, size_t a, size_t b)
+{
+    for (size_t p = a; p < b; p++)
+        if (atomic_load(&c->pending[p]))
+            return 1;
+    return 0;
+}
+
 static void *cw_writer(void *arg)
 {
     struct cw *c = arg;
@@ -764,51 +774,53 @@ static void *cw_memory(void *arg)
     return NULL;
 }
 
-START_TEST(test_commit_decommit_while_writing)
+/* The main thread's part: CW_GETS GetWriteWatch(RESET) calls over the
+ * whole reservation, a small array or a sub-range, each checking that
+ * every write pending when it began was reported (by it or by one since
+ * the page was last cleared), and that no page cw_never() names was.
+ * Ends the threads, then checks that nothing is left once they are done.
+ * Returns the number of reports of pages not written since their last
+ * report (allowed: never fewer pages than written). */
+static unsigned long cw_gets(struct cw *c, pthread_t *threads, int nthreads)
 {
-    static struct cw c;
     static int before[CW_PAGES];
     static unsigned char seen[CW_PAGES];
     static void *out[CW_PAGES];
     unsigned long checked = 0, spurious = 0;
-    pthread_t writer, memory;
 
-    memset(&c, 0, sizeof(c));
     memset(seen, 0, sizeof(seen));
-    c.base = ww_VirtualAlloc(NULL, CW_PAGES * PAGE,
-                             MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
-    ck_assert_ptr_nonnull(c.base);
-    for (size_t p = 0; p < CW_PAGES; p += 4)
-        ck_assert_ptr_nonnull(ww_VirtualAlloc(c.base + p * PAGE, PAGE,
-                                              MEM_COMMIT, PAGE_READWRITE));
-    ck_assert_int_eq(pthread_create(&writer, NULL, cw_writer, &c), 0);
-    ck_assert_int_eq(pthread_create(&memory, NULL, cw_memory, &c), 0);
-    for (unsigned g = 0; g < CW_GETS && !atomic_load(&c.error); g++) {
-        /* Whole reservation, a small array, or a sub-range. */
+    for (unsigned g = 0; g < CW_GETS && !atomic_load(&c->error); g++) {
+        time_t give_up = time(NULL) + 30;
         size_t a = g % 5 == 2 ? (g * 37) % CW_PAGES : 0;
         size_t b = g % 5 == 2 ? a + 1 + (g * 101) % (CW_PAGES - a) : CW_PAGES;
         ULONG_PTR cap = g % 3 == 1 ? 7 : CW_PAGES, n;
         size_t covered = b;
 
+        /* Each get checks one write at least: the threads share two
+         * CPUs, and the gets alone could be done before a write. */
+        while (!cw_any_pending(c, a, b) && time(NULL) < give_up)
+            sched_yield();
+        ck_assert_msg(cw_any_pending(c, a, b), "get %u: no write to [%zu, "
+                      "%zu) in 30 s", g, a, b);
         for (size_t p = a; p < b; p++)
-            before[p] = atomic_load(&c.pending[p]);
-        n = t_get_watch(WRITE_WATCH_FLAG_RESET, c.base + a * PAGE,
+            before[p] = atomic_load(&c->pending[p]);
+        n = t_get_watch(WRITE_WATCH_FLAG_RESET, c->base + a * PAGE,
                         (b - a) * PAGE, out, cap);
         for (ULONG_PTR i = 0; i < n; i++) {
-            size_t p = (size_t)((char *)out[i] - c.base) / PAGE;
+            size_t p = (size_t)((char *)out[i] - c->base) / PAGE;
 
             ck_assert_msg(p >= a && p < b && (i == 0 || out[i] > out[i - 1]),
                           "get %u: entry %lu (page %zu) out of order or "
                           "range [%zu, %zu)", g, (unsigned long)i, p, a, b);
             ck_assert_msg(!cw_never(p), "get %u: page %zu reported, never "
-                          "committed", g, p);
+                          "committed or written", g, p);
             seen[p] = 1;
-            if (!atomic_load(&c.pending[p]) && !atomic_load(&c.writing[p]))
+            if (!atomic_load(&c->pending[p]) && !atomic_load(&c->writing[p]))
                 spurious++;
         }
         /* A full array covers the range up to its last page only. */
         if (n == cap)
-            covered = (size_t)((char *)out[n - 1] - c.base) / PAGE + 1;
+            covered = (size_t)((char *)out[n - 1] - c->base) / PAGE + 1;
         for (size_t p = a; p < covered; p++) {
             if (!before[p])
                 continue;
@@ -816,26 +828,99 @@ START_TEST(test_commit_decommit_while_writing)
                           "page %zu, done before it, was never reported", g,
                           a, b, p);
             seen[p] = 0;
-            atomic_store(&c.pending[p], 0);
+            atomic_store(&c->pending[p], 0);
             checked++;
         }
     }
-    atomic_store(&c.stop, 1);
-    pthread_join(writer, NULL);
-    pthread_join(memory, NULL);
-    ck_assert_msg(!atomic_load(&c.error), "a memory call failed: error %d",
-                  atomic_load(&c.error));
+    atomic_store(&c->stop, 1);
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(threads[i], NULL);
+    ck_assert_msg(!atomic_load(&c->error), "a memory call failed: error %d",
+                  atomic_load(&c->error));
     ck_assert_uint_gt(checked, CW_GETS);
-    /* Reports of pages not written since their last report are allowed
-     * (never fewer pages than written), counted, not hidden; but with
-     * nothing writing, a RESET leaves nothing to report. */
+    /* With nothing writing, a RESET leaves nothing to report. */
+    t_get_watch(WRITE_WATCH_FLAG_RESET, c->base, CW_PAGES * PAGE, out,
+                CW_PAGES);
+    ck_assert_uint_eq(t_get_watch(0, c->base, CW_PAGES * PAGE, out, CW_PAGES),
+                      0);
     fprintf(stderr, "win32(%s): %lu writes checked over %u gets, %lu "
             "pages reported again without a write\n",
             ww_backend_name(t_backend), checked, CW_GETS, spurious);
-    t_get_watch(WRITE_WATCH_FLAG_RESET, c.base, CW_PAGES * PAGE, out,
-                CW_PAGES);
-    ck_assert_uint_eq(t_get_watch(0, c.base, CW_PAGES * PAGE, out, CW_PAGES),
-                      0);
+    return spurious;
+}
+
+START_TEST(test_commit_decommit_while_writing)
+{
+    static struct cw c;
+    pthread_t threads[2];
+
+    memset(&c, 0, sizeof(c));
+    c.base = ww_VirtualAlloc(NULL, CW_PAGES * PAGE,
+                             MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+    ck_assert_ptr_nonnull(c.base);
+    for (size_t p = 0; p < CW_PAGES; p += 4)
+        ck_assert_ptr_nonnull(ww_VirtualAlloc(c.base + p * PAGE, PAGE,
+                                              MEM_COMMIT, PAGE_READWRITE));
+    ck_assert_int_eq(pthread_create(&threads[0], NULL, cw_writer, &c), 0);
+    ck_assert_int_eq(pthread_create(&threads[1], NULL, cw_memory, &c), 0);
+    cw_gets(&c, threads, 2);
+    ck_assert(ww_VirtualFree(c.base, 0, MEM_RELEASE));
+}
+END_TEST
+
+/*
+ * No write is lost when the same pages are MEM_RESET while it happens:
+ * Windows keeps write-watch state through MEM_RESET, and a page written
+ * after it keeps what was written.  All pages committed read-write; a
+ * writer thread writes every page but those cw_never() names, as
+ * test_commit_decommit_while_writing's does; a second thread MEM_RESETs
+ * sub-ranges and the whole reservation without pause.
+ */
+static void *cw_mem_resetter(void *arg)
+{
+    struct cw *c = arg;
+    unsigned seed = 7;
+
+    while (!atomic_load(&c->stop)) {
+        size_t a = rand_r(&seed) % CW_PAGES;
+        size_t b = seed % 4 == 0 ? CW_PAGES
+                                 : a + 1 + rand_r(&seed) % (CW_PAGES - a);
+
+        if (seed % 4 == 0)
+            a = 0;
+        if (ww_VirtualAlloc(c->base + a * PAGE, (b - a) * PAGE, MEM_RESET,
+                            PAGE_READWRITE) != c->base + a * PAGE)
+            atomic_store(&c->error, (int)ww_GetLastError());
+    }
+    return NULL;
+}
+
+static void *cw_all_writer(void *arg)
+{
+    struct cw *c = arg;
+    unsigned long seq = 1;
+
+    while (!atomic_load(&c->stop))
+        for (size_t p = 0; p < CW_PAGES; p++)
+            if (!cw_never(p))
+                cw_write(c, p, seq++);
+    return NULL;
+}
+
+START_TEST(test_mem_reset_while_writing)
+{
+    static struct cw c;
+    pthread_t threads[2];
+
+    memset(&c, 0, sizeof(c));
+    c.base = ww_VirtualAlloc(NULL, CW_PAGES * PAGE,
+                             MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
+                             PAGE_READWRITE);
+    ck_assert_ptr_nonnull(c.base);
+    ck_assert_int_eq(pthread_create(&threads[0], NULL, cw_all_writer, &c), 0);
+    ck_assert_int_eq(pthread_create(&threads[1], NULL, cw_mem_resetter, &c),
+                     0);
+    cw_gets(&c, threads, 2);
     ck_assert(ww_VirtualFree(c.base, 0, MEM_RELEASE));
 }
 END_TEST
@@ -865,6 +950,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_output_in_watched_memory);
     tcase_add_test(tc, test_concurrent_writers_lose_nothing);
     tcase_add_test(tc, test_commit_decommit_while_writing);
+    tcase_add_test(tc, test_mem_reset_while_writing);
 }
 
 int main(void)
