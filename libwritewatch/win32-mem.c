@@ -24,7 +24,7 @@
  * kernel read every freed page as written (tests/test_kernel.c,
  * test_madvise_dontneed_and_free), so the pages that were clean become
  * dormant and the written ones stay active.  MEM_RESET frees contents
- * the same way but keeps the pages committed: the clean ones are re-armed.
+ * lazily (MADV_FREE), which keeps every page's write state as it is.
  *
  * Protections.  Pages of a watched allocation change protection only
  * through ww_protect(), which keeps each page's write state on every
@@ -424,10 +424,10 @@ static int activate(const struct region *r, uintptr_t start, uintptr_t end)
     return err == -ECHILD ? 0 : err;
 }
 
-/* Free the contents of pages [start, end) of a watched region, keeping
- * each page's write state: the kernel reads freed pages as written, so
- * the pages that were clean are made dormant (decommit: dormant != 0) or
- * re-armed (MEM_RESET: still committed), and the written ones marked
+/* Free the contents of pages [start, end) of a watched region being
+ * decommitted (no access: nothing writes them meanwhile), keeping each
+ * page's write state: the kernel reads freed pages as written, so the
+ * pages that were clean are made dormant and the written ones marked
  * again.  In bounded steps: each finds up to DROP_RUNS written runs in a
  * window, then frees up to the end of the last one (or of the window).
  * A query costs what its range covers, not what it finds (the mprotect
@@ -437,7 +437,7 @@ static int activate(const struct region *r, uintptr_t start, uintptr_t end)
  * is left without a watch to keep). */
 #define DROP_RUNS 64
 
-static int drop_watched(uintptr_t start, uintptr_t end, int dormant)
+static int drop_watched(uintptr_t start, uintptr_t end)
 {
     struct ww_range runs[DROP_RUNS];
     uintptr_t cur = start, min_window = 2 * DROP_RUNS * ww__page_size();
@@ -470,8 +470,7 @@ static int drop_watched(uintptr_t start, uintptr_t end, int dormant)
             uintptr_t next = i < n ? (uintptr_t)runs[i].addr : seg_end;
 
             if (next > gap)
-                err = dormant ? ww__deactivate(t, (void *)gap, next - gap)
-                              : ww_reset(t, (void *)gap, next - gap);
+                err = ww__deactivate(t, (void *)gap, next - gap);
             if (err == 0 && i < n)
                 err = ww_mark_written(t, runs[i].addr, runs[i].len);
             if (i < n)
@@ -488,9 +487,9 @@ static int drop_watched(uintptr_t start, uintptr_t end, int dormant)
  * over- rather than under-reported): plain freeing.  Freed pages read as
  * zero afterwards. */
 static NTSTATUS drop_contents(struct region *r, uintptr_t start,
-                              uintptr_t end, int dormant)
+                              uintptr_t end)
 {
-    int err = r->watched ? drop_watched(start, end, dormant) : -ENOENT;
+    int err = r->watched ? drop_watched(start, end) : -ENOENT;
 
     if (err < 0)
         err = free_pages(start, end);
@@ -509,7 +508,27 @@ static NTSTATUS decommit(struct region *r, uintptr_t start, uintptr_t end)
         return ww__status_from_errno(err);
     set_state(r, start, end, 0);
     /* Freed pages read as zero when committed again, as on Windows. */
-    return drop_contents(r, start, end, 1);
+    return drop_contents(r, start, end);
+}
+
+/* MADV_FREE: the kernel frees the pages when it needs memory, unless
+ * they are written first, which keeps what was written, as on Windows.
+ * It leaves every page's write state as it is on both backends (uffd:
+ * the page keeps its write-protect bit until reclaimed, after which it
+ * reads as written: more pages reported, none lost).  Nothing else is
+ * done, so a write racing with it is never cleared: finding the written
+ * pages, freeing at once and re-arming the clean ones (what MEM_RESET
+ * did before) lost writes landing in between (test_win32:
+ * test_mem_reset_while_writing).  The kernel refuses MADV_FREE for
+ * memory the program locked (EINVAL): those pages are left as they are,
+ * for they are never written to the paging file, the one thing MEM_RESET
+ * asks to spare. */
+static int free_lazily(uintptr_t start, uintptr_t end)
+{
+    if (madvise((void *)start, end - start, MADV_FREE) == 0 ||
+        errno == EINVAL)
+        return 0;
+    return -errno;
 }
 
 /* VirtualAlloc(MEM_RESET): the contents of [want, want+size) are no
@@ -519,14 +538,19 @@ static NTSTATUS reset_contents(void **address, SIZE_T size, ULONG protect)
     uintptr_t start, end;
     struct region *r;
     NTSTATUS status;
+    int err;
 
     if (!valid_protection(protect) ||
         page_range((uintptr_t)*address, size, &start, &end) < 0)
         return STATUS_INVALID_PARAMETER;
     pthread_rwlock_wrlock(&table.lock);
     r = find_region(start, end);
-    status = r ? drop_contents(r, start, end, 0)
-               : STATUS_MEMORY_NOT_ALLOCATED;
+    if (!r)
+        status = STATUS_MEMORY_NOT_ALLOCATED;
+    else if ((err = free_lazily(start, end)) < 0)
+        status = ww__status_from_errno(err);
+    else
+        status = STATUS_SUCCESS;
     pthread_rwlock_unlock(&table.lock);
     if (status == STATUS_SUCCESS)
         *address = (void *)start;
