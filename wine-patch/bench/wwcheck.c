@@ -8,7 +8,8 @@
  * pages it returned, a 64 GiB reservation reports only what was written in
  * what was committed (and prints how long reserving it took), a partial
  * release (NtFreeVirtualMemory with a size), a write to a PAGE_GUARD page
- * after its guard fault is reported, and, where Wine has placeholders
+ * after its guard fault is reported, no write racing with a MEM_RESET of
+ * its page goes unreported, and, where Wine has placeholders
  * (10.0), splitting and replacing placeholders keep the state of the pages
  * that stay watched.  Expectations are those of stock Wine (8.0 and 10.0); a
  * feature the Wine under test lacks is skipped with a "skipped:" line.
@@ -181,6 +182,107 @@ static void check_placeholders(void)
     CHECK( VirtualFree( p + 256 * PAGE, 0, MEM_RELEASE ) );
 }
 
+/* No write racing with a MEM_RESET of its own page goes unreported.  A
+ * writer thread writes every page whose last write was seen; a second
+ * thread MEM_RESETs sub-ranges and the whole range without pause; the main
+ * thread's GetWriteWatch(RESET) calls must each report every page written
+ * before they began (or one call since its last write has).  A patch that
+ * found the written pages, freed the rest and re-armed them lost writes
+ * landing in between. */
+enum { RACE_GETS = 300 };
+static char *race_base;
+static volatile LONG race_pending[PAGES], race_stop, race_errors;
+
+static DWORD WINAPI race_writer( void *arg )
+{
+    LONG seq = 1;
+    int p;
+
+    (void)arg;
+    while (!race_stop)
+        for (p = 0; p < PAGES; p++)
+        {
+            if (race_pending[p]) continue;
+            ((volatile LONG *)(race_base + p * PAGE))[1] = seq++;
+            InterlockedExchange( &race_pending[p], 1 );
+        }
+    return 0;
+}
+
+static DWORD WINAPI race_resetter( void *arg )
+{
+    unsigned int r = 1;
+
+    (void)arg;
+    while (!race_stop)
+    {
+        int a, b;
+
+        r = r * 1103515245 + 12345;
+        a = (r >> 16) % PAGES;
+        b = a + 1 + (r >> 8) % (PAGES - a);
+        if (r & 0x400) a = 0, b = PAGES;
+        if (VirtualAlloc( race_base + a * PAGE, (b - a) * PAGE, MEM_RESET, PAGE_READWRITE ) != race_base + a * PAGE)
+            InterlockedIncrement( &race_errors );
+    }
+    return 0;
+}
+
+static BOOL race_any_pending(void)
+{
+    int p;
+
+    for (p = 0; p < PAGES; p++) if (race_pending[p]) return TRUE;
+    return FALSE;
+}
+
+static void check_mem_reset_race(void)
+{
+    static void *found[PAGES];
+    static char before[PAGES], seen[PAGES];
+    int g, p, checked = 0, lost = -1, lost_get = 0;
+    HANDLE threads[2];
+
+    race_base = alloc_watched( NULL );
+    CHECK( race_base != NULL );
+    if (!race_base) return;
+    threads[0] = CreateThread( NULL, 0, race_writer, NULL, 0, NULL );
+    threads[1] = CreateThread( NULL, 0, race_resetter, NULL, 0, NULL );
+    CHECK( threads[0] && threads[1] );
+    for (g = 0; g < RACE_GETS && lost < 0 && threads[0] && threads[1]; g++)
+    {
+        ULONG_PTR count = PAGES, i;
+        DWORD gran, give_up = GetTickCount() + 30000;
+
+        while (!race_any_pending() && GetTickCount() < give_up) Sleep( 0 );
+        for (p = 0; p < PAGES; p++) before[p] = race_pending[p] != 0;
+        if (GetWriteWatch( WRITE_WATCH_FLAG_RESET, race_base, PAGES * PAGE, found, &count, &gran ))
+        {
+            CHECK( !"GetWriteWatch failed" );
+            break;
+        }
+        for (i = 0; i < count; i++) seen[((char *)found[i] - race_base) / PAGE] = 1;
+        for (p = 0; p < PAGES && lost < 0; p++)
+        {
+            if (!before[p]) continue;
+            if (!seen[p]) lost = p, lost_get = g;
+            seen[p] = 0;
+            InterlockedExchange( &race_pending[p], 0 );
+            checked++;
+        }
+    }
+    race_stop = 1;
+    if (threads[0]) WaitForSingleObject( threads[0], INFINITE );
+    if (threads[1]) WaitForSingleObject( threads[1], INFINITE );
+    check( lost < 0, __LINE__, "no write racing with MEM_RESET goes unreported" );
+    if (lost >= 0) printf( "  get %d: the write to page %d, done before it, was never reported\n", lost_get, lost );
+    /* each get waited for a write to check (one each on a slow path: 343 over 300 gets seen) */
+    check( checked >= g, __LINE__, "every get of the race checked a write" );
+    CHECK( race_errors == 0 );
+    printf( "wwcheck: MEM_RESET race: %d writes checked over %d gets\n", checked, g );
+    CHECK( VirtualFree( race_base, 0, MEM_RELEASE ) );
+}
+
 static volatile LONG guard_hits;
 
 /* A guard page's first touch: count it and let the access run again (the
@@ -323,6 +425,7 @@ int main(void)
 
     check_partial_release();
     check_placeholders();
+    check_mem_reset_race();
 
     printf( "wwcheck: %d checks, %d failures\n", checks, failures );
     return failures ? 1 : 0;
