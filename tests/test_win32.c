@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -390,6 +391,62 @@ START_TEST(test_mem_reset_keeps_state)
                     ERROR_INVALID_ADDRESS);
     ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
     ck_assert(ww_VirtualFree(other, 0, MEM_RELEASE));
+}
+END_TEST
+
+/* MEM_RESET leaves pages to the kernel (MADV_FREE): one it reclaims
+ * (MADV_PAGEOUT at once) reads zero afterwards, and a write done before
+ * the MEM_RESET is still reported; uffd may also report a clean page it
+ * reclaimed (more pages, never fewer), mprotect does not.  One CPU: the
+ * two calls drain only the current CPU's LRU batches.  SKIP if the pages
+ * stay resident anyway. */
+START_TEST(test_mem_reset_reclaimed)
+{
+    char *base;
+    void *out[8];
+    ULONG_PTR n;
+    unsigned char resident[2] = { 1, 1 };
+    cpu_set_t one_cpu;
+    int one = 0, clean_reclaimed = 0, five = 0;
+
+    CPU_ZERO(&one_cpu);
+    CPU_SET(sched_getcpu(), &one_cpu);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof(one_cpu), &one_cpu), 0);
+    base = t_alloc_watched(8);
+    memset(base, 7, 8 * PAGE);
+    ck_assert_uint_eq(ww_ResetWriteWatch(base, 8 * PAGE), 0);
+    base[PAGE] = 8;
+    ck_assert_ptr_eq(ww_VirtualAlloc(base, 8 * PAGE, MEM_RESET,
+                                     PAGE_READWRITE), base);
+    if (madvise(base + PAGE, 3 * PAGE, MADV_PAGEOUT) == 0) {
+        ck_assert_int_eq(mincore(base + PAGE, PAGE, &resident[0]), 0);
+        ck_assert_int_eq(mincore(base + 3 * PAGE, PAGE, &resident[1]), 0);
+    }
+    if ((resident[0] | resident[1]) & 1) {
+        t_skip("MADV_PAGEOUT did not reclaim MEM_RESET pages here");
+        ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
+        return;
+    }
+    ck_assert_int_eq(base[PAGE], 0);
+    ck_assert_int_eq(base[3 * PAGE], 0);
+    ck_assert_int_eq(base[5 * PAGE], 7);        /* not reclaimed */
+    /* Pages 1-3 reclaimed: 1 written before, 2 and 3 clean. */
+    base[5 * PAGE] = 9;
+    n = t_get_watch(0, base, 8 * PAGE, out, 8);
+    for (ULONG_PTR i = 0; i < n; i++) {
+        size_t p = (size_t)((char *)out[i] - base) / PAGE;
+
+        one |= p == 1;
+        clean_reclaimed |= p == 2 || p == 3;
+        five |= p == 5;
+        ck_assert_msg(p >= 1 && p <= 5 && p != 4, "page %zu reported", p);
+    }
+    ck_assert_msg(one, "the write before MEM_RESET was lost to reclaim");
+    ck_assert_msg(five, "the write after MEM_RESET was lost");
+    ck_assert_msg(!clean_reclaimed || t_backend == WW_BACKEND_UFFD,
+                  "a clean reclaimed page reported by %s",
+                  ww_backend_name(t_backend));
+    ck_assert(ww_VirtualFree(base, 0, MEM_RELEASE));
 }
 END_TEST
 
@@ -943,6 +1000,7 @@ static void add_tests(TCase *tc, enum ww_backend backend)
     tcase_add_test(tc, test_release_and_reserve_again);
     tcase_add_test(tc, test_decommit_huge_blocks);
     tcase_add_test(tc, test_mem_reset_keeps_state);
+    tcase_add_test(tc, test_mem_reset_reclaimed);
     tcase_add_loop_test(tc, test_reservation_model, 0, 8);   /* 8 seeds */
     tcase_add_test(tc, test_reserved_pages_query);
     tcase_add_test(tc, test_alternating_2048);
