@@ -831,21 +831,26 @@ static void *cw_memory(void *arg)
     return NULL;
 }
 
-/* The main thread's part: CW_GETS GetWriteWatch(RESET) calls over the
- * whole reservation, a small array or a sub-range, each checking that
- * every write pending when it began was reported (by it or by one since
- * the page was last cleared), and that no page cw_never() names was.
- * Ends the threads, then checks that nothing is left once they are done.
- * Returns the number of reports of pages not written since their last
- * report (allowed: never fewer pages than written). */
-static unsigned long cw_gets(struct cw *c, pthread_t *threads, int nthreads)
+/* Runs writer and other as threads on c (c->base allocated), then the
+ * main thread's part: CW_GETS GetWriteWatch(RESET) calls over the whole
+ * reservation, a small array or a sub-range, each checking that every
+ * write pending when it began was reported (by it or by one since the
+ * page was last cleared), and that no page cw_never() names was.  Ends
+ * the threads, checks that nothing is left once they are done, prints
+ * how many pages were reported again without a write (allowed: never
+ * fewer pages than written) and releases c->base. */
+static void cw_run(struct cw *c, void *(*writer)(void *),
+                   void *(*other)(void *))
 {
     static int before[CW_PAGES];
     static unsigned char seen[CW_PAGES];
     static void *out[CW_PAGES];
     unsigned long checked = 0, spurious = 0;
+    pthread_t threads[2];
 
     memset(seen, 0, sizeof(seen));
+    ck_assert_int_eq(pthread_create(&threads[0], NULL, writer, c), 0);
+    ck_assert_int_eq(pthread_create(&threads[1], NULL, other, c), 0);
     for (unsigned g = 0; g < CW_GETS && !atomic_load(&c->error); g++) {
         time_t give_up = time(NULL) + 30;
         size_t a = g % 5 == 2 ? (g * 37) % CW_PAGES : 0;
@@ -890,8 +895,8 @@ static unsigned long cw_gets(struct cw *c, pthread_t *threads, int nthreads)
         }
     }
     atomic_store(&c->stop, 1);
-    for (int i = 0; i < nthreads; i++)
-        pthread_join(threads[i], NULL);
+    pthread_join(threads[0], NULL);
+    pthread_join(threads[1], NULL);
     ck_assert_msg(!atomic_load(&c->error), "a memory call failed: error %d",
                   atomic_load(&c->error));
     /* Each get waited for a write to check. */
@@ -904,13 +909,12 @@ static unsigned long cw_gets(struct cw *c, pthread_t *threads, int nthreads)
     fprintf(stderr, "win32(%s): %lu writes checked over %u gets, %lu "
             "pages reported again without a write\n",
             ww_backend_name(t_backend), checked, CW_GETS, spurious);
-    return spurious;
+    ck_assert(ww_VirtualFree(c->base, 0, MEM_RELEASE));
 }
 
 START_TEST(test_commit_decommit_while_writing)
 {
     static struct cw c;
-    pthread_t threads[2];
 
     memset(&c, 0, sizeof(c));
     c.base = ww_VirtualAlloc(NULL, CW_PAGES * PAGE,
@@ -919,10 +923,7 @@ START_TEST(test_commit_decommit_while_writing)
     for (size_t p = 0; p < CW_PAGES; p += 4)
         ck_assert_ptr_nonnull(ww_VirtualAlloc(c.base + p * PAGE, PAGE,
                                               MEM_COMMIT, PAGE_READWRITE));
-    ck_assert_int_eq(pthread_create(&threads[0], NULL, cw_writer, &c), 0);
-    ck_assert_int_eq(pthread_create(&threads[1], NULL, cw_memory, &c), 0);
-    cw_gets(&c, threads, 2);
-    ck_assert(ww_VirtualFree(c.base, 0, MEM_RELEASE));
+    cw_run(&c, cw_writer, cw_memory);
 }
 END_TEST
 
@@ -968,18 +969,13 @@ static void *cw_all_writer(void *arg)
 START_TEST(test_mem_reset_while_writing)
 {
     static struct cw c;
-    pthread_t threads[2];
 
     memset(&c, 0, sizeof(c));
     c.base = ww_VirtualAlloc(NULL, CW_PAGES * PAGE,
                              MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
                              PAGE_READWRITE);
     ck_assert_ptr_nonnull(c.base);
-    ck_assert_int_eq(pthread_create(&threads[0], NULL, cw_all_writer, &c), 0);
-    ck_assert_int_eq(pthread_create(&threads[1], NULL, cw_mem_resetter, &c),
-                     0);
-    cw_gets(&c, threads, 2);
-    ck_assert(ww_VirtualFree(c.base, 0, MEM_RELEASE));
+    cw_run(&c, cw_all_writer, cw_mem_resetter);
 }
 END_TEST
 
