@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,13 +43,26 @@ const char *__asan_default_options(void)
     return "handle_segv=0:allocator_may_return_null=1";
 }
 
+/* ThreadSanitizer's own SIGSEGV handler would turn a child's death by
+ * SIGSEGV, which several tests expect (a forbidden write), into its
+ * report and exit status 66. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+    return "handle_segv=0";
+}
+
+/* Threads ask at once (test_win32_vm's table workers): atomic. */
 size_t t_page_size(void)
 {
-    static size_t size;
+    static atomic_size_t size;
+    size_t s = atomic_load_explicit(&size, memory_order_relaxed);
 
-    if (!size)
-        size = (size_t)sysconf(_SC_PAGESIZE);
-    return size;
+    if (!s) {
+        s = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&size, s, memory_order_relaxed);
+    }
+    return s;
 }
 
 /* In a helper called as NAME_at(__FILE__, __LINE__, ...): fail the test at

@@ -30,6 +30,19 @@
 #define T_HUGE_SIZE ((size_t)0xc0000000u)
 #endif
 
+/* 1 in a build with ThreadSanitizer (gcc defines __SANITIZE_THREAD__,
+ * clang answers __has_feature), else 0. */
+#if defined(__SANITIZE_THREAD__)
+#define T_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define T_TSAN 1
+#endif
+#endif
+#ifndef T_TSAN
+#define T_TSAN 0
+#endif
+
 /* The page size, read at run time (4K on x86-64, 4K/16K/64K on arm64). */
 #define PAGE t_page_size()
 size_t t_page_size(void);
